@@ -1,0 +1,24 @@
+# One command regenerates every table, figure and report:  snakemake --cores all [--config scale=cpu]
+# Rules live in workflow/rules/<study>.smk, settings in workflow/config/, code in src/vaerep/.
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works before `pip install -e .` too
+
+
+configfile: "workflow/config/config.yaml"
+configfile: "workflow/config/smvae.yaml"
+
+
+include: "workflow/rules/common.smk"
+
+
+for _study in config["studies"]:
+
+    include: f"workflow/rules/{_study}.smk"
+
+
+rule all:
+    input:
+        ALL_OUTPUTS,
+    default_target: True

@@ -1,0 +1,1 @@
+"""Datasets: MNIST access and the derived c-MNIST."""

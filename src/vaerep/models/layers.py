@@ -1,0 +1,29 @@
+"""Small building blocks shared by the models."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+
+def mlp(sizes: list[int], activation=nn.ReLU) -> nn.Sequential:
+    """Fully connected layers ``sizes[0] -> ... -> sizes[-1]`` with ``activation`` between them
+    (none after the last)."""
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(n_in, n_out))
+        if i < len(sizes) - 2:
+            layers.append(activation())
+    return nn.Sequential(*layers)
+
+
+def bce_with_logits_sum(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Bernoulli negative log-likelihood summed over all but the batch dimension."""
+    return F.binary_cross_entropy_with_logits(logits, target, reduction="none").flatten(1).sum(1)
+
+
+def bce_prob_sum(prob: torch.Tensor, target: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Bernoulli negative log-likelihood of probabilities clamped into [eps, 1 - eps], summed per image."""
+    p = prob.clamp(eps, 1.0 - eps)
+    return -(target * p.log() + (1.0 - target) * torch.log1p(-p)).flatten(1).sum(1)

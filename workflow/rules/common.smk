@@ -1,0 +1,60 @@
+# Shared by every study: config validation, scale, paths, data rules, notebook rendering.
+import json
+
+from vaerep.config import SCHEMA_DIR, deep_merge, study_settings, validate
+from vaerep.errors import PipelineError
+
+
+def _check_config(cfg):
+    try:
+        validate(cfg, SCHEMA_DIR / "config.schema.yaml", where="config")
+        for study in cfg["studies"]:
+            if study not in cfg:
+                raise PipelineError(f"study '{study}' is listed in 'studies' but workflow/config/{study}.yaml is not loaded")
+            validate(cfg[study], SCHEMA_DIR / f"{study}.schema.yaml", where=f"config.{study}")
+            study_settings(cfg, study)
+    except PipelineError as err:
+        sys.stderr.write(f"ERROR: {err}\n")
+        sys.exit(1)
+
+
+_check_config(config)
+
+SCALE = config["scale"]
+DATA = config["data"]["root"]
+RES = f"results/{SCALE}"
+FIG = f"figures/{SCALE}"
+ALL_OUTPUTS = []
+
+
+def settings(study):
+    """The study's settings at the configured scale (thesis values merged with the scale's overrides)."""
+    return study_settings(config, study)
+
+
+rule mnist:
+    """Locate MNIST (config data.mnist_dir, env MNIST_DIR, or torchvision's downloader), verify the
+    SHA-256 of the four files, and cache them as one tensor file."""
+    output:
+        f"{DATA}/mnist.pt",
+    params:
+        mnist_dir=config["data"]["mnist_dir"],
+        download_root=f"{DATA}/download",
+    log:
+        f"{DATA}/logs/mnist.log",
+    script:
+        "../scripts/mnist.py"
+
+
+rule render_notebook_template:
+    # Not run on its own: study reports `use rule render_notebook_template as ...`.
+    output:
+        notebook="{path}.ipynb",
+        html="{path}.html",
+    params:
+        notebook=None,
+        parameters={},
+    log:
+        "{path}.log",
+    script:
+        "../scripts/render_notebook.py"
