@@ -7,7 +7,6 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works before `pip ins
 
 
 configfile: "workflow/config/config.yaml"
-configfile: "workflow/config/smvae.yaml"
 
 
 include: "workflow/rules/common.smk"

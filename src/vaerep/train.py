@@ -80,6 +80,17 @@ def evaluate(model, tensors: Sequence[torch.Tensor], device: torch.device, prepa
     return {key: float(value) / n for key, value in sums.items()}
 
 
+def init_parameters(model: torch.nn.Module, seed: int) -> None:
+    """(Re)initialise every parameter from ``seed``, whenever and wherever the model was built: each
+    module's ``reset_parameters``, then the model's own ``init_weights`` if it has one."""
+    torch.manual_seed(seed)
+    for module in model.modules():
+        if module is not model and hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+    if hasattr(model, "init_weights"):
+        model.init_weights()
+
+
 def _make_optimizer(model, settings: TrainSettings, device: torch.device):
     kwargs = dict(lr=settings.lr, betas=tuple(settings.adam_betas), eps=settings.adam_eps)
     try:
@@ -111,7 +122,7 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     if settings.tf32 and device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    torch.manual_seed(settings.seed)
+    init_parameters(model, settings.seed)
     model.to(device)
     train = [t.to(device) for t in train]
     n = train[0].shape[0]

@@ -5,12 +5,24 @@ from vaerep.config import SCHEMA_DIR, deep_merge, study_settings, validate
 from vaerep.errors import PipelineError
 
 
+def _load_study_configs(cfg):
+    """Each listed study's settings come from workflow/config/<study>.yaml; values given with
+    --config (already in ``cfg``) win over the file's."""
+    import yaml
+
+    for study in cfg.get("studies", []):
+        path = Path(workflow.basedir) / "workflow" / "config" / f"{study}.yaml"
+        if not path.is_file():
+            raise PipelineError(f"study '{study}' has no settings file {path}")
+        from_file = (yaml.safe_load(path.read_text()) or {}).get(study, {})
+        cfg[study] = deep_merge(from_file, cfg.get(study) or {})
+
+
 def _check_config(cfg):
     try:
+        _load_study_configs(cfg)
         validate(cfg, SCHEMA_DIR / "config.schema.yaml", where="config")
         for study in cfg["studies"]:
-            if study not in cfg:
-                raise PipelineError(f"study '{study}' is listed in 'studies' but workflow/config/{study}.yaml is not loaded")
             validate(cfg[study], SCHEMA_DIR / f"{study}.schema.yaml", where=f"config.{study}")
             study_settings(cfg, study)
     except PipelineError as err:

@@ -9,6 +9,10 @@ import torch
 from torch import nn
 from torch.distributions import Gamma, LogNormal, Normal
 
+# Argument validation costs time every step and turns a NaN into a ValueError deep inside
+# torch.distributions; the training loop's NaN guard reports non-finite losses instead.
+NO_CHECK = {"validate_args": False}
+
 from ..errors import PipelineError
 from ..kl import gamma_from_log_mean_var, kl_gamma_gamma, kl_normal_normal, kl_std_normal, lognormal_mean_std
 from .layers import bce_prob_sum, bce_with_logits_sum, mlp
@@ -44,19 +48,19 @@ class SMVAE(nn.Module):
 
     def _c_posterior(self, mu_c, logvar_c):
         if self.c_dist == "normal":
-            return Normal(mu_c, (0.5 * logvar_c).exp())
+            return Normal(mu_c, (0.5 * logvar_c).exp(), **NO_CHECK)
         if self.c_dist == "lognormal":
-            return LogNormal(mu_c, (0.5 * logvar_c).exp())
+            return LogNormal(mu_c, (0.5 * logvar_c).exp(), **NO_CHECK)
         alpha, beta = gamma_from_log_mean_var(mu_c, logvar_c)
-        return Gamma(alpha, beta)
+        return Gamma(alpha, beta, **NO_CHECK)
 
     def _c_prior(self, like: torch.Tensor):
         one, zero = torch.ones_like(like), torch.zeros_like(like)
         if self.c_dist == "normal":
-            return Normal(zero, one)
+            return Normal(zero, one, **NO_CHECK)
         if self.c_dist == "lognormal":
-            return LogNormal(zero, one)
-        return Gamma(one * self.alpha, one)
+            return LogNormal(zero, one, **NO_CHECK)
+        return Gamma(one * self.alpha, one, **NO_CHECK)
 
     def kl(self, mu, logvar) -> torch.Tensor:
         """Closed-form KL(q(z, c | x) || p(z, c)) per image."""
@@ -92,9 +96,9 @@ class SMVAE(nn.Module):
         sample dimension is added."""
         shape = () if n is None else (n,)
         if self.mix == "none":
-            z = Normal(mu, (0.5 * logvar).exp()).rsample(shape)
+            z = Normal(mu, (0.5 * logvar).exp(), **NO_CHECK).rsample(shape)
             return z, None
-        z = Normal(mu[:, :2], (0.5 * logvar[:, :2]).exp()).rsample(shape)
+        z = Normal(mu[:, :2], (0.5 * logvar[:, :2]).exp(), **NO_CHECK).rsample(shape)
         c = self._c_posterior(mu[:, 2], logvar[:, 2]).rsample(shape)
         return z, c
 
@@ -138,8 +142,8 @@ class SMVAE(nn.Module):
         mu_z = mu if self.mix == "none" else mu[:, :2]
         lv_z = logvar if self.mix == "none" else logvar[:, :2]
         log_w = (-self.reconstruction_nll(x, z, c)
-                 + Normal(0.0, 1.0).log_prob(z).sum(-1)
-                 - Normal(mu_z, (0.5 * lv_z).exp()).log_prob(z).sum(-1))
+                 + Normal(0.0, 1.0, **NO_CHECK).log_prob(z).sum(-1)
+                 - Normal(mu_z, (0.5 * lv_z).exp(), **NO_CHECK).log_prob(z).sum(-1))
         if c is not None:
             q_c = self._c_posterior(mu[:, 2], logvar[:, 2])
             log_w = log_w + self._c_prior(mu[:, 2]).log_prob(c) - q_c.log_prob(c)
