@@ -6,7 +6,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works before `pip install -e .` too
 
 
-configfile: "workflow/config/config.yaml"
+configfile: str(Path(workflow.basedir) / "workflow" / "config" / "config.yaml")
 
 
 include: "workflow/rules/common.smk"
