@@ -31,7 +31,7 @@ def reconstructions(model, split: dict, contrasts: list[float], n: int, seed: in
     """Originals and posterior-mean reconstructions of the same digits at every contrast (4.2/4.7/4.10/4.14)."""
     x_all = images(split)
     base_ids = pick_digits(split, n, seed)
-    fig, axes = plt.subplots(len(contrasts), 1, figsize=(n * 0.55, len(contrasts) * 1.25))
+    fig, axes = plt.subplots(len(contrasts), 1, figsize=(max(6, n * 0.55), len(contrasts) * 1.7))
     for ax, c in zip(np.atleast_1d(axes), contrasts):
         x = x_all[rows_of(split, base_ids, c)]
         mu, logvar = model.encode(x)
@@ -94,7 +94,7 @@ def normalised_codes(model, split: dict, contrasts: list[float], n: int, seed: i
     base_ids = pick_digits(split, n, seed)
     mu_top, _ = model.encode(x_all[split["contrast"] == max(contrasts)])
     r = float(mu_top.norm(dim=1).mean())
-    fig, axes = plt.subplots(len(contrasts), 1, figsize=(n * 0.6, len(contrasts) * 1.25))
+    fig, axes = plt.subplots(len(contrasts), 1, figsize=(max(6, n * 0.6), len(contrasts) * 1.7))
     for ax, c in zip(np.atleast_1d(axes), contrasts):
         x = x_all[rows_of(split, base_ids, c)]
         mu, _ = model.encode(x)
