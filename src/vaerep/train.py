@@ -43,6 +43,7 @@ class TrainSettings:
     eval_batch_size: int = 4096
     autocast_bf16: bool = False
     tf32: bool = False
+    compile: bool = False  # torch.compile the loss (fuses elementwise work); falls back to eager on failure
 
     def fingerprint(self, model_spec: dict, n_train: int) -> str:
         """Identifies a run so a checkpoint is only resumed by the same run."""
@@ -78,6 +79,18 @@ def evaluate(model, tensors: Sequence[torch.Tensor], device: torch.device, prepa
             sums[key] = sums.get(key, 0.0) + value.detach().float() * size
     model.train(was_training)
     return {key: float(value) / n for key, value in sums.items()}
+
+
+def _compiled(fn: Callable, log: Callable[[str], None]) -> Callable:
+    """``torch.compile(fn)``, or ``fn`` itself where compilation is unavailable (no C++ compiler, ...)."""
+    try:
+        import torch._dynamo
+
+        torch._dynamo.config.suppress_errors = True  # a graph that fails to compile runs eagerly
+        return torch.compile(fn, dynamic=False)
+    except Exception as err:  # pragma: no cover - depends on the platform
+        log(f"torch.compile unavailable ({err.__class__.__name__}: {err}); training eagerly")
+        return fn
 
 
 def init_parameters(model: torch.nn.Module, seed: int) -> None:
@@ -145,6 +158,7 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
         else:
             log(f"ignoring {ckpt_path}: it belongs to a run with other settings")
 
+    loss_terms = _compiled(model.loss_terms, log) if settings.compile else model.loss_terms
     steps_per_epoch = math.ceil(n / settings.batch_size)
     keys: list[str] | None = None
     buffer = None
@@ -160,7 +174,7 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
             idx = perm[step * settings.batch_size:(step + 1) * settings.batch_size]
             batch = [t[idx] for t in train]
             with _autocast(device, settings.autocast_bf16):
-                terms = model.loss_terms(prepare(*batch))
+                terms = loss_terms(prepare(*batch))
             optimizer.zero_grad(set_to_none=True)
             terms["loss"].backward()
             optimizer.step()
