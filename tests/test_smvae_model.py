@@ -64,18 +64,21 @@ def test_standard_kl_is_the_closed_form():
 
 
 @pytest.mark.parametrize("spec", VARIANTS)
-def test_iwae_bound_is_tighter_than_elbo(spec):
+@torch.no_grad()
+def test_importance_weights_average_to_the_elbo_and_iwae_is_tighter(spec):
+    """E_q[log p(x, z) - log q(z|x)] = -(reconstruction + closed-form KL): checks the densities used
+    by the IWAE estimate against the KL formulas; the IWAE bound is then above the ELBO."""
     torch.manual_seed(0)
     model = build_smvae(spec)
-    x = batch(16)
+    x = batch(8)
+    k = 4000
     torch.manual_seed(2)
-    elbo = -torch.stack([model.loss_terms(x)["loss"] for _ in range(200)]).mean()
-    ll = model.iw_log_likelihood(x, 256).mean()
-    assert ll >= elbo - 0.5
-    # with k = 1 the estimator is an unbiased estimate of the ELBO
-    torch.manual_seed(3)
-    ll1 = torch.stack([model.iw_log_likelihood(x, 1).mean() for _ in range(200)]).mean()
-    assert abs(float(ll1 - elbo)) < 0.03 * abs(float(elbo))
+    mu, logvar = model.encode(x)
+    z, c = model.sample_latent(mu, logvar, n=k)
+    log_w = model.log_weights(x, mu, logvar, z, c)
+    elbo = -(model.reconstruction_nll(x, z, c).mean(0) + model.kl(mu, logvar))
+    assert torch.allclose(log_w.mean(0), elbo, rtol=0.02), (log_w.mean(0), elbo)
+    assert (model.iw_log_likelihood(x, 256) >= elbo - 0.02 * elbo.abs()).all()
 
 
 def test_pre_hoc_zoom_symmetry():
