@@ -11,7 +11,7 @@ from vaerep.config import CONFIG_DIR, SCHEMA_DIR, study_settings, validate
 from vaerep.errors import PipelineError
 from vaerep.latent2d import evaluate as ev
 from vaerep.latent2d.claims import check_claims, loss_stable
-from vaerep.latent2d.table import checkpoint_table, logged, loss_table, to_markdown
+from vaerep.latent2d.table import checkpoint_table, logged, loss_table, neighbour_table, to_markdown
 from vaerep.models.conv2d_vae import ConvVAE2D, build_conv2d_vae, to_float
 
 
@@ -70,7 +70,7 @@ def test_loss_falls_on_a_small_batch():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss))
+        losses.append(loss.item())
     assert losses[-1] < 0.7 * losses[0]
 
 
@@ -96,9 +96,9 @@ def test_centroid_neighbours_and_pair_rank():
     cn = ev.centroid_neighbours(z, y)
     # classes sit on a circle: each digit's two nearest are its circle neighbours
     assert set(cn["neighbours"][4][:2]) == {3, 5}
-    assert ev.pair_rank(cn["neighbours"], 4, 5) == 1
+    assert ev.pair_rank(cn["neighbours"], 4, 5) <= 2
     assert ev.pair_rank(cn["neighbours"], 4, 9) == 9  # opposite side of the circle
-    assert (4, 5) in ev.nearest_pairs(cn["neighbours"]) and (0, 9) in ev.nearest_pairs(cn["neighbours"])
+    assert all((b - a) in (1, 9) for a, b in ev.nearest_pairs(cn["neighbours"]))
     assert np.isclose(np.diag(cn["distance"]), 0).all()
 
 
@@ -155,7 +155,7 @@ def _fake_results(final_total=135.9, drop=2.0):
     cn = ev.centroid_neighbours(z, y)
     nb = {str(k): v for k, v in cn["neighbours"].items()}
     ck = lambda e, acc: {"epoch": e, "test_neg_elbo": 140.0, "test_rec": 136.0, "test_kl": 4.0, "knn_accuracy": acc,  # noqa: E731
-                         "centroid_distance": cn["distance"], "neighbours": nb, "nearest_pairs": ev.nearest_pairs(cn["neighbours"])}
+                         "classes": cn["classes"], "centroid_distance": cn["distance"], "neighbours": nb, "nearest_pairs": ev.nearest_pairs(cn["neighbours"])}
     metrics = {v: {"epochs": [1, 5, 200, 500], "n_test": 500, "knn_k": 5,
                    "checkpoints": [ck(1, 0.3), ck(5, 0.6), ck(200, 0.8), ck(500, 0.85)],
                    "transitions": [{"from": 0, "to": 9, "max_step_fraction": 0.12, "n_steps": 10}],
@@ -175,7 +175,11 @@ def test_tables_and_claims_on_synthetic_results():
     assert "| c |" in to_markdown(table)
     ck = checkpoint_table(histories, metrics, variants)
     assert list(ck["epoch"]) == [1, 5, 200, 500] * 2
+    nt = neighbour_table(metrics)
+    assert len(nt) == 2 * 4 * 10 and (nt["distance_nearest"] > 0).all()
+    assert set(nt[nt["digit"] == 4]["nearest"]) <= {3, 5}
     thr = yaml.safe_load((CONFIG_DIR / "latent2d.yaml").read_text())["latent2d"]["claims"]
+    thr = dict(thr, neighbour_pairs=[[4, 5]], neighbour_rank=2)  # adjacent on the synthetic circle
     claims = check_claims(table, ck, metrics, histories, "canonical", thesis, thr).set_index("claim")
     verdict = claims["verdict"]
     assert verdict["After 500 epochs the training total loss is about 135.8"] == "replicates"
