@@ -1,0 +1,109 @@
+"""Numbers of Studies C2-C4: reconstruction quality and codebook use of a VQ-VAE, and how each latent
+manipulation compares with the same operation done in pixel space."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import torch
+
+from ..data.mnist import load_tensors
+from ..models.vqvae import usage_stats
+from . import manipulations as M
+
+
+def mnist_to_float(x: torch.Tensor) -> torch.Tensor:
+    """uint8 (B, 28, 28) -> float (B, 1, 28, 28) in [0, 1] (``prepare=`` of the training loop)."""
+    return x.float().div_(255.0).unsqueeze(1)
+
+
+def load_mnist(path, split: str, n: int | None, seed: int):
+    """uint8 images and labels of one MNIST split; the first ``n`` of a seeded permutation when n is set."""
+    tensors, _ = load_tensors(path)
+    images, labels = tensors[f"{split}_images"], tensors[f"{split}_labels"]
+    if n is not None and n < len(images):
+        idx = torch.randperm(len(images), generator=torch.Generator().manual_seed(seed))[:n]
+        images, labels = images[idx], labels[idx]
+    return images, labels
+
+
+@torch.no_grad()
+def encode_all(model, x: torch.Tensor, batch: int = 1024):
+    """z_q, indices and clamped reconstructions of float images ``x`` (B, C, H, W)."""
+    zs, idxs, recs = [], [], []
+    for s in range(0, len(x), batch):
+        z, i = model.encode(x[s:s + batch])
+        zs.append(z), idxs.append(i), recs.append(model.decode(z).clamp(0, 1))
+    return torch.cat(zs), torch.cat(idxs), torch.cat(recs)
+
+
+def per_image_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    return (a - b).pow(2).flatten(1).mean(1)
+
+
+def psnr(mse: torch.Tensor) -> torch.Tensor:
+    """PSNR in dB for images in [0, 1]."""
+    return 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
+
+
+@torch.no_grad()
+def reconstruction_metrics(model, x: torch.Tensor) -> dict:
+    """Test MSE (per pixel, images in [0, 1], reconstructions clamped), mean per-image PSNR, codebook
+    usage and perplexity over every grid cell of ``x``."""
+    _, idx, rec = encode_all(model, x)
+    mse = per_image_mse(rec, x)
+    out = {"n_images": len(x), "mse": float(mse.mean()), "psnr_db": float(psnr(mse).mean()),
+           "psnr_of_mean_mse_db": float(10 * math.log10(1 / max(float(mse.mean()), 1e-10))),
+           "grid": list(idx.shape[1:]), "codebook_size": model.quantizer.codebook_size}
+    out.update(usage_stats(idx, model.quantizer.codebook_size))
+    out["n_restarts_in_training"] = int(model.quantizer.n_restarts)
+    return out
+
+
+@torch.no_grad()
+def manipulation_table(model, x: torch.Tensor, shift_cells: int, respect_ratio: float, seed: int = 0,
+                       batch: int = 512) -> pd.DataFrame:
+    """One row per manipulation. For shift/rot/flip: ``mse_vs_pixel_op`` = MSE(decode(op(z_q)), op(x));
+    ``ratio`` = that / plain reconstruction MSE; the latent grid *respects* the operation when
+    ratio <= ``respect_ratio``. ``mse_pixel_op_vs_x`` = MSE(op(x), x) shows how much the op changes the
+    image. Splices are compared with the pixel splice of the two originals; inversion with 1 - x and by
+    the correlation of decode(-z_q) with decode(z_q) (negative = inverted intensities)."""
+    z, _, rec = encode_all(model, x)
+    factor = x.shape[-1] // z.shape[-1]
+    base = float(per_image_mse(rec, x).mean())
+    rows = []
+
+    def decoded(zz):
+        return torch.cat([model.decode(zz[s:s + batch]).clamp(0, 1) for s in range(0, len(zz), batch)])
+
+    for name, (lat, pix) in M.unary_ops(shift_cells).items():
+        target = pix(x, factor)
+        out = decoded(lat(z))
+        mse = float(per_image_mse(out, target).mean())
+        rows.append({"operation": name, "mse_vs_pixel_op": mse, "mse_reconstruction": base,
+                     "ratio": mse / base, "mse_pixel_op_vs_x": float(per_image_mse(target, x).mean())})
+    perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
+    for name, fn in [("splice_x", M.splice_x), ("splice_y", M.splice_y)]:
+        split_cells = z.shape[-1] // 2 if name == "splice_x" else z.shape[-2] // 2
+        target = fn(x, x[perm], split_cells * factor)
+        out = decoded(fn(z, z[perm], split_cells))
+        mse = float(per_image_mse(out, target).mean())
+        rows.append({"operation": name, "mse_vs_pixel_op": mse, "mse_reconstruction": base, "ratio": mse / base,
+                     "mse_pixel_op_vs_x": float(per_image_mse(target, x).mean())})
+    out = decoded(M.invert(z))
+    mse = float(per_image_mse(out, 1 - x).mean())
+    a = rec.flatten(1) - rec.flatten(1).mean(1, keepdim=True)
+    b = out.flatten(1) - out.flatten(1).mean(1, keepdim=True)
+    corr = float((a * b).sum(1).div((a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-8)).mean())
+    rows.append({"operation": "invert", "mse_vs_pixel_op": mse, "mse_reconstruction": base, "ratio": mse / base,
+                 "mse_pixel_op_vs_x": float(per_image_mse(1 - x, x).mean()), "corr_with_reconstruction": corr})
+    table = pd.DataFrame(rows)
+    table["respects"] = table["ratio"] <= respect_ratio
+    table["shift_cells"] = shift_cells
+    table["pixels_per_cell"] = factor
+    return table
+
+
+def to_markdown(table: pd.DataFrame, floatfmt=".4g") -> str:
+    return table.to_markdown(index=False, floatfmt=floatfmt)
