@@ -1,0 +1,1 @@
+"""Study B: beta-VAE on dSprites (data split, evaluation, MIG, PCA, figures)."""

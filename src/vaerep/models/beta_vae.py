@@ -1,0 +1,115 @@
+"""The convolutional beta-VAE of Study B (seed_003 §1.2-1.3, Keras summaries of Figs 2.2-2.3).
+
+Encoder: 3 x [Conv 3x3 stride 2 'same' -> BN -> LeakyReLU -> Dropout] (32, 64, 128 filters), flatten,
+Dense 256 -> BN -> LeakyReLU -> Dropout, then Dense heads mu and log sigma^2 (latent 16).
+Decoder: Dense 8192 (+activation) -> reshape 128 x 8 x 8 -> 3 x [ConvT 3x3 stride 2 (+activation) -> BN]
+(128, 64, 32) -> ConvT 1 (3x3 stride 1, no bias) -> logits. The Keras decoder summary has no separate
+activation layers, so the activation sits inside the Dense/ConvT layers, i.e. before each BN.
+
+Parameter counts follow Keras's convention (BN moving mean/variance included): encoder 2,200,224,
+decoder 380,288 (see :func:`keras_param_count`).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..kl import kl_std_normal
+from .layers import bce_with_logits_sum
+
+THESIS_PARAMS = {"encoder": 2_200_224, "decoder": 380_288}
+
+
+class Encoder(nn.Module):
+    def __init__(self, filters=(32, 64, 128), dense=256, latent_dim=16, dropout=0.1, negative_slope=0.3):
+        super().__init__()
+        layers, c_in = [], 1
+        for c_out in filters:
+            layers += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), nn.BatchNorm2d(c_out),
+                       nn.LeakyReLU(negative_slope), nn.Dropout(dropout)]
+            c_in = c_out
+        side = 64 // 2 ** len(filters)
+        layers += [nn.Flatten(), nn.Linear(c_in * side * side, dense), nn.BatchNorm1d(dense),
+                   nn.LeakyReLU(negative_slope), nn.Dropout(dropout)]
+        self.body = nn.Sequential(*layers)
+        self.mu = nn.Linear(dense, latent_dim)
+        self.logvar = nn.Linear(dense, latent_dim)
+
+    def forward(self, x):
+        h = self.body(x)
+        return self.mu(h), self.logvar(h)
+
+
+class Decoder(nn.Module):
+    def __init__(self, filters=(128, 64, 32), latent_dim=16, negative_slope=0.3):
+        super().__init__()
+        self.side = 64 // 2 ** len(filters)
+        self.c0 = filters[0]
+        self.dense = nn.Sequential(nn.Linear(latent_dim, self.c0 * self.side * self.side), nn.LeakyReLU(negative_slope))
+        layers, c_in = [], self.c0
+        for c_out in filters:
+            layers += [nn.ConvTranspose2d(c_in, c_out, 3, stride=2, padding=1, output_padding=1),
+                       nn.LeakyReLU(negative_slope), nn.BatchNorm2d(c_out)]
+            c_in = c_out
+        layers.append(nn.ConvTranspose2d(c_in, 1, 3, stride=1, padding=1, bias=False))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z):
+        return self.body(self.dense(z).view(-1, self.c0, self.side, self.side))
+
+
+class BetaVAE(nn.Module):
+    """beta-VAE with a Bernoulli likelihood on logits. ``loss_terms`` returns per-image batch means:
+    'rec' = BCE summed over the 4096 pixels, 'kl' = KL summed over the latent dimensions,
+    'loss' = rec + beta * kl."""
+
+    def __init__(self, beta: float = 1.0, latent_dim: int = 16, dropout: float = 0.1, negative_slope: float = 0.3,
+                 filters=(32, 64, 128), dense: int = 256):
+        super().__init__()
+        self.beta = float(beta)
+        self.latent_dim = latent_dim
+        self.encoder = Encoder(tuple(filters), dense, latent_dim, dropout, negative_slope)
+        self.decoder = Decoder(tuple(reversed(filters)), latent_dim, negative_slope)
+
+    def encode(self, x):
+        return self.encoder(x)
+
+    def decode_logits(self, z):
+        return self.decoder(z)
+
+    def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+        mu, logvar = self.encode(x)
+        z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+        rec = bce_with_logits_sum(self.decode_logits(z), x).mean()
+        kl = kl_std_normal(mu, logvar).sum(1).mean()
+        return {"loss": rec + self.beta * kl, "rec": rec, "kl": kl}
+
+    @torch.no_grad()
+    def reconstruct(self, x: torch.Tensor) -> torch.Tensor:
+        """Mean reconstruction (sigmoid of the decoder at z = mu), same shape as x."""
+        return torch.sigmoid(self.decode_logits(self.encode(x)[0]))
+
+
+def build_beta_vae(spec: dict) -> BetaVAE:
+    """A BetaVAE from a model spec {beta, latent_dim, dropout, negative_slope, filters, dense}."""
+    return BetaVAE(**spec)
+
+
+def keras_param_count(module: nn.Module) -> int:
+    """Parameters as Keras counts them: trainable weights plus BatchNorm moving mean and variance."""
+    n = sum(p.numel() for p in module.parameters())
+    n += sum(b.numel() for name, b in module.named_buffers() if name.endswith(("running_mean", "running_var")))
+    return n
+
+
+def param_counts(model: BetaVAE) -> dict[str, int]:
+    """Keras-convention and trainable-only parameter counts of encoder and decoder."""
+    return {"encoder": keras_param_count(model.encoder), "decoder": keras_param_count(model.decoder),
+            "encoder_trainable": sum(p.numel() for p in model.encoder.parameters()),
+            "decoder_trainable": sum(p.numel() for p in model.decoder.parameters())}
+
+
+def to_float(imgs: torch.Tensor) -> torch.Tensor:
+    """uint8 0/1 images (B, 64, 64) -> float (B, 1, 64, 64) (the ``prepare`` of the training loop)."""
+    return imgs.unsqueeze(1).float()

@@ -1,0 +1,173 @@
+"""Study B: dSprites generator layout and images, data split, MIG estimator, beta-VAE parameter counts."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from vaerep.data import dsprites as D
+from vaerep.dsprites_beta import data as SD
+from vaerep.dsprites_beta import evaluate as ev
+from vaerep.dsprites_beta.mig import discretize, entropy, mig, mutual_info
+from vaerep.errors import PipelineError
+from vaerep.models.beta_vae import THESIS_PARAMS, BetaVAE, param_counts, to_float
+
+
+def rows(*classes):
+    return D.index_of(torch.tensor(classes))
+
+
+def img(shape, scale, orient, px, py):
+    return D.generate(rows([0, shape, scale, orient, px, py]))[0]
+
+
+# -- layout -----------------------------------------------------------------------------------------
+def test_grid_size_and_row_order():
+    assert D.N_IMAGES == 737_280
+    vals, cls = D.latents(torch.tensor([0, 1, 32, 1024, 40960, 245760, D.N_IMAGES - 1]))
+    assert vals.dtype == np.float64 and cls.dtype == np.int64 and cls.shape == (7, 6)
+    assert cls.tolist() == [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 1, 0], [0, 0, 0, 1, 0, 0],
+                            [0, 0, 1, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 2, 5, 39, 31, 31]]
+    assert (vals[:, 0] == 1).all()
+    assert vals[-1].tolist() == pytest.approx([1, 3, 1, 2 * math.pi, 1, 1])
+    assert vals[5, 1] == 2 and vals[4, 2] == pytest.approx(0.6)
+
+
+def test_index_roundtrip_and_counts():
+    idx = torch.randint(0, D.N_IMAGES, (5000,))
+    assert torch.equal(D.index_of(D.classes_of(idx)), idx)
+    _, cls = D.latents(torch.arange(0, D.N_IMAGES, 7))
+    assert [len(np.unique(cls[:, c])) for c in range(6)] == [1, 3, 6, 40, 32, 32]
+
+
+def test_generated_images_are_binary_uint8():
+    x = D.generate(torch.arange(1000, 1300))
+    assert x.shape == (300, 64, 64) and x.dtype == torch.uint8
+    assert set(x.unique().tolist()) <= {0, 1} and (x.flatten(1).sum(1) > 0).all()
+
+
+# -- known images -----------------------------------------------------------------------------------
+def test_square_at_known_positions():
+    top_left = img(0, 5, 0, 0, 0)  # scale 1: 20 px square centred on pixel corner (16, 16)
+    expected = torch.zeros(64, 64, dtype=torch.uint8)
+    expected[6:26, 6:26] = 1
+    assert torch.equal(top_left, expected)
+    bottom_right = img(0, 5, 0, 31, 31)
+    expected = torch.zeros(64, 64, dtype=torch.uint8)
+    expected[38:58, 38:58] = 1
+    assert torch.equal(bottom_right, expected)
+    # posX moves columns (left to right), posY moves rows (top to bottom)
+    x_only = img(0, 5, 0, 31, 0)
+    assert x_only[6:26, 38:58].all() and x_only.sum() == 400
+
+
+def test_scale_and_ellipse_aspect():
+    small, large = img(0, 0, 0, 16, 16).sum(), img(0, 5, 0, 16, 16).sum()
+    assert small == 100 and large == 400
+    ell = img(1, 5, 0, 16, 16)
+    r, c = ell.nonzero().T
+    assert (c.max() - c.min()) > 1.8 * (r.max() - r.min())  # elongated along x at orientation 0
+
+
+def test_orientation_symmetries():
+    angles = torch.tensor(D.factor_values()[3])
+    for shape in range(3):  # orientation 0 and 2*pi are the same image
+        p = D.draw(shape, 1.0, angles)
+        assert torch.equal(p[0], p[-1])
+    sq, sq90 = D.draw(0, 1.0, angles), D.draw(0, 1.0, angles + math.pi / 2)
+    assert (sq != sq90).float().mean() < 1e-3
+    el, el180 = D.draw(1, 1.0, angles), D.draw(1, 1.0, angles + math.pi)
+    assert (el != el180).float().mean() < 1e-3
+    assert (el != D.draw(1, 1.0, angles + math.pi / 2)).sum() > 100  # not 90-degree symmetric
+    heart = D.draw(2, 1.0, [0.0, math.pi])
+    assert (heart[0] != heart[1]).sum() > 30  # a heart upside down is another image
+
+
+def test_pack_roundtrip_and_source():
+    x = D.generate(torch.arange(500, 600))
+    assert torch.equal(D.unpack(D.pack(x)), x)
+    src = D.Source("procedural")
+    assert src.name == "procedural" and torch.equal(src.images(torch.arange(500, 600)), x)
+    with pytest.raises(PipelineError):
+        D.Source("official", path="/nonexistent/dsprites.npz", url=None)
+
+
+def test_official_structure_check(tmp_path):
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, imgs=np.zeros((10, 64, 64), np.uint8), latents_values=np.zeros((10, 6)),
+             latents_classes=np.zeros((10, 6), np.int64))
+    with pytest.raises(PipelineError, match="not the official"):
+        D.check_official(bad)
+
+
+def test_subset_is_random_and_disjoint():
+    train, val = SD.choose_rows(2000, 0.05, 0)
+    assert len(train) == 1900 and len(val) == 100
+    assert len(set(train.tolist()) | set(val.tolist())) == 2000
+    assert train.max() > 200_000  # not the first rows
+    shapes = D.classes_of(train)[:, 1].bincount(minlength=3)
+    assert (shapes > 500).all()
+
+
+# -- MIG ---------------------------------------------------------------------------------------------
+def synthetic_factors():
+    """A full factorial grid of four factors (3, 6, 10, 16 values): every combination once, so
+    different factors are exactly independent in the sample (as in dSprites)."""
+    grids = torch.meshgrid(*[torch.arange(k) for k in (3, 6, 10, 16)], indexing="ij")
+    return torch.stack([g.flatten() for g in grids], 1)
+
+
+def test_mutual_info_basics():
+    a = torch.tensor([0, 0, 1, 1] * 100)
+    assert entropy(a) == pytest.approx(math.log(2))
+    assert mutual_info(a, a) == pytest.approx(math.log(2))
+    assert mutual_info(a, torch.tensor([0, 1, 0, 1] * 100)) == pytest.approx(0.0, abs=1e-12)
+    assert discretize(torch.tensor([[0.0], [1.0], [0.5]]), 20).flatten().tolist() == [0, 19, 10]
+
+
+def test_mig_perfect_code_scores_one():
+    f = synthetic_factors()
+    codes = torch.cat([2.5 * f.double() - 1, torch.zeros(len(f), 3)], 1)  # plus dead latents
+    out = mig(codes, f, bins=20)
+    assert out["mig"] == pytest.approx(1.0, abs=1e-9)
+    assert all(v == pytest.approx(1.0, abs=1e-9) for v in out["per_factor"].values())
+
+
+def test_mig_code_ignoring_factors_scores_zero():
+    f = synthetic_factors()
+    assert mig(torch.zeros(len(f), 5), f)["mig"] == 0.0  # constant code
+    noise = torch.randn(len(f), 5, generator=torch.Generator().manual_seed(3))
+    assert mig(noise, f)["mig"] < 0.02  # independent code: only the plug-in bias remains
+
+
+def test_mig_duplicated_latent_scores_zero_for_its_factor():
+    f = synthetic_factors()
+    codes = torch.cat([f.double(), f[:, :1].double()], 1)  # factor 0 encoded twice
+    out = mig(codes, f, names=["a", "b", "c", "d"])
+    assert out["per_factor"]["a"] == pytest.approx(0.0, abs=1e-12)
+    assert out["per_factor"]["b"] == pytest.approx(1.0)
+
+
+def test_pca2_recovers_dominant_directions():
+    g = torch.Generator().manual_seed(0)
+    x = torch.randn(2000, 6, generator=g) * torch.tensor([5.0, 3.0, 0.1, 0.1, 0.1, 0.1])
+    proj, explained = ev.pca2(x)
+    assert proj.shape == (2000, 2) and explained[0] > explained[1] > 0.2 and sum(explained) > 0.99
+
+
+# -- model -------------------------------------------------------------------------------------------
+def test_parameter_counts_match_thesis():
+    counts = param_counts(BetaVAE())
+    assert counts["encoder"] == THESIS_PARAMS["encoder"] == 2_200_224
+    assert counts["decoder"] == THESIS_PARAMS["decoder"] == 380_288
+
+
+def test_loss_terms_and_shapes():
+    torch.manual_seed(0)
+    m = BetaVAE(beta=5.0)
+    x = to_float(D.generate(torch.arange(0, 737_280, 92_160)))
+    assert x.shape == (8, 1, 64, 64)
+    terms = m.loss_terms(x)
+    assert terms["loss"].item() == pytest.approx(terms["rec"].item() + 5 * terms["kl"].item(), rel=1e-5)
+    m.eval()
+    assert m.reconstruct(x).shape == x.shape
