@@ -19,7 +19,8 @@ def test_offline_mnist_is_verified_and_parsed(mnist_dir):
     assert int(arrays["train_images"].max()) == 255
 
 
-def test_missing_and_corrupt_files_are_named(tmp_path, mnist_dir):
+def test_missing_and_corrupt_files_are_named(tmp_path, mnist_dir, monkeypatch):
+    monkeypatch.delenv("MNIST_DIR", raising=False)  # the environment variable would win over the folder
     with pytest.raises(PipelineError, match="does not exist"):
         mnist.locate(str(tmp_path / "nope"), "unused")
     for name in mnist.MNIST_FILES:

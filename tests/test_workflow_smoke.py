@@ -15,7 +15,7 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
 
 
 def smk(args, workdir, mnist_dir=None, timeout=1500):
-    env = dict(os.environ)
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
     if mnist_dir:
         env["MNIST_DIR"] = str(mnist_dir)
     return subprocess.run(SNAKEMAKE + ["--directory", str(workdir)] + args, capture_output=True, text=True,
