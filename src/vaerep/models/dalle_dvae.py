@@ -12,7 +12,6 @@ unpickles anything, and refuses when no expected value is configured.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import sys
 import urllib.request
@@ -23,6 +22,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from ..data.mnist import sha256
 from ..errors import PipelineError
 
 LOGIT_LAPLACE_EPS = 0.1
@@ -162,14 +162,6 @@ def decode_tokens(decoder: Decoder, idx: torch.Tensor) -> torch.Tensor:
     """Token grid (B, h, w) -> images in [0, 1]."""
     one_hot = F.one_hot(idx, decoder.vocab_size).permute(0, 3, 1, 2).float()
     return unmap_pixels(torch.sigmoid(decoder(one_hot)[:, :decoder.output_channels]))
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def fetch(source: str, cache_dir: Path | str) -> Path:
