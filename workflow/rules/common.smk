@@ -50,7 +50,8 @@ rule mnist:
     output:
         f"{DATA}/mnist.pt",
     params:
-        mnist_dir=config["data"]["mnist_dir"],
+        # Where the files come from is read from config in the script, not a param: the files are
+        # checksummed, so moving the folder (or switching to MNIST_DIR) must not retrain everything.
         download_root=f"{DATA}/download",
     log:
         f"{DATA}/logs/mnist.log",

@@ -4,7 +4,7 @@ from vaerep.data import mnist
 
 
 def main(smk):
-    folder, how = mnist.locate(smk.params.mnist_dir, smk.params.download_root)
+    folder, how = mnist.locate(smk.config["data"]["mnist_dir"], smk.params.download_root)
     print(f"MNIST: {folder} ({how}); SHA-256 verified")
     arrays = mnist.load_arrays(folder)
     mnist.save_tensors(smk.output[0], arrays, {"source": str(folder), "how": how,
