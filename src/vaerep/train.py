@@ -104,7 +104,7 @@ def init_parameters(model: torch.nn.Module, seed: int) -> None:
         model.init_weights()
 
 
-def _make_optimizer(model, settings: TrainSettings, device: torch.device):
+def _make_optimizer(model, settings: TrainSettings):
     kwargs = dict(lr=settings.lr, betas=tuple(settings.adam_betas), eps=settings.adam_eps)
     try:
         return torch.optim.Adam(model.parameters(), fused=True, **kwargs)
@@ -141,7 +141,7 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     n = train[0].shape[0]
     if n == 0:
         raise PipelineError("training set is empty")
-    optimizer = _make_optimizer(model, settings, device)
+    optimizer = _make_optimizer(model, settings)
     fingerprint = settings.fingerprint(model_spec, n)
 
     history: list[dict] = []

@@ -58,38 +58,34 @@ class Conv2d(nn.Module):
         return F.conv2d(x.float(), self.w, self.b, padding=(self.kw - 1) // 2)
 
 
-class EncoderBlock(nn.Module):
+class _ResBlock(nn.Module):
+    """The residual block shared by dall_e's encoder and decoder; they differ only in kernel sizes."""
+
+    kernels: tuple = (3, 3, 3, 1)
+
     def __init__(self, n_in: int, n_out: int, n_layers: int):
         super().__init__()
         self.n_in, self.n_out, self.n_layers = n_in, n_out, n_layers
         self.n_hid = n_out // 4
         self.post_gain = 1 / (n_layers ** 2)
         self.id_path = Conv2d(n_in, n_out, 1) if n_in != n_out else nn.Identity()
+        k1, k2, k3, k4 = self.kernels
         self.res_path = nn.Sequential(OrderedDict([
-            ("relu_1", nn.ReLU()), ("conv_1", Conv2d(n_in, self.n_hid, 3)),
-            ("relu_2", nn.ReLU()), ("conv_2", Conv2d(self.n_hid, self.n_hid, 3)),
-            ("relu_3", nn.ReLU()), ("conv_3", Conv2d(self.n_hid, self.n_hid, 3)),
-            ("relu_4", nn.ReLU()), ("conv_4", Conv2d(self.n_hid, n_out, 1))]))
+            ("relu_1", nn.ReLU()), ("conv_1", Conv2d(n_in, self.n_hid, k1)),
+            ("relu_2", nn.ReLU()), ("conv_2", Conv2d(self.n_hid, self.n_hid, k2)),
+            ("relu_3", nn.ReLU()), ("conv_3", Conv2d(self.n_hid, self.n_hid, k3)),
+            ("relu_4", nn.ReLU()), ("conv_4", Conv2d(self.n_hid, n_out, k4))]))
 
     def forward(self, x):
         return self.id_path(x) + self.post_gain * self.res_path(x)
 
 
-class DecoderBlock(nn.Module):
-    def __init__(self, n_in: int, n_out: int, n_layers: int):
-        super().__init__()
-        self.n_in, self.n_out, self.n_layers = n_in, n_out, n_layers
-        self.n_hid = n_out // 4
-        self.post_gain = 1 / (n_layers ** 2)
-        self.id_path = Conv2d(n_in, n_out, 1) if n_in != n_out else nn.Identity()
-        self.res_path = nn.Sequential(OrderedDict([
-            ("relu_1", nn.ReLU()), ("conv_1", Conv2d(n_in, self.n_hid, 1)),
-            ("relu_2", nn.ReLU()), ("conv_2", Conv2d(self.n_hid, self.n_hid, 3)),
-            ("relu_3", nn.ReLU()), ("conv_3", Conv2d(self.n_hid, self.n_hid, 3)),
-            ("relu_4", nn.ReLU()), ("conv_4", Conv2d(self.n_hid, n_out, 3))]))
+class EncoderBlock(_ResBlock):
+    kernels = (3, 3, 3, 1)
 
-    def forward(self, x):
-        return self.id_path(x) + self.post_gain * self.res_path(x)
+
+class DecoderBlock(_ResBlock):
+    kernels = (1, 3, 3, 3)
 
 
 class Encoder(nn.Module):
