@@ -32,6 +32,7 @@ display(Markdown(f"**Scale:** `{scale}` — {meta['n_train']:,} MNIST training i
                  f"Training took {meta['train_seconds'] / 60:.2f} min at {meta['samples_per_s']:.0f} samples/s on "
                  f"`{env['device']}` (torch {env['torch']}, commit `{env['git_commit'][:12]}`)."))
 pd.read_csv(res / "runs/mnist_vqvae/history.csv").round(4)"""))
+# --- C1 section (2-D VAEs M1-M4): insert its cells here ---
 cells.append(md("""## C2 — reconstruction quality and codebook use (test set)
 
 MSE per pixel on images in [0, 1] (reconstructions clamped into [0, 1]); PSNR = 10 log10(1/MSE) per image,
@@ -50,6 +51,7 @@ cells.append(code("""display(Markdown(open(res / "manipulations.md").read()))"""
 cells.append(md("## The thesis's claims, checked"))
 cells.append(code("""claims = pd.read_csv(res / "claims.csv")
 display(Markdown("\\n".join(f"- **{r.verdict}** — {r.claim}. *Evidence:* {r.evidence}" for r in claims.itertuples())))"""))
+# --- C4 section (pretrained dVAE / substitute): insert its cells here ---
 cells.append(md("## Figures"))
 cells.append(code("""captions = {
     "figC2": "C2: original test digit | its 7x7 code map (codebook index per cell, colour = index) | reconstruction.",

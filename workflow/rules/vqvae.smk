@@ -71,12 +71,22 @@ rule vqvae_figures:
         "../scripts/vqvae_figures.py"
 
 
+# C1 (2-D VAEs M1-M4) and C4 (pretrained dVAE or its offline substitute) live in their own rule files;
+# each appends its final outputs to ALL_OUTPUTS and to C_REPORT_INPUTS (read by the report below).
+C_REPORT_INPUTS = []
+
+
+include: "vqvae_vae2d.smk"
+include: "vqvae_pretrained.smk"
+
+
 use rule render_notebook_template as vqvae_report with:
     input:
         tables=list(C_TABLES.values()),
         figures=C_FIGURES,
         meta=C_RUN + "/train_meta.json",
         history=C_RUN + "/history.csv",
+        extra=C_REPORT_INPUTS,
     output:
         notebook=f"{C_OUT}/report.ipynb",
         html=f"{C_OUT}/report.html",
