@@ -1,0 +1,147 @@
+"""Study C1 numbers: test-set terms of each 2-D VAE (reconstruction error, KL and KL per latent dim,
+-ELBO), its latent means and their class separation; the comparison table; the thesis's claims
+(seed_002 §6, 5.1.1 and 5.1.2) each with evidence and a verdict."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import torch
+
+from ..latent2d.evaluate import knn_accuracy, latent_means
+from ..train import evaluate as eval_terms
+from .evaluate import mnist_to_float
+
+RECON_NAMES = {"bce": "BCE summed over pixels", "mse_sum": "MSE summed over pixels (x784)",
+               "mse_mean": "MSE per-pixel mean (un-weighted)"}
+
+
+def evaluate_vae2d(model, test_x: torch.Tensor, test_y: torch.Tensor, train_x: torch.Tensor, train_y: torch.Tensor,
+                   seed: int, knn_k: int) -> tuple[dict, dict]:
+    """(metrics, arrays) of one trained model on uint8 test images: every loss term averaged per image
+    (one posterior sample per image, fixed seed), the Bernoulli -ELBO (summed BCE + KL, comparable
+    across models), the test latent means, their spread, and the k-NN accuracy of the test means
+    (the train-image means vote)."""
+    terms = eval_terms(model, [test_x], torch.device("cpu"), prepare=mnist_to_float, batch_size=2048, seed=seed)
+    z_test = latent_means(model, test_x)
+    z_train = latent_means(model, train_x)
+    y_test = test_y.numpy()
+    dims = sorted(k for k in terms if k.startswith("kl_z"))
+    metrics = {
+        "n_test": int(len(test_x)), "n_knn_train": int(len(train_x)), "knn_k": knn_k,
+        **{f"test_{k}": v for k, v in terms.items() if k != "loss"},
+        "test_neg_elbo_bernoulli": terms["bce"] + terms["kl"],
+        "kl_per_dim": [terms[k] for k in dims],
+        "latent_mean": z_test.mean(0).tolist(), "latent_std": z_test.std(0).tolist(),
+        "knn_accuracy": knn_accuracy(z_train, train_y.numpy(), z_test, y_test, knn_k),
+    }
+    return metrics, {"z": z_test, "labels": y_test}
+
+
+def loss_table(models: dict, metrics: dict[str, dict], histories: dict[str, pd.DataFrame],
+               metas: dict[str, dict]) -> pd.DataFrame:
+    """One row per model: architecture, loss, training size and speed, test reconstruction error (in
+    the model's own units, as per-pixel MSE and as summed BCE), KL, KL per dim, -ELBO (objective and
+    Bernoulli), k-NN accuracy of the latent, and the final-epoch train/test -ELBO gap."""
+    rows = []
+    for name, spec in models.items():
+        m, h, meta = metrics[name], histories[name].iloc[-1], metas[name]
+        row = {"model": name, "label": spec["label"], "head": spec["head"], "recon": spec["recon"],
+               "epochs": int(h["epoch"]), "n_train": meta["n_train"], "samples_per_s": meta["samples_per_s"],
+               "train_seconds": meta["train_seconds"],
+               "test_rec": m["test_rec"], "test_mse_per_pixel": m["test_mse"], "test_bce_sum": m["test_bce"],
+               "test_kl": m["test_kl"]}
+        row.update({f"test_kl_z{i + 1}": v for i, v in enumerate(m["kl_per_dim"])})
+        row.update({"test_neg_elbo": m["test_neg_elbo"], "test_neg_elbo_bernoulli": m["test_neg_elbo_bernoulli"],
+                    "train_neg_elbo_last_epoch": h["train_neg_elbo"],
+                    "generalisation_gap": h["val_neg_elbo"] - h["train_neg_elbo"],
+                    "knn_accuracy": m["knn_accuracy"], "latent_mean_z1": m["latent_mean"][0],
+                    "latent_mean_z2": m["latent_mean"][1], "latent_std_z1": m["latent_std"][0],
+                    "latent_std_z2": m["latent_std"][1]})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """The loss table as Markdown."""
+    head = ("| Model | Reconstruction loss | Test rec. (own units) | Test MSE / pixel | Test BCE (sum) | Test KL | "
+            "KL z1 / z2 | Test −ELBO (objective) | Test −ELBO (Bernoulli) | k-NN acc. |\n"
+            "|---|---|---|---|---|---|---|---|---|---|\n")
+    lines = [f"| {r.label} | {RECON_NAMES[r.recon]} | {r.test_rec:.4g} | {r.test_mse_per_pixel:.4f} | "
+             f"{r.test_bce_sum:.2f} | {r.test_kl:.3f} | {r.test_kl_z1:.3f} / {r.test_kl_z2:.3f} | "
+             f"{r.test_neg_elbo:.4g} | {r.test_neg_elbo_bernoulli:.2f} | {r.knn_accuracy:.3f} |"
+             for r in table.itertuples()]
+    note = ("\n\nAll numbers on held-out MNIST test images (one posterior sample per image, fixed seed), per image. "
+            "Test rec. and −ELBO (objective) are in each model's own loss units; MSE / pixel and BCE (summed over "
+            "the 784 pixels) are computed for every model from the same decoder output, and the Bernoulli −ELBO = "
+            "BCE + KL compares all models on one likelihood. KL in nats, summed over the 2 latent dims. k-NN "
+            "accuracy: digit predicted from the nearest training-image latent means.")
+    return head + "\n".join(lines) + note
+
+
+def kl_rising(kl: pd.Series) -> bool:
+    """Whether a per-epoch KL curve ends above its minimum, reached before the last epoch."""
+    kl = kl.reset_index(drop=True)
+    return int(kl.idxmin()) < len(kl) - 1 and float(kl.iloc[-1]) > float(kl.min())
+
+
+def check_claims(table: pd.DataFrame, histories: dict[str, pd.DataFrame], roles: dict, thr: dict,
+                 thesis_epochs: int) -> pd.DataFrame:
+    """The thesis's C1 statements against the table. ``roles`` names the models: fc_bce, conv_bce,
+    fc_mse (re-weighted), collapse; ``thr`` holds the thresholds from config."""
+    t = table.set_index("model")
+    rows = []
+
+    def add(claim, evidence, ok):
+        rows.append({"claim": claim, "evidence": evidence, "verdict": "replicates" if ok else "differs"})
+
+    fc, conv, mse, col = roles["fc_bce"], roles["conv_bce"], roles["fc_mse"], roles["collapse"]
+    epochs = int(t.loc[fc, "epochs"])
+    add("With a 2-D latent the FC-head VAE separates the digit classes better than the conv-head VAE (Figs 5.1, 5.2)",
+        f"k-NN accuracy of the test latent means (training-image means vote): FC (BCE) "
+        f"{t.loc[fc, 'knn_accuracy']:.3f}, conv (BCE) {t.loc[conv, 'knn_accuracy']:.3f} (chance 0.1)",
+        t.loc[fc, "knn_accuracy"] > t.loc[conv, "knn_accuracy"])
+    add("The conv-head VAE also separates some classes",
+        f"k-NN accuracy of the conv (BCE) latent {t.loc[conv, 'knn_accuracy']:.3f} (threshold {thr['separates_knn']})",
+        t.loc[conv, "knn_accuracy"] >= thr["separates_knn"])
+    for name in (fc, conv):
+        mean, std = t.loc[name, ["latent_mean_z1", "latent_mean_z2"]], t.loc[name, ["latent_std_z1", "latent_std_z2"]]
+        add(f"The latent means of the {t.loc[name, 'label']} model look roughly normal (Fig 5.1)",
+            f"mean of the test latent means ({mean.iloc[0]:.2f}, {mean.iloc[1]:.2f}), std ({std.iloc[0]:.2f}, "
+            f"{std.iloc[1]:.2f}) (roughly N(0, I) if |mean| <= {thr['normal_mean_abs']} and std in {thr['normal_std']})",
+            bool((mean.abs() <= thr["normal_mean_abs"]).all() and std.between(*thr["normal_std"]).all()))
+    add("Conv models are too complex for MNIST and tend to overfit (the thesis's explanation)",
+        f"final-epoch test −ELBO minus train −ELBO: FC (BCE) {t.loc[fc, 'generalisation_gap']:.2f}, conv (BCE) "
+        f"{t.loc[conv, 'generalisation_gap']:.2f} nats; parameters: see the architecture note",
+        t.loc[conv, "generalisation_gap"] > t.loc[fc, "generalisation_gap"])
+    kl_col = t.loc[col, ["test_kl_z1", "test_kl_z2"]]
+    add("An un-weighted (per-pixel-mean) MSE makes the posterior collapse: every image encodes to the centre (Fig 5.3)",
+        f"test KL per dim of the collapse model: {kl_col.iloc[0]:.4f}, {kl_col.iloc[1]:.4f} nats (collapsed if all < "
+        f"{thr['collapse_kl_per_dim']}); k-NN accuracy of its latent {t.loc[col, 'knn_accuracy']:.3f} (chance 0.1)",
+        bool((kl_col < thr["collapse_kl_per_dim"]).all()))
+    kl_mse = t.loc[mse, ["test_kl_z1", "test_kl_z2"]]
+    add("Re-weighting the MSE (summed over the 784 pixels) avoids the collapse",
+        f"test KL per dim of the re-weighted MSE model: {kl_mse.iloc[0]:.3f}, {kl_mse.iloc[1]:.3f} nats (active if all >= "
+        f"{thr['active_kl_per_dim']}); k-NN accuracy {t.loc[mse, 'knn_accuracy']:.3f}",
+        bool((kl_mse >= thr["active_kl_per_dim"]).all()))
+    add("The re-weighted MSE loss is much smaller than the BCE loss (Fig 5.4)",
+        f"final-epoch training loss: re-weighted MSE {histories[mse]['train_loss'].iloc[-1]:.2f}, BCE "
+        f"{histories[fc]['train_loss'].iloc[-1]:.2f} (much smaller: ratio <= {thr['much_smaller']})",
+        histories[mse]["train_loss"].iloc[-1] <= thr["much_smaller"] * histories[fc]["train_loss"].iloc[-1])
+    for name in (fc, mse):
+        h = histories[name]
+        add(f"In the {t.loc[name, 'label']} run the KL term is much smaller than the reconstruction term (Fig 5.4)",
+            f"final-epoch training KL {h['train_kl'].iloc[-1]:.2f} vs reconstruction {h['train_rec'].iloc[-1]:.2f} "
+            f"(much smaller: ratio <= {thr['much_smaller']})",
+            h["train_kl"].iloc[-1] <= thr["much_smaller"] * h["train_rec"].iloc[-1])
+        add(f"In the {t.loc[name, 'label']} run the KL term grows after some iterations (Fig 5.4)",
+            "training KL per epoch: " + ", ".join(f"{v:.2f}" for v in h["train_kl"])
+            + " (grows if it ends above its minimum, reached before the last epoch; logged per epoch, "
+            f"{epochs} epochs here, thesis {thesis_epochs})", kl_rising(h["train_kl"]))
+    ratio = t.loc[mse, "test_mse_per_pixel"] / t.loc[fc, "test_mse_per_pixel"]
+    add("Reconstructions of the BCE and the re-weighted MSE model are practically the same",
+        f"test MSE per pixel: BCE {t.loc[fc, 'test_mse_per_pixel']:.4f}, re-weighted MSE "
+        f"{t.loc[mse, 'test_mse_per_pixel']:.4f} (ratio {ratio:.2f}; same if within 1/{thr['same_recon_ratio']} .. "
+        f"{thr['same_recon_ratio']})", 1 / thr["same_recon_ratio"] <= ratio <= thr["same_recon_ratio"])
+    return pd.DataFrame(rows)
+
