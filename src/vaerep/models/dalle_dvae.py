@@ -156,8 +156,13 @@ def tokens(encoder: Encoder, x01: torch.Tensor) -> torch.Tensor:
 @torch.no_grad()
 def decode_tokens(decoder: Decoder, idx: torch.Tensor) -> torch.Tensor:
     """Token grid (B, h, w) -> images in [0, 1]."""
-    one_hot = F.one_hot(idx, decoder.vocab_size).permute(0, 3, 1, 2).float()
-    return unmap_pixels(torch.sigmoid(decoder(one_hot)[:, :decoder.output_channels]))
+    return decode_grid(decoder, F.one_hot(idx, decoder.vocab_size).permute(0, 3, 1, 2).float())
+
+
+@torch.no_grad()
+def decode_grid(decoder: Decoder, z: torch.Tensor) -> torch.Tensor:
+    """Any (B, vocab, h, w) grid (one-hot tokens or a manipulation of them) -> images in [0, 1]."""
+    return unmap_pixels(torch.sigmoid(decoder(z)[:, :decoder.output_channels]))
 
 
 def fetch(source: str, cache_dir: Path | str) -> Path:

@@ -105,25 +105,29 @@ def usage_stats(idx: torch.Tensor, codebook_size: int) -> dict:
 
 
 class VQVAE(nn.Module):
-    """Two strided convs + 1x1 to D channels, quantiser, mirrored transposed-conv decoder."""
+    """One strided conv per entry of ``channels`` (two for MNIST: 28 -> 7; three for the C4 substitute:
+    factor 8 like DALL-E) + 1x1 to D channels, quantiser, mirrored transposed-conv decoder."""
 
     def __init__(self, in_channels: int = 1, channels=(32, 64), embedding_dim: int = 16,
                  codebook_size: int = 64, beta: float = 0.25, init: str = "kmeans", restart_every: int = 0,
                  n_res: int = 0):
         super().__init__()
-        c1, c2 = channels
-        enc = [nn.Conv2d(in_channels, c1, 3, 2, 1), nn.ReLU(), nn.Conv2d(c1, c2, 3, 2, 1), nn.ReLU()]
-        enc += [m for _ in range(n_res) for m in (nn.Conv2d(c2, c2, 3, 1, 1), nn.ReLU())]
-        self.encoder = nn.Sequential(*enc, nn.Conv2d(c2, embedding_dim, 1))
+        chans = [in_channels, *channels]  # one stride-2 conv per entry: down-sampling 2 ** len(channels)
+        enc = [m for a, b in zip(chans[:-1], chans[1:]) for m in (nn.Conv2d(a, b, 3, 2, 1), nn.ReLU())]
+        c_last = chans[-1]
+        enc += [m for _ in range(n_res) for m in (nn.Conv2d(c_last, c_last, 3, 1, 1), nn.ReLU())]
+        self.encoder = nn.Sequential(*enc, nn.Conv2d(c_last, embedding_dim, 1))
         self.quantizer = VectorQuantizer(codebook_size, embedding_dim, beta, init, restart_every)
-        dec = [nn.ConvTranspose2d(embedding_dim, c2, 3, 2, 1, output_padding=1), nn.ReLU()]
-        dec += [m for _ in range(n_res) for m in (nn.Conv2d(c2, c2, 3, 1, 1), nn.ReLU())]
-        self.decoder = nn.Sequential(*dec, nn.ConvTranspose2d(c2, c1, 3, 2, 1, output_padding=1), nn.ReLU(),
-                                     nn.ConvTranspose2d(c1, in_channels, 3, 1, 1))
+        dec = [nn.ConvTranspose2d(embedding_dim, c_last, 3, 2, 1, output_padding=1), nn.ReLU()]
+        dec += [m for _ in range(n_res) for m in (nn.Conv2d(c_last, c_last, 3, 1, 1), nn.ReLU())]
+        rev = chans[::-1]  # c_last ... c1, in_channels
+        dec += [m for a, b in zip(rev[:-2], rev[1:-1]) for m in (nn.ConvTranspose2d(a, b, 3, 2, 1, output_padding=1),
+                                                                 nn.ReLU())]
+        self.decoder = nn.Sequential(*dec, nn.ConvTranspose2d(chans[1], in_channels, 3, 1, 1))
         self.beta = beta
 
     def encode(self, x):
-        """x (B, C, H, W) in [0, 1] -> z_q (B, D, H/4, W/4) and the index grid (B, H/4, W/4)."""
+        """x (B, C, H, W) in [0, 1] -> z_q (B, D, H/f, W/f) and the index grid (B, H/f, W/f), f = 2 ** len(channels)."""
         z_e = self.encoder(x)
         idx = self.quantizer.indices(z_e)
         return self.quantizer.lookup(idx), idx

@@ -33,9 +33,9 @@ def _show(ax, t, title=None, code=False, k=None):
 
 @torch.no_grad()
 def panel(model, x: torch.Tensor, op: str, shift_cells: int, title: str, partner: torch.Tensor | None = None,
-          col_titles=None):
+          col_titles=None, cell: float = 1.6):
     """One row per image. Unary ops: original | code | reconstruction | manipulated code | decoded.
-    Splices: original a | original b | code a | code b | spliced code | decoded."""
+    Splices: original a | original b | code a | code b | spliced code | decoded. ``cell``: inches per image."""
     k = model.quantizer.codebook_size
     z, idx = model.encode(x)
     rec = model.decode(z).clamp(0, 1)
@@ -56,7 +56,7 @@ def panel(model, x: torch.Tensor, op: str, shift_cells: int, title: str, partner
         out = model.decode(zm).clamp(0, 1)
         cols = [(x, "original", False), (idx, "code (indices)", True), (rec, "reconstruction", False),
                 (code_m, code_t, True), (out, f"decoded {op}", False)]
-    fig, axes = plt.subplots(rows, len(cols), figsize=(1.6 * len(cols), 1.6 * rows + 0.5), squeeze=False)
+    fig, axes = plt.subplots(rows, len(cols), figsize=(cell * len(cols), cell * rows + 0.5), squeeze=False)
     for r in range(rows):
         for c, (t, name, is_code) in enumerate(cols):
             _show(axes[r, c], t[r], name if r == 0 else None, is_code, k)

@@ -1,0 +1,30 @@
+"""Rule vqvae_pretrained_figures: C4 Figs 5.13-5.19 on the chosen model (DALL-E or the substitute)."""
+import json
+from pathlib import Path
+
+import torch
+
+from vaerep import scriptio
+from vaerep.vqvae.pretrained import figure_photos, load_token_model, model_label
+from vaerep.vqvae.pretrained_eval import transplant
+from vaerep.vqvae.pretrained_figures import figure_paths, manipulation_figures, photo_figures, transplant_figure
+
+
+def main(smk):
+    cfg, m = smk.params.cfg, smk.params.cfg["manipulations"]
+    info = json.loads(Path(smk.input.source).read_text())
+    model = load_token_model(info, smk.input.model[0] if len(smk.input.model) else None)
+    label = model_label(info["source"])
+    photos = figure_photos(cfg["photos"])
+    paths = figure_paths(smk.params.fig_dir)
+    (na, xa), (nb, xb), (nc, xc) = photos["a"], photos["b"], photos["transplant_source"]
+    x = torch.stack([xa, xb])
+    with torch.no_grad():
+        photo_figures(model, x, [na, nb], label, paths)
+        manipulation_figures(model, x, m["shift_cells"], label, paths)
+        t = m["transplant"]
+        out, paste, _, _ = transplant(model, xa, xc, t["src_box"], t["dst_yx"])
+        transplant_figure(model, xa, xc, [na, nc], t["src_box"], t["dst_yx"], out, paste, label, paths["5.19"])
+
+
+scriptio.run(main, snakemake)  # noqa: F821
