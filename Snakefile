@@ -9,12 +9,18 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works before `pip ins
 configfile: str(Path(workflow.basedir) / "workflow" / "config" / "config.yaml")
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 
 
 for _study in config["studies"]:
 
     include: f"workflow/rules/{_study}.smk"
+
+
+include: "workflow/rules/summary.smk"
 
 
 rule all:

@@ -100,25 +100,8 @@ cells.append(md("""### Why the thesis's MIG (≈1e-4) differs from the replicate
   random images from the whole grid. The per-factor table above shows which factors the model captures;
   the smoke/cpu runs are short, so their absolute MIG is lower than a 50-epoch run would reach."""))
 cells.append(md("## Figures"))
-cells.append(code("""captions = {
-    "2.1": "Random dSprites images from the data source used (white shape on black, 64×64).",
-    "2.4": "β = 1: train and validation total loss, reconstruction and KL per epoch (per image).",
-    "2.6": "β = 5: loss terms per epoch.", "2.7": "β = 10: loss terms per epoch.",
-    "2.5": "β = 1: 8 held-out (validation) images, top, and their reconstructions sigmoid(decoder(μ)), bottom.",
-    "2.8": "β = 5: reconstructions.", "2.9": "β = 10: reconstructions.",
-    "2.10": "Overall MIG versus β next to the thesis's Table 2.4 (left), and per-factor MIG (right).",
-    "2.11": "PCA (2 components) of the latent means, coloured by orientation.",
-    "2.12": "PCA coloured by posX.", "2.13": "PCA coloured by posY.", "2.14": "PCA coloured by scale.",
-    "2.15": "PCA coloured by shape.",
-    "extra": "Beyond the thesis: PCA of the latent means for this β, one panel per factor.",
-}
-def order(p):
-    key = p.name.split("_")[0][3:]
-    return (1, 0, p.name) if key == "extra" else (0, [int(x) for x in key.split(".")], p.name)
-for png in sorted(figs.glob("*.png"), key=order):
-    key = png.name.split("_")[0][3:]
-    display(Markdown(f"**{png.name}** — {captions.get(key, '')}"))
-    display(Image(filename=str(png)))"""))
+cells.append(md("Each caption is written once, in `workflow/report/captions.yaml` (also used by `snakemake --report`)."))
+cells.append(code("""from vaerep.captions import show_figures\n\nshow_figures("dsprites_beta", figs)"""))
 cells.append(md("""## Decisions taken where the thesis is silent
 
 - **Data:** the official `dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz` when a local copy (env

@@ -72,30 +72,8 @@ cells.append(code("""nb = pd.read_csv(res / "centroid_neighbours.csv")
 last = nb.groupby("variant")["epoch"].transform("max") == nb["epoch"]
 nb[last].round(2)"""))
 cells.append(md("## Figures"))
-cells.append(code("""captions = {
-    "5.1": "Sample MNIST test digits.",
-    "5.8": "Total training loss per epoch (training-set mean, as the Keras tracker logs it); dashed: the thesis's value after 500 epochs.",
-    "5.9a": "KL term per epoch; dashed: thesis.", "5.9b": "Reconstruction term (BCE summed over the 784 pixels) per epoch; dashed: thesis.",
-    "B.1": "Loss terms of both variants up to the previous checkpoint (the thesis's 200-epoch figure).",
-    "B.2": "Loss terms of both variants over all epochs (the thesis's 500-epoch figure). The printed-code variant logs total = rec + KL/2 and KL per dimension.",
-    "5.10": "Latent means of the test digits, coloured by digit, the digit drawn at its class centroid.",
-    "5.11": "The same map at every kept checkpoint, identical axes and colours, with the k-NN accuracy of each.",
-    "5.12": "Random latent points z ~ N(0, I) (red) over the test latent map (black).",
-    "5.13": "The red points of Fig 5.12 decoded (row-major in sampling order).",
-    "C.1": "Decoded grids of latent points: over the whole [-3, 3]^2 square and over a random smaller square (the thesis's 'randomly chosen part').",
-    "5.14": "Random test digits (top) and their reconstructions from the posterior mean (bottom), titled with (z1, z2).",
-    "X": "Beyond the thesis: decoded straight lines between class centroids for the transitions the thesis describes.",
-}
-import re
-def thesis_order(p):
-    # thesis figure order: 5.1 < 5.8 < 5.9a < 5.10 < ... < B.1 < C.1 < extras
-    key = p.name.split("_")[0][3:]
-    m = re.match(r"(\d+)\.(\d+)([a-z]?)", key)
-    return (0, int(m[1]), int(m[2]), m[3], p.name) if m else (1, 0, 0, key, p.name)
-for png in sorted(figs.glob("*.png"), key=thesis_order):
-    key = png.name.split("_")[0][3:]
-    display(Markdown(f"**{png.name}** — {captions.get(key, '')}"))
-    display(Image(filename=str(png)))"""))
+cells.append(md("Each caption is written once, in `workflow/report/captions.yaml` (also used by `snakemake --report`)."))
+cells.append(code("""from vaerep.captions import show_figures\n\nshow_figures("latent2d", figs)"""))
 cells.append(md("""## Decisions taken where the thesis is silent or wrong
 
 - **Architecture completion** (seed_004 §2.4, Foster's GDL `VariationalAutoencoder`): Dense μ and Dense log σ²

@@ -63,27 +63,8 @@ means (low = the shape code does not carry contrast); `shape_drift` as above; `c
 cells.append(code("""inv = pd.read_csv(res / "invariance.csv")
 inv.groupby("variant").agg(["mean", "std"]).round(3)"""))
 cells.append(md("## Figures"))
-cells.append(code("""captions = {
-    "4.2": "Standard VAE reconstructions (rows: contrasts; originals above reconstructions).",
-    "4.7": "pre Normal SMVAE reconstructions.", "4.10a": "pre Gamma(1) SMVAE reconstructions.",
-    "4.10b": "pre Gamma(3) SMVAE reconstructions.", "4.14": "post logNormal SMVAE reconstructions.",
-    "4.3": "Standard VAE latent slices: 20x20 decoded grids over (z1, z2) in [-3, 3]^2 at z3 in {-3, -1, 0, 1, 3}.",
-    "4.4": "Standard VAE decoded along straight lines through the origin (end points at distance 3).",
-    "4.5": "Standard VAE: decoding the direction-normalised code z/||z|| (rescaled to the mean norm at contrast 1) of the same digits at every contrast.",
-    "4.8": "pre Normal SMVAE: slices along c (the decoder sees c * (z1, z2): c = 0 gives one constant image, opposite c mirror the plane, and c = 1 is a zoom of c = 2).",
-    "4.11": "pre Gamma SMVAE: slices along positive c.",
-    "4.15": "post logNormal SMVAE: the (z1, z2) slice at c = 1.",
-    "4.9s": "Standard VAE: average posterior mean (a) and std (b) of every latent dimension versus contrast.",
-    "4.9": "pre Normal SMVAE: posterior mean (a) and std (b) versus contrast.",
-    "4.12a": "pre Gamma(1): posterior mean and std versus contrast (c uses the Gamma's own mean and std).",
-    "4.12b": "pre Gamma(3): posterior mean and std versus contrast.",
-    "4.16": "post logNormal: posterior mean and std versus contrast (c uses the log-normal's own mean and std).",
-    "extra": "A variant the thesis dropped (post-hoc Gamma prior on c).",
-}
-for png in sorted(figs.glob("*.png"), key=lambda p: (p.name.split("_")[0], p.name)):
-    key = png.name.split("_")[0][3:]
-    display(Markdown(f"**{png.name}** — {captions.get(key, '')}"))
-    display(Image(filename=str(png)))"""))
+cells.append(md("Each caption is written once, in `workflow/report/captions.yaml` (also used by `snakemake --report`)."))
+cells.append(code("""from vaerep.captions import show_figures\n\nshow_figures("smvae", figs)"""))
 cells.append(md("""## Decisions taken where the thesis is silent or wrong
 
 - **Reconstruction term:** Bernoulli likelihood (BCE) summed over the 784 pixels, KL summed over the latent

@@ -39,6 +39,19 @@ FIG = f"figures/{SCALE}"
 ALL_OUTPUTS = []
 
 
+STUDY_CATEGORY = {"smvae": "A. Scale Mixtures VAE (seed_000)", "dsprites_beta": "B. beta-VAE on dSprites (seed_003)",
+                  "vqvae": "C. VAE variants and VQ-VAE (seed_002)", "latent2d": "D. 2-D latent conv VAE (seed_004)"}
+
+
+def reported(files, study):
+    """Flag figure files for `snakemake --report`: grouped by study, labelled with the thesis figure number
+    and the caption from workflow/report/captions.yaml."""
+    from vaerep.captions import caption, figure_key
+
+    return [report(f, caption="../report/figure.rst", category=STUDY_CATEGORY[study],
+                   labels={"figure": figure_key(f), "caption": caption(study, f) or Path(f).name}) for f in files]
+
+
 def settings(study):
     """The study's settings at the configured scale (thesis values merged with the scale's overrides)."""
     return study_settings(config, study)

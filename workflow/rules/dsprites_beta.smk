@@ -129,7 +129,7 @@ rule dsprites_beta_figures:
         codes=expand(B_RUN + "/codes.pt", beta=B_BETAS),
         table=B_TABLES["table_2_4.csv"],
     output:
-        b_figure_files(),
+        reported(b_figure_files(), "dsprites_beta"),
     params:
         betas=B_BETAS,
         figures=B["figures"],

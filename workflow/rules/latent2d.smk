@@ -105,7 +105,7 @@ rule latent2d_figures:
         latents=[f"{D_OUT}/runs/{v}/latents.npz" for v in D_VARIANTS],
         metrics=[f"{D_OUT}/runs/{v}/eval.json" for v in D_VARIANTS],
     output:
-        d_figure_files(),
+        reported(d_figure_files(), "latent2d"),
     params:
         variants=D_VARIANTS,
         main=D_MAIN,

@@ -108,7 +108,7 @@ rule smvae_figures:
                 for v, spec in A_VARIANTS.items()],
         posterior=A_TABLES["posterior_by_contrast.csv"],
     output:
-        a_figure_files(),
+        reported(a_figure_files(), "smvae"),
     params:
         variants=A_VARIANTS,
         contrasts=A["contrasts"],

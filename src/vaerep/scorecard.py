@@ -1,0 +1,157 @@
+"""The replication scorecard: every number and qualitative claim a thesis reports, next to what the
+pipeline measured, with the difference, the tolerance (from config) and a verdict.
+
+Verdicts: ``replicates`` (|replicated - thesis| <= tolerance, or a claim check that passed),
+``differs``, ``not comparable`` (with the reason: the run is at a reduced scale, or the thesis's
+number cannot be compared at any scale, or there is no replicated value).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from .config import deep_merge
+
+COLUMNS = ["study", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds",
+           "difference", "tolerance", "verdict", "reason"]
+VERDICTS = ("replicates", "differs", "not comparable")
+
+
+def _get(tree: dict, dotted: str):
+    for part in dotted.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return None
+        tree = tree[part]
+    return tree
+
+
+def reduced_scale(study_section: dict, scale: str, keys: list[str]) -> str:
+    """Why a study run at ``scale`` is not the thesis's experiment: the ``keys`` (dotted paths) whose value
+    at this scale differs from the thesis (``full``) value, as one sentence; '' when none differs."""
+    base = {k: v for k, v in study_section.items() if k != "scales"}
+    now = deep_merge(base, (study_section.get("scales") or {}).get(scale) or {}) if scale != "full" else base
+    diffs = [f"{k} = {_get(now, k)} (thesis {_get(base, k)})" for k in keys if _get(now, k) != _get(base, k)]
+    return f"reduced scale `{scale}`: " + ", ".join(diffs) if diffs else ""
+
+
+def _finite(x) -> bool:
+    return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def number_row(study: str, source: str, claim: str, thesis, value, tolerance: float, *, std=None,
+               n_seeds: int = 1, reason: str = "") -> dict:
+    """One scorecard row for a number. ``reason`` non-empty makes it 'not comparable'."""
+    diff = value - thesis if _finite(value) and _finite(thesis) else float("nan")
+    if not reason and not _finite(value):
+        reason = "no finite replicated value"
+    if not reason and not _finite(thesis):
+        reason = "the thesis gives no value"
+    verdict = "not comparable" if reason else ("replicates" if abs(diff) <= tolerance else "differs")
+    return {"study": study, "source": source, "claim": claim, "thesis_value": thesis, "replicated_value": value,
+            "replicated_std": std if _finite(std) else float("nan"), "n_seeds": n_seeds, "difference": diff,
+            "tolerance": tolerance, "verdict": verdict, "reason": reason}
+
+
+def smvae_rows(table_csv, tol: dict, reason: str) -> list[dict]:
+    """Table 4.1 (Study A): per-image -ELBO, BCE and KL per variant, mean +- std over seeds."""
+    t = pd.read_csv(table_csv)
+    rows = []
+    names = {"neg_elbo": "−ELBO", "rec": "BCE", "kl": "KL"}
+    for r in t[t["in_thesis_table"].astype(bool)].itertuples():
+        for term, name in names.items():
+            rows.append(number_row("A smvae", "Table 4.1", f"{r.label}: {name} per test image (nats)",
+                                   getattr(r, f"thesis_{term}"), getattr(r, f"{term}_mean"), tol[term],
+                                   std=getattr(r, f"{term}_std"), n_seeds=int(r.n_seeds), reason=reason))
+    return rows
+
+
+def dsprites_rows(t23_csv, t24_csv, params_json, tol: dict, reason: str, fixed_reasons: dict) -> list[dict]:
+    """Tables 2.3 (final losses) and 2.4 (MIG) of Study B per beta, and the parameter counts."""
+    rows = []
+    t23 = pd.read_csv(t23_csv)
+    why23 = fixed_reasons.get("table_2_3") or reason
+    for r in t23.itertuples():
+        for term, col, name in (("loss", "train_loss", "final training loss"), ("rec", "train_rec", "final training reconstruction"),
+                                ("kl", "train_kl", "final training KL"), ("val_loss", "val_loss", "final validation loss")):
+            thesis = getattr(r, f"thesis_{term}")
+            if not _finite(thesis):
+                continue  # the thesis gives Table 2.3 for some betas only
+            rows.append(number_row("B dsprites_beta", "Table 2.3", f"β = {r.beta:g}: {name}", thesis, getattr(r, col),
+                                   tol[term], reason=why23))
+    t24 = pd.read_csv(t24_csv)
+    for r in t24.to_dict("records"):
+        for key, name in [("mig", "overall")] + [(f, f) for f in ("shape", "scale", "orientation", "posX", "posY")]:
+            thesis = r.get("thesis_mig" if key == "mig" else f"thesis_{key}")
+            if not _finite(thesis):
+                continue
+            rows.append(number_row("B dsprites_beta", "Table 2.4", f"β = {r['beta']:g}: MIG {name}", thesis, r[key],
+                                   tol["mig"], reason=reason))
+    counts = json.loads(Path(params_json).read_text())
+    for part, thesis in counts["thesis"].items():
+        rows.append(number_row("B dsprites_beta", "§2.3 (model summary)", f"β-VAE {part} parameters", thesis,
+                               counts[part], tol["params"]))
+    return rows
+
+
+def latent2d_rows(table_csv, main_variant: str, tol: dict, reason: str) -> list[dict]:
+    """Study D's final training losses of the main variant (thesis Figs 5.8, 5.9)."""
+    t = pd.read_csv(table_csv).set_index("variant")
+    r = t.loc[main_variant]
+    names = {"total": "total loss", "rec": "reconstruction (summed BCE)", "kl": "KL"}
+    return [number_row("D latent2d", "Figs 5.8–5.9", f"final training {name} after {int(r['thesis_epochs'])} epochs",
+                       r[f"thesis_{k}"], r[k], tol[k], reason=reason) for k, name in names.items()]
+
+
+def claim_rows(study: str, claims_csv, note: str = "") -> list[dict]:
+    """The qualitative claims a study checked (claim, evidence, verdict), as scorecard rows; ``note`` (e.g.
+    the run's reduced scale) is added to the reason."""
+    rows = []
+    for r in pd.read_csv(claims_csv).itertuples():
+        if r.verdict not in VERDICTS:
+            raise ValueError(f"{claims_csv}: unknown verdict '{r.verdict}'")
+        rows.append({"study": study, "source": Path(claims_csv).name, "claim": r.claim, "thesis_value": "claim",
+                     "replicated_value": r.evidence, "replicated_std": float("nan"), "n_seeds": float("nan"),
+                     "difference": float("nan"), "tolerance": float("nan"), "verdict": r.verdict, "reason": note})
+    return rows
+
+
+def frame(rows: list[dict]) -> pd.DataFrame:
+    """Rows -> scorecard table with the fixed column order."""
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def summary(card: pd.DataFrame) -> pd.DataFrame:
+    """Count of each verdict per study (and in total)."""
+    counts = card.pivot_table(index="study", columns="verdict", values="claim", aggfunc="count", fill_value=0)
+    counts = counts.reindex(columns=list(VERDICTS), fill_value=0)
+    counts.loc["all"] = counts.sum()
+    return counts.astype(int)
+
+
+def _fmt(v) -> str:
+    if isinstance(v, str):
+        return v.replace("|", "\\|").replace("\n", " ")
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    if isinstance(v, float) and abs(v) < 1e-2 and v != 0:
+        return f"{v:.2g}"
+    return f"{v:,.4g}" if isinstance(v, float) else str(v)
+
+
+def to_markdown(card: pd.DataFrame, title: str) -> str:
+    """The scorecard as Markdown: a verdict summary, then one table row per number or claim."""
+    lines = [f"# {title}", "", "| study | replicates | differs | not comparable |", "|---|---|---|---|"]
+    for study, r in summary(card).iterrows():
+        lines.append(f"| {study} | {r['replicates']} | {r['differs']} | {r['not comparable']} |")
+    lines += ["", "| study | source | claim | thesis | replicated | ± std (seeds) | difference | tolerance | verdict | reason |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in card.itertuples():
+        std = "–" if not _finite(r.replicated_std) else f"{r.replicated_std:.2g} ({int(r.n_seeds)})"
+        lines.append("| " + " | ".join([r.study, r.source, _fmt(r.claim), _fmt(r.thesis_value), _fmt(r.replicated_value),
+                                         std, _fmt(r.difference), _fmt(r.tolerance), f"**{r.verdict}**",
+                                         _fmt(r.reason)]) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,80 @@
+"""The replication scorecard: verdict logic, reduced-scale detection from the real configs, table readers."""
+
+import pandas as pd
+import pytest
+import yaml
+
+from vaerep import scorecard as sc
+from vaerep.captions import caption, figure_key, thesis_order
+from vaerep.config import CONFIG_DIR
+
+
+def study_section(study):
+    return yaml.safe_load((CONFIG_DIR / f"{study}.yaml").read_text())[study]
+
+
+def test_number_row_verdicts():
+    ok = sc.number_row("A", "T", "x", 118.4, 118.9, 1.0, std=0.2, n_seeds=3)
+    assert ok["verdict"] == "replicates" and ok["difference"] == pytest.approx(0.5) and ok["replicated_std"] == 0.2
+    off = sc.number_row("A", "T", "x", 118.4, 120.0, 1.0)
+    assert off["verdict"] == "differs" and off["difference"] == pytest.approx(1.6)
+    exact = sc.number_row("B", "T", "params", 380288, 380288, 0)
+    assert exact["verdict"] == "replicates"
+    assert sc.number_row("B", "T", "params", 380288, 380289, 0)["verdict"] == "differs"
+    reduced = sc.number_row("D", "T", "x", 135.8, 135.9, 2.0, reason="reduced scale `cpu`: train.epochs = 5 (thesis 500)")
+    assert reduced["verdict"] == "not comparable" and "train.epochs" in reduced["reason"]
+    missing = sc.number_row("D", "T", "x", 135.8, float("nan"), 2.0)
+    assert missing["verdict"] == "not comparable" and missing["reason"] == "no finite replicated value"
+
+
+def test_reduced_scale_reads_the_real_configs():
+    keys = ["train.epochs", "train.batch_size", "n_train_images", "seeds"]
+    smvae = study_section("smvae")
+    assert sc.reduced_scale(smvae, "full", keys) == ""
+    assert sc.reduced_scale(smvae, "cpu", keys) == ""  # Table 4.1 variants run at thesis scale on the CPU
+    smoke = sc.reduced_scale(smvae, "smoke", keys)
+    assert smoke.startswith("reduced scale `smoke`") and "train.epochs = 2 (thesis 20)" in smoke
+    assert "seeds = [0] (thesis [0, 1, 2])" in smoke
+    latent = sc.reduced_scale(study_section("latent2d"), "cpu", ["train.epochs"])
+    assert "train.epochs = 5 (thesis 500)" in latent
+
+
+def test_smvae_rows_carry_mean_std_and_verdict(tmp_path):
+    table = pd.DataFrame([{"variant": "standard", "label": "Standard VAE", "in_thesis_table": True, "n_seeds": 3,
+                           "neg_elbo_mean": 118.2, "neg_elbo_std": 0.1, "rec_mean": 112.5, "rec_std": 0.2,
+                           "kl_mean": 7.5, "kl_std": 0.05, "thesis_neg_elbo": 118.4, "thesis_rec": 110.9, "thesis_kl": 7.48},
+                          {"variant": "post_gamma1", "label": "dropped", "in_thesis_table": False, "n_seeds": 1,
+                           "neg_elbo_mean": 1.0, "neg_elbo_std": float("nan"), "rec_mean": 1.0, "rec_std": float("nan"),
+                           "kl_mean": 1.0, "kl_std": float("nan"), "thesis_neg_elbo": float("nan"),
+                           "thesis_rec": float("nan"), "thesis_kl": float("nan")}])
+    path = tmp_path / "table_4_1.csv"
+    table.to_csv(path, index=False)
+    rows = sc.smvae_rows(path, {"neg_elbo": 1.0, "rec": 1.0, "kl": 0.3}, reason="")
+    assert len(rows) == 3  # the dropped variant has no thesis numbers
+    verdicts = {r["claim"].split(": ")[1].split(" ")[0]: r["verdict"] for r in rows}
+    assert verdicts == {"−ELBO": "replicates", "BCE": "differs", "KL": "replicates"}
+    assert rows[0]["n_seeds"] == 3 and rows[0]["replicated_std"] == pytest.approx(0.1)
+
+
+def test_claim_rows_and_markdown(tmp_path):
+    path = tmp_path / "claims.csv"
+    pd.DataFrame([{"claim": "a | b", "evidence": "e", "verdict": "replicates"},
+                  {"claim": "c", "evidence": "f", "verdict": "not comparable"}]).to_csv(path, index=False)
+    rows = sc.claim_rows("C vqvae", path, note="reduced scale")
+    card = sc.frame(rows + [sc.number_row("A smvae", "Table 4.1", "n", 1.0, 1.5, 0.1)])
+    counts = sc.summary(card)
+    assert counts.loc["all"].to_dict() == {"replicates": 1, "differs": 1, "not comparable": 1}
+    text = sc.to_markdown(card, "Scorecard")
+    assert "a \\| b" in text and "| C vqvae | 1 | 0 | 1 |" in text and "**differs**" in text
+    pd.DataFrame([{"claim": "c", "evidence": "f", "verdict": "maybe"}]).to_csv(path, index=False)
+    with pytest.raises(ValueError, match="unknown verdict 'maybe'"):
+        sc.claim_rows("C vqvae", path)
+
+
+def test_captions_and_thesis_order():
+    assert figure_key("figures/cpu/smvae/fig4.10a_reconstructions_pre_gamma1.png") == "4.10a"
+    assert caption("smvae", "fig4.10a_reconstructions_pre_gamma1.png").startswith("pre Gamma(1)")
+    assert caption("smvae", "fig9.99_nothing.png") == ""
+    names = ["figX_a.png", "figC.1_b.png", "fig5.10_c.png", "figB.2_d.png", "fig5.9a_e.png", "fig5.1_f.png"]
+    assert sorted(names, key=thesis_order) == ["fig5.1_f.png", "fig5.9a_e.png", "fig5.10_c.png", "figB.2_d.png",
+                                               "figC.1_b.png", "figX_a.png"]
