@@ -59,8 +59,8 @@ rule vqvae_figures:
         data=f"{DATA}/mnist.pt",
         model=C_RUN + "/model.pt",
     output:
-        code=C_FIGURES[0],
-        manip=C_MANIP_FIGS,
+        code=reported(C_FIGURES[:1], "vqvae")[0],
+        manip=reported(C_MANIP_FIGS, "vqvae"),
     params:
         manip=C["manipulations"],
         outdir=C_FIG,
