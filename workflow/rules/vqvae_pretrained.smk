@@ -75,7 +75,7 @@ rule vqvae_pretrained_figures:
         source=f"{C4_OUT}/source.json",
         model=c4_model,
     output:
-        C4_FIGURES,
+        reported(C4_FIGURES, "vqvae"),
     params:
         cfg=C4,
         fig_dir=C_FIG,
