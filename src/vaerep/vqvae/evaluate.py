@@ -42,6 +42,13 @@ def per_image_mse(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return (a - b).pow(2).flatten(1).mean(1)
 
 
+def correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Per-image Pearson correlation of two image batches."""
+    a = a.flatten(1) - a.flatten(1).mean(1, keepdim=True)
+    b = b.flatten(1) - b.flatten(1).mean(1, keepdim=True)
+    return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-8)
+
+
 def psnr(mse: torch.Tensor) -> torch.Tensor:
     """PSNR in dB for images in [0, 1]."""
     return 10 * torch.log10(1.0 / mse.clamp_min(1e-10))
@@ -93,9 +100,7 @@ def manipulation_table(model, x: torch.Tensor, shift_cells: int, respect_ratio: 
                      "mse_pixel_op_vs_x": float(per_image_mse(target, x).mean())})
     out = decoded(M.invert(z))
     mse = float(per_image_mse(out, 1 - x).mean())
-    a = rec.flatten(1) - rec.flatten(1).mean(1, keepdim=True)
-    b = out.flatten(1) - out.flatten(1).mean(1, keepdim=True)
-    corr = float((a * b).sum(1).div((a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-8)).mean())
+    corr = float(correlation(rec, out).mean())
     rows.append({"operation": "invert", "mse_vs_pixel_op": mse, "mse_reconstruction": base, "ratio": mse / base,
                  "mse_pixel_op_vs_x": float(per_image_mse(1 - x, x).mean()), "corr_with_reconstruction": corr})
     table = pd.DataFrame(rows)

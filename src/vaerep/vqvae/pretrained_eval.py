@@ -9,14 +9,7 @@ import torch
 
 from ..models.vqvae import usage_stats
 from . import manipulations as M
-from .evaluate import encode_all, manipulation_table, per_image_mse, psnr
-
-
-def correlation(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """Per-image Pearson correlation of two image batches."""
-    a = a.flatten(1) - a.flatten(1).mean(1, keepdim=True)
-    b = b.flatten(1) - b.flatten(1).mean(1, keepdim=True)
-    return (a * b).sum(1) / (a.norm(dim=1) * b.norm(dim=1)).clamp_min(1e-8)
+from .evaluate import correlation, encode_all, manipulation_table, per_image_mse, psnr
 
 
 @torch.no_grad()
