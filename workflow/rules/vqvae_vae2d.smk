@@ -103,7 +103,7 @@ rule vqvae_vae2d_figures:
         histories=expand(C1_RUN + "/history.csv", model=C1_MODELS),
         table=C1_TABLES["table_csv"],
     output:
-        **C1_FIGS,
+        **{key: reported([f], "vqvae")[0] for key, f in C1_FIGS.items()},
     params:
         models=C1_MODELS,
         roles=C1_ROLES,

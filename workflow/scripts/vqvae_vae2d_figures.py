@@ -4,7 +4,7 @@ import pandas as pd
 import torch
 
 from vaerep import scriptio
-from vaerep.latent2d.figures import latent_scatter, manifold
+from vaerep.latent2d.figures import latent_row, latent_scatter, manifold
 from vaerep.models.vae2d_mnist import build_vae2d
 from vaerep.train import load_model
 from vaerep.vqvae import vae2d_figures as F
@@ -30,7 +30,7 @@ def main(smk):
         manifold(models[m], (-e, e), (-e, e), g, f"Fig 5.2{panel} - decoded {g}x{g} grid over [-{e}, {e}]^2: {label[m]}",
                  out[f"grid_{key}"])
     col, mse = r["collapse"], r["fc_mse"]
-    F.latent_maps({label[mse]: lat[mse]["z"], label[col]: lat[col]["z"]}, y,
+    latent_row({label[mse]: lat[mse]["z"], label[col]: lat[col]["z"]}, y,
                   "Fig 5.3a - posterior collapse: test latent means, identical axes (re-weighted MSE vs per-pixel-mean MSE)",
                   out.collapse_latent)
     images, _ = load_mnist(smk.input.data, "test", p.n_test_images, p.subset_seed)
@@ -43,7 +43,7 @@ def main(smk):
                       out.collapse_kl)
     F.loss_curves({f"{label[r['fc_bce']]}": hist[r["fc_bce"]], f"{label[mse]} (re-weighted)": hist[mse]},
                   "Fig 5.4 - loss per image by epoch: BCE vs MSE summed over the 784 pixels", out.loss_curves)
-    F.latent_maps({label[n]: lat[n]["z"] for n in names}, y,
+    latent_row({label[n]: lat[n]["z"] for n in names}, y,
                   "Test latent means of every C1 model on identical axes", out.latent_all)
 
 

@@ -85,19 +85,25 @@ def latent_scatter(z: np.ndarray, y: np.ndarray, title: str, path: Path) -> None
     save(fig, path)
 
 
-def latent_by_epoch(zs: dict[int, np.ndarray], y: np.ndarray, accs: dict[int, float], title: str, path: Path) -> None:
-    """Fig 5.11: the latent map of every kept checkpoint, identical axes and colours."""
-    lims = limits(list(zs.values()))
-    n = len(zs)
+def latent_row(panels: dict[str, np.ndarray], y: np.ndarray, title: str, path: Path) -> None:
+    """Several latent maps side by side (panel title -> 2-D points), identical axes and colours, panels
+    lettered (a), (b), ..."""
+    lims = limits(list(panels.values()))
+    n = len(panels)
     fig, axes = plt.subplots(1, n, figsize=(4 * n, 4), squeeze=False)
-    for i, (ax, (e, z)) in enumerate(zip(axes[0], zs.items())):
+    for i, (ax, (name, z)) in enumerate(zip(axes[0], panels.items())):
         sc = _scatter(ax, z, y, lims, s=1.5)
         if i:
             ax.set_ylabel("")
-        ax.set_title(f"({chr(97 + list(zs).index(e))}) epoch {e}: k-NN acc {accs[e]:.2f}", fontsize=9)
+        ax.set_title(f"({chr(97 + i)}) {name}", fontsize=9)
     fig.colorbar(sc, ax=axes[0].tolist(), ticks=range(10), label="digit")
     fig.suptitle(title, fontsize=10, y=1.02)
     save(fig, path)
+
+
+def latent_by_epoch(zs: dict[int, np.ndarray], y: np.ndarray, accs: dict[int, float], title: str, path: Path) -> None:
+    """Fig 5.11: the latent map of every kept checkpoint, identical axes and colours."""
+    latent_row({f"epoch {e}: k-NN acc {accs[e]:.2f}": z for e, z in zs.items()}, y, title, path)
 
 
 def latent_samples(z: np.ndarray, samples: np.ndarray, title: str, path: Path) -> None:

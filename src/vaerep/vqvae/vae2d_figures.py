@@ -1,6 +1,6 @@
-"""Study C1 figures beyond Study D's scatter and manifold plots (which are reused as Figs 5.1 and 5.2):
-the posterior-collapse panels (Fig 5.3), the loss curves BCE vs re-weighted MSE (Fig 5.4), and every
-model's latent map on common axes."""
+"""Study C1 figures beyond Study D's latent plots (reused for Figs 5.1, 5.2 and 5.3a): reconstructions
+of several models (Fig 5.3b), KL per latent dimension (Fig 5.3c), loss curves BCE vs re-weighted MSE
+(Fig 5.4)."""
 
 from __future__ import annotations
 
@@ -10,23 +10,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..latent2d.figures import _scatter, limits
 from ..plotting import plt, save
-
-
-def latent_maps(zs: dict[str, np.ndarray], y: np.ndarray, title: str, path: Path) -> None:
-    """Test latent means of several models side by side on identical axes, coloured by digit."""
-    lims = limits(list(zs.values()))
-    n = len(zs)
-    fig, axes = plt.subplots(1, n, figsize=(3.8 * n, 3.8), squeeze=False)
-    for i, (ax, (label, z)) in enumerate(zip(axes[0], zs.items())):
-        sc = _scatter(ax, z, y, lims, s=1.5)
-        if i:
-            ax.set_ylabel("")
-        ax.set_title(f"({chr(97 + i)}) {label}", fontsize=8)
-    fig.colorbar(sc, ax=axes[0].tolist(), ticks=range(10), label="digit")
-    fig.suptitle(title, fontsize=10, y=1.03)
-    save(fig, path)
 
 
 @torch.no_grad()
