@@ -81,16 +81,12 @@ Verdicts: **replicates** (|replicated − thesis| ≤ tolerance, or a claim chec
 comparable** (the reason says why: a run at reduced scale, a thesis number whose unit is unknown, …). Tolerances
 are in `workflow/config/config.yaml` (`scorecard.tolerances`); each study's claim thresholds in its own config.
 Numbers: replicated value = mean over seeds where there are seeds (± sample standard deviation)."""))
-cells.append(code("""card = pd.read_csv(res / "scorecard.csv")
-counts = card.pivot_table(index="study", columns="verdict", values="claim", aggfunc="count", fill_value=0)
-counts.loc["all"] = counts.sum()
-counts"""))
+cells.append(code("""from vaerep import scorecard as sc
+
+card = pd.read_csv(res / "scorecard.csv")
+display(Markdown(sc.summary_markdown(card)))"""))
 cells.append(md("### Thesis numbers"))
-cells.append(code("""nums = card[card["thesis_value"] != "claim"].copy()
-for c in ["thesis_value", "replicated_value"]:
-    nums[c] = pd.to_numeric(nums[c])
-nums[["study", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds", "difference",
-      "tolerance", "verdict", "reason"]].round(4).set_index(["study", "source"])"""))
+cells.append(code("""display(Markdown(sc.rows_markdown(card[card["thesis_value"] != "claim"])))"""))
 cells.append(md("### Qualitative claims (evidence from each study's claim checks)"))
 cells.append(code("""claims = card[card["thesis_value"] == "claim"]
 display(Markdown("\\n".join(f"- *{r.study}* — **{r.verdict}** — {r.claim}. *Evidence:* {r.replicated_value}"

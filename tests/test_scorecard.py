@@ -34,7 +34,7 @@ def test_reduced_scale_reads_the_real_configs():
     assert sc.reduced_scale(smvae, "cpu", keys) == ""  # Table 4.1 variants run at thesis scale on the CPU
     smoke = sc.reduced_scale(smvae, "smoke", keys)
     assert smoke.startswith("reduced scale `smoke`") and "train.epochs = 2 (thesis 20)" in smoke
-    assert "seeds = [0] (thesis [0, 1, 2])" in smoke
+    assert "seeds = [0] (thesis [0, 1, 2])" in smoke and "n_train_images = 1000 (thesis all)" in smoke
     latent = sc.reduced_scale(study_section("latent2d"), "cpu", ["train.epochs"])
     assert "train.epochs = 5 (thesis 500)" in latent
 

@@ -34,7 +34,10 @@ def reduced_scale(study_section: dict, scale: str, keys: list[str]) -> str:
     at this scale differs from the thesis (``full``) value, as one sentence; '' when none differs."""
     base = {k: v for k, v in study_section.items() if k != "scales"}
     now = deep_merge(base, (study_section.get("scales") or {}).get(scale) or {}) if scale != "full" else base
-    diffs = [f"{k} = {_get(now, k)} (thesis {_get(base, k)})" for k in keys if _get(now, k) != _get(base, k)]
+    def show(v):
+        return "all" if v is None else v
+
+    diffs = [f"{k} = {show(_get(now, k))} (thesis {show(_get(base, k))})" for k in keys if _get(now, k) != _get(base, k)]
     return f"reduced scale `{scale}`: " + ", ".join(diffs) if diffs else ""
 
 
@@ -133,25 +136,42 @@ def summary(card: pd.DataFrame) -> pd.DataFrame:
 
 
 def _fmt(v) -> str:
+    """A cell for Markdown: numbers (also numbers read back from CSV as text) rounded, text escaped."""
     if isinstance(v, str):
-        return v.replace("|", "\\|").replace("\n", " ")
+        try:
+            v = float(v)
+        except ValueError:
+            return v.replace("|", "\\|").replace("\n", " ")
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
-    if isinstance(v, float) and abs(v) < 1e-2 and v != 0:
+    v = float(v)
+    if v.is_integer() and abs(v) >= 1000:
+        return f"{int(v):,}"
+    if v != 0 and abs(v) < 1e-2:
         return f"{v:.2g}"
-    return f"{v:,.4g}" if isinstance(v, float) else str(v)
+    return f"{v:.4g}"
 
 
-def to_markdown(card: pd.DataFrame, title: str) -> str:
-    """The scorecard as Markdown: a verdict summary, then one table row per number or claim."""
-    lines = [f"# {title}", "", "| study | replicates | differs | not comparable |", "|---|---|---|---|"]
-    for study, r in summary(card).iterrows():
-        lines.append(f"| {study} | {r['replicates']} | {r['differs']} | {r['not comparable']} |")
-    lines += ["", "| study | source | claim | thesis | replicated | ± std (seeds) | difference | tolerance | verdict | reason |",
-              "|---|---|---|---|---|---|---|---|---|---|"]
+def rows_markdown(card: pd.DataFrame) -> str:
+    """One Markdown table row per number or claim."""
+    lines = ["| study | source | claim | thesis | replicated | ± std (seeds) | difference | tolerance | verdict | reason |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for r in card.itertuples():
         std = "–" if not _finite(r.replicated_std) else f"{r.replicated_std:.2g} ({int(r.n_seeds)})"
         lines.append("| " + " | ".join([r.study, r.source, _fmt(r.claim), _fmt(r.thesis_value), _fmt(r.replicated_value),
                                          std, _fmt(r.difference), _fmt(r.tolerance), f"**{r.verdict}**",
                                          _fmt(r.reason)]) + " |")
     return "\n".join(lines) + "\n"
+
+
+def summary_markdown(card: pd.DataFrame) -> str:
+    """The verdict counts per study as a Markdown table."""
+    lines = ["| study | replicates | differs | not comparable |", "|---|---|---|---|"]
+    for study, r in summary(card).iterrows():
+        lines.append(f"| {study} | {r['replicates']} | {r['differs']} | {r['not comparable']} |")
+    return "\n".join(lines) + "\n"
+
+
+def to_markdown(card: pd.DataFrame, title: str) -> str:
+    """The scorecard as Markdown: a verdict summary, then one table row per number or claim."""
+    return f"# {title}\n\n" + summary_markdown(card) + "\n" + rows_markdown(card)
