@@ -1,0 +1,44 @@
+"""Device choice: CPU fallback, env override, and one GPU per concurrent job on a multi-GPU machine."""
+
+import pytest
+import torch
+
+from vaerep import device as dev
+from vaerep.errors import PipelineError
+
+
+@pytest.fixture(autouse=True)
+def _clean(monkeypatch, tmp_path):
+    monkeypatch.delenv("VAEREP_DEVICE", raising=False)
+    monkeypatch.setenv("VAEREP_GPU_LOCK_DIR", str(tmp_path))
+    yield
+    dev.release_gpus()
+
+
+def test_claims_take_distinct_gpus_until_released(tmp_path):
+    assert [dev.claim_gpu(3), dev.claim_gpu(3), dev.claim_gpu(3)] == [0, 1, 2]
+    assert dev.claim_gpu(3) is None  # every GPU held
+    dev.release_gpus()
+    assert dev.claim_gpu(3) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"vaerep-gpu{i}.lock" for i in range(3)]
+
+
+def test_auto_spreads_jobs_over_several_gpus(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert dev.pick_device("auto") == torch.device("cuda:0")
+    assert dev.pick_device("auto") == torch.device("cuda:1")  # the first claim is still held
+    assert dev.pick_device("auto").type == "cuda"  # more jobs than GPUs: shares one
+
+
+def test_auto_single_gpu_and_cpu(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert dev.pick_device("auto") == torch.device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert dev.pick_device("auto") == torch.device("cpu")
+    monkeypatch.setenv("VAEREP_DEVICE", "cpu")
+    assert dev.pick_device("cuda") == torch.device("cpu")  # the environment wins over config
+    monkeypatch.setenv("VAEREP_DEVICE", "cuda:1")
+    with pytest.raises(PipelineError, match="CUDA is not available"):
+        dev.pick_device("auto")
