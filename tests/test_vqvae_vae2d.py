@@ -154,7 +154,7 @@ def test_claims_on_synthetic_tables():
                          "train_kl": [1.0, 4.0, 5.0], "train_neg_elbo": [200.0, 160.0, 150.0]})
     histories = {"M1": hist.assign(train_loss=[60.0, 40.0, 35.0], train_rec=[59.0, 36.0, 30.0]), "M2": hist}
     roles = {"fc_mse": "M1", "fc_bce": "M2", "conv_mse": "M3", "conv_bce": "M4", "collapse": "collapse"}
-    thr = {"knn_k": 5, "separates_knn": 0.4, "collapse_kl_per_dim": 0.05, "active_kl_per_dim": 0.5,
+    thr = {"knn_k": 5, "separates_knn": 0.4, "collapse_kl_per_dim": 0.05,
            "much_smaller": 0.5, "same_recon_ratio": 1.25, "normal_mean_abs": 0.5, "normal_std": [0.3, 1.5]}
     c = check_claims(_table(), histories, roles, thr, 15)
     assert set(c["verdict"]) == {"replicates"}, c[c["verdict"] != "replicates"]
