@@ -2,24 +2,11 @@
 must exist and every table must hold finite numbers. Also: config errors stop the run with a message."""
 
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
-
-
-def smk(args, workdir, mnist_dir=None, timeout=1500):
-    env = {k: v for k, v in os.environ.items() if k != "MNIST_DIR"}
-    if mnist_dir:
-        env["MNIST_DIR"] = str(mnist_dir)
-    return subprocess.run(SNAKEMAKE + ["--directory", str(workdir)] + args, capture_output=True, text=True,
-                          env=env, timeout=timeout)
+from conftest import run_snakemake as smk
 
 
 def finite_csv(path: Path):
@@ -39,8 +26,9 @@ def finite_csv(path: Path):
 
 
 @pytest.mark.e2e
-def test_smoke_workflow_produces_every_output(tmp_path, mnist_dir):
-    run = smk(["--cores", "2", "--config", "scale=smoke"], tmp_path, mnist_dir)
+def test_smoke_workflow_produces_every_output(smoke_run):
+    # the run itself is the session fixture `smoke_run` (tests/conftest.py), shared with the SLURM test
+    run, tmp_path, mnist_dir = smoke_run.run, smoke_run.workdir, smoke_run.mnist_dir
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-5000:]
     summary = smk(["--summary", "--config", "scale=smoke"], tmp_path, mnist_dir)
     assert summary.returncode == 0, summary.stderr[-3000:]
