@@ -178,3 +178,19 @@ def test_config_validates_at_every_scale(scale):
     bad = dict(section, vae2d=dict(section["vae2d"], models={"M1": {"head": "fc", "recon": "mse", "colour": 1}}))
     with pytest.raises(PipelineError):
         validate(bad, SCHEMA_DIR / "vqvae.schema.yaml")
+
+
+def test_evaluation_on_random_images():
+    from vaerep.vqvae.vae2d import evaluate_vae2d
+
+    torch.manual_seed(0)
+    model = build_vae2d({**SPEC, "recon": "mse_sum"}).eval()
+    x = torch.randint(0, 256, (40, 28, 28), dtype=torch.uint8)
+    y = torch.arange(40) % 10
+    m, arrays = evaluate_vae2d(model, x[:20], y[:20], x[20:], y[20:], seed=0, knn_k=3)
+    assert arrays["z"].shape == (20, 2) and list(arrays["labels"]) == list(range(10)) * 2
+    assert m["test_neg_elbo"] == pytest.approx(m["test_rec"] + m["test_kl"], rel=1e-5)
+    assert m["test_rec"] == pytest.approx(784 * m["test_mse"], rel=1e-4)
+    assert m["test_neg_elbo_bernoulli"] == pytest.approx(m["test_bce"] + m["test_kl"])
+    assert sum(m["kl_per_dim"]) == pytest.approx(m["test_kl"], rel=1e-5)
+    assert 0.0 <= m["knn_accuracy"] <= 1.0 and np.isfinite(m["train_neg_elbo"])
