@@ -55,9 +55,9 @@ VAE (convolutional layers there), each with MSE (M1, M3) and BCE (M2, M4), ReLU 
 - **Loss curves** (Fig 5.4) are logged per epoch (the thesis plots iterations), on the training set and on the
   held-out test images. **Decoded grid** (Fig 5.2): the grid size and extent in the settings below
   (the thesis gives neither).
-- **Scales:** the `smoke` and `cpu` scales train far fewer samples than the thesis's 60,000 × 15, and `cpu` raises
-  Adam's learning rate so that the short run reaches a usable latent (values in the run table below); their
-  verdicts describe those runs, not the thesis's 15-epoch setting."""))
+- **Scales:** the `smoke` and `cpu` scales train far fewer samples than the thesis's 60,000 × 15 (values in the run
+  table below), so their 2-D latents are far from converged; their verdicts describe those runs, not the thesis's
+  15-epoch setting."""))
 cells.append(code("""c1 = settings["vae2d"]
 c1_res = res / "vae2d"
 c1_table = pd.read_csv(c1_res / "table.csv")
