@@ -150,33 +150,8 @@ cells.append(code("""claims4 = pd.read_csv(c4 / "claims.csv")
 display(Markdown("\\n".join(f"- **{r.verdict}** (holds on this model: {r.holds_on_this_model}) — {r.claim}. "
                             f"*Evidence:* {r.evidence}" for r in claims4.itertuples())))"""))
 cells.append(md("## Figures"))
-cells.append(code("""captions = {
-    "fig5.1a": "C1: test latent means of the FC-head VAE (M2, BCE), coloured by digit.",
-    "fig5.1b": "C1: test latent means of the conv-head VAE (M4, BCE), coloured by digit.",
-    "fig5.2a": "C1: decoder outputs over a regular grid of the 2-D latent plane, FC-head VAE (M2, BCE).",
-    "fig5.2b": "C1: decoder outputs over a regular grid of the 2-D latent plane, conv-head VAE (M4, BCE).",
-    "fig5.3a": "C1: posterior collapse - test latent means with the re-weighted MSE (x784) and with the per-pixel-mean MSE, identical axes.",
-    "fig5.3b": "C1: test digits and their reconstructions by the collapse model, the re-weighted MSE model and the BCE model.",
-    "fig5.3c": "C1: test KL per latent dimension of every model (log scale): ~0 nats = a collapsed dimension.",
-    "fig5.4": "C1: total, reconstruction and KL loss per epoch, (a) BCE, (b) MSE summed over the 784 pixels; solid = training set, dashed = test set.",
-    "figC1": "C1 (beyond the thesis): test latent means of all five models on identical axes.",
-    "figC2": "C2: original test digit | its 7x7 code map (codebook index per cell, colour = index) | reconstruction.",
-    "fig5.5": "Shift of the code grid along y (cyclic).", "fig5.6": "Shift of the code grid along x (cyclic).",
-    "fig5.7": "Rotation of the code grid by 90 degrees.", "fig5.8": "Flip of the code grid along x (left-right).",
-    "fig5.9": "Flip of the code grid along y (top-bottom).",
-    "fig5.10": "Splice: left half of code a + right half of code b.", "fig5.11": "Splice: top half of code a + bottom half of code b.",
-    "fig5.12": "Value inversion -z_q decoded without re-quantising (the code map shows the nearest codes of -z_q, for display only).",
-    "fig5.13": "C4: the two photos (roles of the penguin and the Pisa tower) and their token grids (model named in the title).",
-    "fig5.14": "C4: photo | reconstruction, with PSNR.",
-    "fig5.15": "C4: the token grid rotated by 90 degrees (counter-clockwise), decoded.",
-    "fig5.16": "C4: value inversion -z of the token grid, decoded without re-quantising (code map: argmax/nearest codes, display only).",
-    "fig5.17": "C4: the token grid shifted cyclically along x, decoded.", "fig5.18": "C4: the token grid shifted cyclically along y, decoded.",
-    "fig5.19": "C4: region transplant - a token box of the source photo (boxed) copied into the target's grid, decoded, next to the pixel-space paste.",
-}
-for png in sorted(figs.glob("*.png"), key=lambda p: (len(p.name.split("_")[0]), p.name)):
-    key = png.name.split("_")[0]
-    display(Markdown(f"**{png.name}** — {captions.get(key, '')}"))
-    display(Image(filename=str(png)))"""))
+cells.append(md("Each caption is written once, in `workflow/report/captions.yaml` (also used by `snakemake --report`)."))
+cells.append(code("""from vaerep.captions import show_figures\n\nshow_figures("vqvae", figs)"""))
 cells.append(md("""## Decisions taken where the thesis is silent
 
 - **Architecture:** the Keras VQ-VAE example (seed_002 §1.2): Conv(32,3,s2)–Conv(64,3,s2)–Conv(16,1) → 7×7×16,

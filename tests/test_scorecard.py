@@ -66,6 +66,12 @@ def test_claim_rows_and_markdown(tmp_path):
     assert counts.loc["all"].to_dict() == {"replicates": 1, "differs": 1, "not comparable": 1}
     text = sc.to_markdown(card, "Scorecard")
     assert "a \\| b" in text and "| C vqvae | 1 | 0 | 1 |" in text and "**differs**" in text
+    pd.DataFrame([{"claim": "d", "evidence": "g", "holds_on_this_model": True, "verdict": "not comparable (substitute)"},
+                  {"claim": "e", "evidence": "h", "holds_on_this_model": False, "verdict": "does not hold"}]).to_csv(path, index=False)
+    rows = sc.claim_rows("C vqvae", path, note="reduced scale", source="vqvae/pretrained/claims.csv")
+    assert len(rows) == 1  # the check beyond the thesis is not a thesis claim
+    assert rows[0]["verdict"] == "not comparable" and rows[0]["source"] == "vqvae/pretrained/claims.csv"
+    assert rows[0]["reason"] == "substitute; on the model that ran it holds; reduced scale"
     pd.DataFrame([{"claim": "c", "evidence": "f", "verdict": "maybe"}]).to_csv(path, index=False)
     with pytest.raises(ValueError, match="unknown verdict 'maybe'"):
         sc.claim_rows("C vqvae", path)

@@ -8,6 +8,8 @@ import pandas as pd
 import pytest
 from conftest import run_snakemake as smk
 
+from vaerep.captions import caption
+
 
 def finite_csv(path: Path):
     frame = pd.read_csv(path)
@@ -22,7 +24,24 @@ def finite_csv(path: Path):
     empty = [c for c in numbers if c not in allowed_nan and not numbers[c].map(math.isfinite).any()]
     assert not empty, f"columns without a finite number in {path}: {empty}"
     core = [c for c in numbers if c not in allowed_nan and numbers[c].notna().all()]
-    assert numbers.empty or len(core) > 0, f"no fully populated numeric column in {path}"
+    mixed = path.name == "scorecard.csv"  # numbers and claims in one table: checked by check_scorecard
+    assert numbers.empty or mixed or len(core) > 0, f"no fully populated numeric column in {path}"
+
+
+def check_scorecard(path: Path, studies):
+    """Every study has rows; numbers carry a finite replicated value or a reason; verdicts are known."""
+    card = pd.read_csv(path)
+    assert set(card["verdict"]) <= {"replicates", "differs", "not comparable"}
+    assert {s.split()[1] for s in card["study"]} == set(studies)
+    nums = card[card["thesis_value"] != "claim"]
+    assert len(nums) >= 40  # Table 4.1 (15), Tables 2.3/2.4 (26), parameter counts (2), Study D losses (3)
+    compared = nums[nums["verdict"] != "not comparable"]
+    assert (pd.to_numeric(compared["replicated_value"]) - pd.to_numeric(compared["thesis_value"])
+            - compared["difference"]).abs().max() < 1e-6
+    assert nums.loc[nums["verdict"] == "not comparable", "reason"].notna().all()
+    # smoke runs are reduced scale: their losses are not compared with the thesis's, the reason says why
+    assert nums["reason"].fillna("").str.contains("reduced scale `smoke`").sum() >= 20
+    assert (card["thesis_value"] == "claim").sum() >= 20
 
 
 @pytest.mark.e2e
@@ -43,9 +62,24 @@ def test_smoke_workflow_produces_every_output(smoke_run):
             finite_csv(path)
         if path.suffix == ".ipynb":
             assert '"output_type": "error"' not in path.read_text(), f"{out} has a failed cell"
+    check_scorecard(tmp_path / "results/smoke/scorecard.csv", ["smvae", "dsprites_beta", "vqvae", "latent2d"])
+    index = (tmp_path / "results/smoke/index.html").read_text()
+    for study in ["smvae", "dsprites_beta", "vqvae", "latent2d"]:
+        assert f'href="{study}/report.html"' in index
+    # every figure has a caption (workflow/report/captions.yaml), shared by the notebooks and --report
+    figures = [Path(o) for o in outputs if o.endswith(".png")]
+    uncaptioned = [str(f) for f in figures if not caption(f.parent.name, f)]
+    assert not uncaptioned, f"figures without a caption in workflow/report/captions.yaml: {uncaptioned}"
     # the rules that build outputs ran, and a second run has nothing to do
     again = smk(["-n", "--cores", "2", "--config", "scale=smoke"], tmp_path, mnist_dir)
     assert "Nothing to be done" in again.stdout + again.stderr
+    # a self-contained HTML report with every figure and the scorecard
+    report = smk(["--config", "scale=smoke", "--report", "report.html"], tmp_path, mnist_dir, timeout=600)
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (tmp_path / "report.html").read_text()
+    assert "scorecard.csv" in html and "index.html" in html
+    missing_in_report = [f.name for f in figures if f.name not in html]
+    assert not missing_in_report, f"figures missing from the --report HTML: {missing_in_report}"
 
 
 @pytest.mark.parametrize("override, message", [

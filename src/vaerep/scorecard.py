@@ -109,16 +109,30 @@ def latent2d_rows(table_csv, main_variant: str, tol: dict, reason: str) -> list[
                        r[f"thesis_{k}"], r[k], tol[k], reason=reason) for k, name in names.items()]
 
 
-def claim_rows(study: str, claims_csv, note: str = "") -> list[dict]:
+BEYOND_THESIS = ("holds", "does not hold")  # verdicts of checks the pipeline adds, not thesis claims
+
+
+def claim_rows(study: str, claims_csv, note: str = "", source: str | None = None) -> list[dict]:
     """The qualitative claims a study checked (claim, evidence, verdict), as scorecard rows; ``note`` (e.g.
-    the run's reduced scale) is added to the reason."""
+    the run's reduced scale) is added to the reason. A verdict 'not comparable (why)' keeps its why (and
+    whether the claim held on the model that ran, where the table says); checks beyond the thesis
+    (verdict 'holds' / 'does not hold') are not thesis claims and are left out."""
     rows = []
-    for r in pd.read_csv(claims_csv).itertuples():
-        if r.verdict not in VERDICTS:
-            raise ValueError(f"{claims_csv}: unknown verdict '{r.verdict}'")
-        rows.append({"study": study, "source": Path(claims_csv).name, "claim": r.claim, "thesis_value": "claim",
-                     "replicated_value": r.evidence, "replicated_std": float("nan"), "n_seeds": float("nan"),
-                     "difference": float("nan"), "tolerance": float("nan"), "verdict": r.verdict, "reason": note})
+    for r in pd.read_csv(claims_csv).to_dict("records"):
+        verdict, reasons = str(r["verdict"]), [note] if note else []
+        if verdict in BEYOND_THESIS:
+            continue
+        if verdict.startswith("not comparable (") and verdict.endswith(")"):
+            why = verdict[len("not comparable ("):-1]
+            if "holds_on_this_model" in r:
+                why += f"; on the model that ran it {'holds' if r['holds_on_this_model'] else 'does not hold'}"
+            verdict, reasons = "not comparable", [why] + reasons
+        if verdict not in VERDICTS:
+            raise ValueError(f"{claims_csv}: unknown verdict '{verdict}'")
+        rows.append({"study": study, "source": source or Path(claims_csv).name, "claim": r["claim"],
+                     "thesis_value": "claim", "replicated_value": r["evidence"], "replicated_std": float("nan"),
+                     "n_seeds": float("nan"), "difference": float("nan"), "tolerance": float("nan"),
+                     "verdict": verdict, "reason": "; ".join(reasons)})
     return rows
 
 

@@ -21,8 +21,8 @@ def main(smk):
     if "latent2d" in p.studies:
         rows += sc.latent2d_rows(inp["latent2d:losses"], p.latent2d_main, tol["latent2d"], reason["latent2d"])
     for path in inp.claims:
-        study = Path(path).relative_to(Path(smk.output.csv).parent).parts[0]
-        rows += sc.claim_rows(STUDY_LABEL[study], path, reason[study])
+        rel = Path(path).relative_to(Path(smk.output.csv).parent)  # <study>/[<part>/]claims.csv
+        rows += sc.claim_rows(STUDY_LABEL[rel.parts[0]], path, reason[rel.parts[0]], source=str(rel))
     card = sc.frame(rows)
     card.to_csv(smk.output.csv, index=False)
     Path(smk.output.md).write_text(sc.to_markdown(card, f"Replication scorecard (scale `{p.scale}`)"))
