@@ -31,12 +31,14 @@ def main() -> int:
                     help="afterwards run the whole workflow once more (cross-study rules: scorecard, index)")
     args = ap.parse_args()
     rows = []
-    steps = [(s, [f"studies=[{s}]"]) for s in args.studies]
+    # each study alone (the cross-study rules left out), then the scorecard and front page over all of them
+    steps = [(s, ["--config", f"scale={args.scale}", f"studies=[{s}]", "--omit-from", "scorecard"])
+             for s in args.studies]
     if args.final:
-        steps.append(("cross-study (scorecard, index)", []))
+        steps.append(("cross-study (scorecard, index)", ["--config", f"scale={args.scale}"]))
     for name, extra in steps:
         cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", str(args.cores),
-               "--config", f"scale={args.scale}", *extra] + (["--forceall"] if args.forceall else [])
+               *extra] + (["--forceall"] if args.forceall else [])
         t0 = time.perf_counter()
         run = subprocess.run(cmd, capture_output=True, text=True)
         seconds = time.perf_counter() - t0
