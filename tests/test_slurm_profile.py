@@ -142,7 +142,12 @@ PartitionName=main Nodes={self.host} Default=YES MaxTime=INFINITE State=UP
         raise RuntimeError(f"node not idle after 60 s: {state.stdout.strip()} {state.stderr.strip()}")
 
     def stop(self):
-        subprocess.run(["scancel", "--full", "--user", "root"], capture_output=True, env=self.env, timeout=30)
+        if len(self.procs) == 3 and all(p.poll() is None for p in self.procs):  # cancel jobs still running
+            try:
+                subprocess.run(["scancel", "--full", "--user", "root"], capture_output=True, env=self.env,
+                               timeout=30)
+            except subprocess.TimeoutExpired:
+                pass
         for proc in reversed(self.procs):  # slurmd, slurmctld, munged
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
