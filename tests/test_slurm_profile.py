@@ -1,6 +1,6 @@
 """The SLURM profile (workflow/profiles/slurm), for real: a one-node SLURM cluster (Debian's slurm-wlm: slurmctld
-+ slurmd, authenticated by its own munged) is started in a temp dir, the smoke workflow runs through the profile
-(every rule an sbatch job), and its outputs must match the local smoke run's. Skips, with the reason and the
++ slurmd, authenticated by its own munged) is started in a temp dir, the smoke workflow of STUDIES runs through the
+profile (every rule an sbatch job), and its outputs must match those of the local smoke run. Skips, with the reason and the
 daemons' log tails, where SLURM is not installed or does not start.
 
 The node declares its real CPUs and memory and two GPUs as a GRES. Slurm 22.05 drops file-less GPUs
