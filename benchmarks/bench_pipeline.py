@@ -31,12 +31,15 @@ def main() -> int:
                     help="afterwards run the whole workflow once more (cross-study rules: scorecard, index)")
     args = ap.parse_args()
     rows = []
-    # each study alone (the cross-study rules left out), then the scorecard and front page over all of them
+    # each study alone (the cross-study rules left out), then the scorecard and front page over all of them;
+    # walltime.csv is written before that last step, so the front page shows the per-study times
     steps = [(s, ["--config", f"scale={args.scale}", f"studies=[{s}]", "--omit-from", "scorecard"])
              for s in args.studies]
     if args.final:
         steps.append(("cross-study (scorecard, index)", ["--config", f"scale={args.scale}"]))
     for name, extra in steps:
+        if extra[-2:] != ["--omit-from", "scorecard"]:
+            write_table(rows, args)
         cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", str(args.cores),
                *extra] + (["--forceall"] if args.forceall else [])
         t0 = time.perf_counter()
@@ -49,18 +52,23 @@ def main() -> int:
         rows.append({"study": name, "seconds": round(seconds, 1)})
         print(f"{name:32s} {seconds / 60:7.2f} min", flush=True)
     total = sum(r["seconds"] for r in rows)
-    rows.append({"study": "total", "seconds": round(total, 1)})
     print(f"{'total':32s} {total / 60:7.2f} min  (scale {args.scale}, --cores {args.cores}, "
           f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()})")
+    print(f"wrote {write_table(rows, args)}")
+    return 0
+
+
+def write_table(rows: list[dict], args) -> Path:
+    """results/<scale>/walltime.csv: one row per step measured so far, and their total."""
     out = Path("results") / args.scale / "walltime.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
+    total = {"study": "total", "seconds": round(sum(r["seconds"] for r in rows), 1)}
     with out.open("w", newline="") as fh:
         writer = csv.DictWriter(fh, ["study", "seconds", "cores", "cpus"])
         writer.writeheader()
-        for r in rows:
+        for r in rows + [total]:
             writer.writerow({**r, "cores": args.cores, "cpus": os.cpu_count()})
-    print(f"wrote {out}")
-    return 0
+    return out
 
 
 if __name__ == "__main__":

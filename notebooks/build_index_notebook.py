@@ -38,7 +38,8 @@ for study in studies:
         "devices": ", ".join(sorted({f"{e['device']} ({e.get('device_name', '?')})" for e in envs})),
         "torch": ", ".join(sorted({e["torch"] for e in envs})),
         "python": ", ".join(sorted({e["python"] for e in envs})),
-        "git commit": ", ".join(sorted({e["git_commit"][:12] for e in envs})),
+        "git commit": ", ".join(sorted({e["git_commit"][:12] + ("-dirty" if e["git_commit"].endswith("-dirty") else "")
+                                        for e in envs})),
         "training time (min, summed)": round(sum(m["train_seconds"] for m in metas) / 60, 2),
         "samples/s (median run)": round(pd.Series([m["samples_per_s"] for m in metas if m.get("samples_per_s")]).median()),
     })
@@ -60,10 +61,10 @@ if b_meta.is_file():
     b = json.load(open(b_meta))
     why = f" — official file unavailable: {b['official_error']}" if b.get("official_error") else ""
     sources.append({"data": "dSprites (Study B)", "source": f"{b['source']}{why}"})
-for p in sorted(glob.glob(str(res / "vqvae" / "pretrained" / "*.json"))):
-    m = json.load(open(p))
-    if isinstance(m, dict) and "source" in m:
-        sources.append({"data": f"C4 dVAE ({Path(p).name})", "source": f"{m['source']} — {m.get('source_reason', '')}"})
+c4 = res / "vqvae" / "pretrained" / "source.json"
+if c4.is_file():
+    m = json.load(open(c4))
+    sources.append({"data": "C4 pretrained dVAE", "source": f"{m['label']} — {m['reason']}"})
 display(pd.DataFrame(sources).set_index("data"))
 wall = res / "walltime.csv"
 if wall.is_file():
