@@ -67,6 +67,7 @@ def test_source_choice_and_reasons(tmp_path, monkeypatch):
     env = {"DALLE_DVAE_DIR": str(tmp_path / "w")}
     info = PR.resolve_source(cfg, tmp_path / "cache", env=env)  # no hashes configured: never unpickled
     assert info["source"] == "substitute" and "no SHA-256" in info["reason"]
+    assert f"has SHA-256 {hashes['encoder']}" in info["reason"]  # the user can check it and configure it
     with pytest.raises(PipelineError, match="no verified DALL-E"):
         PR.resolve_source(dict(cfg, source="dalle"), tmp_path / "cache", env=env)
     cfg["dalle"]["sha256"] = dict(hashes, decoder="0" * 64)

@@ -48,9 +48,11 @@ def _verify(where: str, files: dict, cfg: dict, cache_dir: Path) -> dict:
     out = {}
     for part in PARTS:
         expected = (cfg.get("sha256") or {}).get(part)
-        if not expected:
-            raise PipelineError(f"no SHA-256 configured for the {part}: an unverified pickle is never loaded")
         src = files[part]
+        if not expected:
+            found = (f"; {src} has SHA-256 {sha256(Path(src))}: compare it with a trusted copy's and set "
+                     f"vqvae.pretrained.dalle.sha256.{part}") if Path(src).is_file() else ""
+            raise PipelineError(f"no SHA-256 configured for the {part}: an unverified pickle is never loaded{found}")
         if not src.startswith(("http://", "https://")) and not Path(src).is_file():
             raise PipelineError(f"{src} does not exist")
         old = socket.getdefaulttimeout()
