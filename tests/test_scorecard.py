@@ -67,7 +67,9 @@ def test_claim_rows_and_markdown(tmp_path):
     text = sc.to_markdown(card, "Scorecard")
     assert "a \\| b" in text and "| C vqvae | 1 | 0 | 1 |" in text and "**differs**" in text
     pd.DataFrame([{"claim": "d", "evidence": "g", "holds_on_this_model": True, "verdict": "not comparable (substitute)"},
-                  {"claim": "e", "evidence": "h", "holds_on_this_model": False, "verdict": "does not hold"}]).to_csv(path, index=False)
+                  {"claim": "e", "evidence": "h", "holds_on_this_model": False, "verdict": "does not hold"},
+                  {"claim": "(beyond the thesis) x", "evidence": "i", "holds_on_this_model": True,
+                   "verdict": "replicates"}]).to_csv(path, index=False)
     rows = sc.claim_rows("C vqvae", path, note="reduced scale", source="vqvae/pretrained/claims.csv")
     assert len(rows) == 1  # the check beyond the thesis is not a thesis claim
     assert rows[0]["verdict"] == "not comparable" and rows[0]["source"] == "vqvae/pretrained/claims.csv"

@@ -116,11 +116,11 @@ def claim_rows(study: str, claims_csv, note: str = "", source: str | None = None
     """The qualitative claims a study checked (claim, evidence, verdict), as scorecard rows; ``note`` (e.g.
     the run's reduced scale) is added to the reason. A verdict 'not comparable (why)' keeps its why (and
     whether the claim held on the model that ran, where the table says); checks beyond the thesis
-    (verdict 'holds' / 'does not hold') are not thesis claims and are left out."""
+    (verdict 'holds' / 'does not hold', or a claim starting '(beyond the thesis)') are left out."""
     rows = []
     for r in pd.read_csv(claims_csv).to_dict("records"):
         verdict, reasons = str(r["verdict"]), [note] if note else []
-        if verdict in BEYOND_THESIS:
+        if verdict in BEYOND_THESIS or str(r["claim"]).startswith("(beyond the thesis)"):
             continue
         if verdict.startswith("not comparable (") and verdict.endswith(")"):
             why = verdict[len("not comparable ("):-1]
