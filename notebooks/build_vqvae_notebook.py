@@ -6,7 +6,7 @@ cells = []
 params = code('scale = "smoke"\nresults_dir = "results/smoke/vqvae"\nfigures_dir = "figures/smoke/vqvae"\nsettings_json = "{}"')
 params.metadata["tags"] = ["parameters"]
 cells.append(params)
-cells.append(md("""# Study C — VQ-VAE on MNIST and manipulations of its quantised latent grid
+cells.append(md("""# Study C — VAE variants with a 2-D latent, the VQ-VAE and manipulations of its quantised latent grid, a pretrained discrete VAE
 
 Replication of *Varijacijski autoenkoder s kvantiziranom latentnom reprezentacijom* (D. Babić, FER Zagreb 2023;
 extraction: `shared/spec/seed_002.md`). The thesis reports **no numbers**, only figures and qualitative
