@@ -33,29 +33,34 @@ def main() -> int:
     rows = []
     # each study alone (the cross-study rules left out), then the scorecard and front page over all of them;
     # walltime.csv is written before that last step, so the front page shows the per-study times
-    steps = [(s, ["--config", f"scale={args.scale}", f"studies=[{s}]", "--omit-from", "scorecard"])
-             for s in args.studies]
-    if args.final:
-        steps.append(("cross-study (scorecard, index)", ["--config", f"scale={args.scale}"]))
-    for name, extra in steps:
-        if extra[-2:] != ["--omit-from", "scorecard"]:
-            write_table(rows, args)
-        cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", str(args.cores),
-               *extra] + (["--forceall"] if args.forceall else [])
-        t0 = time.perf_counter()
-        run = subprocess.run(cmd, capture_output=True, text=True)
-        seconds = time.perf_counter() - t0
-        if run.returncode != 0:
-            sys.stderr.write(run.stderr[-4000:])
-            print(f"{name}: FAILED after {seconds:.0f} s", file=sys.stderr)
+    for study in args.studies:
+        if not run_step(study, ["--config", f"scale={args.scale}", f"studies=[{study}]", "--omit-from", "scorecard"],
+                        rows, args):
             return 1
-        rows.append({"study": name, "seconds": round(seconds, 1)})
-        print(f"{name:32s} {seconds / 60:7.2f} min", flush=True)
+    write_table(rows, args)
+    if args.final and not run_step("cross-study (scorecard, index)", ["--config", f"scale={args.scale}"], rows, args):
+        return 1
     total = sum(r["seconds"] for r in rows)
     print(f"{'total':32s} {total / 60:7.2f} min  (scale {args.scale}, --cores {args.cores}, "
           f"{os.cpu_count()} CPUs, {platform.processor() or platform.machine()})")
     print(f"wrote {write_table(rows, args)}")
     return 0
+
+
+def run_step(name: str, extra: list[str], rows: list[dict], args) -> bool:
+    """Run one snakemake invocation, time it, append its row; False (with the error's tail) if it failed."""
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", str(args.cores),
+           *extra] + (["--forceall"] if args.forceall else [])
+    t0 = time.perf_counter()
+    run = subprocess.run(cmd, capture_output=True, text=True)
+    seconds = time.perf_counter() - t0
+    if run.returncode != 0:
+        sys.stderr.write(run.stderr[-4000:])
+        print(f"{name}: FAILED after {seconds:.0f} s", file=sys.stderr)
+        return False
+    rows.append({"study": name, "seconds": round(seconds, 1)})
+    print(f"{name:32s} {seconds / 60:7.2f} min", flush=True)
+    return True
 
 
 def write_table(rows: list[dict], args) -> Path:

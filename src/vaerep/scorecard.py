@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import deep_merge
+from .config import study_settings
 
 COLUMNS = ["study", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds",
            "difference", "tolerance", "verdict", "reason"]
@@ -32,8 +32,9 @@ def _get(tree: dict, dotted: str):
 def reduced_scale(study_section: dict, scale: str, keys: list[str]) -> str:
     """Why a study run at ``scale`` is not the thesis's experiment: the ``keys`` (dotted paths) whose value
     at this scale differs from the thesis (``full``) value, as one sentence; '' when none differs."""
-    base = {k: v for k, v in study_section.items() if k != "scales"}
-    now = deep_merge(base, (study_section.get("scales") or {}).get(scale) or {}) if scale != "full" else base
+    base = study_settings({"scale": "full", "study": study_section}, "study")
+    now = study_settings({"scale": scale, "study": study_section}, "study")
+
     def show(v):
         return "all" if v is None else v
 
