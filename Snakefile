@@ -13,6 +13,7 @@ report: "workflow/report/workflow.rst"
 
 
 include: "workflow/rules/common.smk"
+include: "workflow/rules/shared.smk"
 
 
 for _study in config["studies"]:
@@ -24,6 +25,6 @@ include: "workflow/rules/summary.smk"
 
 
 rule all:
+    default_target: True
     input:
         ALL_OUTPUTS,
-    default_target: True

@@ -1,4 +1,6 @@
-# Shared by every study: config validation, scale, paths, data rules, notebook rendering.
+# Shared by every study: config validation, scale, paths and every helper function of the workflow
+# (Snakemake's style: functions live here, rules in the other files; the rules every study uses are
+# in shared.smk).
 import json
 
 from vaerep.config import SCHEMA_DIR, deep_merge, study_settings, validate
@@ -39,8 +41,12 @@ FIG = f"figures/{SCALE}"
 ALL_OUTPUTS = []
 
 
-STUDY_CATEGORY = {"smvae": "A. Scale Mixtures VAE (seed_000)", "dsprites_beta": "B. beta-VAE on dSprites (seed_003)",
-                  "vqvae": "C. VAE variants and VQ-VAE (seed_002)", "latent2d": "D. 2-D latent conv VAE (seed_004)"}
+STUDY_CATEGORY = {
+    "smvae": "A. Scale Mixtures VAE (seed_000)",
+    "dsprites_beta": "B. beta-VAE on dSprites (seed_003)",
+    "vqvae": "C. VAE variants and VQ-VAE (seed_002)",
+    "latent2d": "D. 2-D latent conv VAE (seed_004)",
+}
 
 
 def reported(files, study):
@@ -48,8 +54,10 @@ def reported(files, study):
     and the caption from workflow/report/captions.yaml."""
     from vaerep.captions import caption, figure_key
 
-    return [report(f, caption="../report/figure.rst", category=STUDY_CATEGORY[study],
-                   labels={"figure": figure_key(f), "caption": caption(study, f) or Path(f).name}) for f in files]
+    category = STUDY_CATEGORY[study]
+    labels = [{"figure": figure_key(f), "caption": caption(study, f) or Path(f).name} for f in files]
+    # one line on purpose: snakefmt reads `report(` at the start of a line as the `report:` keyword
+    return [report(f, caption="../report/figure.rst", category=category, labels=lab) for f, lab in zip(files, labels)]
 
 
 def settings(study):
@@ -57,30 +65,81 @@ def settings(study):
     return study_settings(config, study)
 
 
-rule mnist:
-    """Locate MNIST (config data.mnist_dir, env MNIST_DIR, or torchvision's downloader), verify the
-    SHA-256 of the four files, and cache them as one tensor file."""
-    output:
-        f"{DATA}/mnist.pt",
-    params:
-        # Where the files come from is read from config in the script, not a param: the files are
-        # checksummed, so moving the folder (or switching to MNIST_DIR) must not retrain everything.
-        download_root=f"{DATA}/download",
-    log:
-        f"{DATA}/logs/mnist.log",
-    script:
-        "../scripts/mnist.py"
+# ---------------------------------------------------------------------------------------------------
+# Study helpers. Each reads its study's globals (A_*, B_*, C*_, D_* set at the top of <study>.smk), so it
+# is called only from that study's file, after those lines. New helpers: append a block below.
+# ---------------------------------------------------------------------------------------------------
 
 
-rule render_notebook_template:
-    # Not run on its own: study reports `use rule render_notebook_template as ...`.
-    output:
-        notebook="{path}.ipynb",
-        html="{path}.html",
-    params:
-        notebook=None,
-        parameters={},
-    log:
-        "{path}.log",
-    script:
-        "../scripts/render_notebook.py"
+def a_figure_files():
+    """Study A: every figure, named after the thesis figure it reproduces."""
+    files = []
+    for v, spec in A_VARIANTS.items():
+        files.append(f"{A_FIG}/fig{spec['figures']['recon']}_reconstructions_{v}.png")
+        files.append(f"{A_FIG}/fig{spec['figures']['posterior']}_posterior_vs_contrast_{v}.png")
+    files += [
+        f"{A_FIG}/fig4.3_slices_standard.png",
+        f"{A_FIG}/fig4.4_radial_lines_standard.png",
+        f"{A_FIG}/fig4.5_normalised_codes_standard.png",
+        f"{A_FIG}/fig4.8_slices_pre_normal.png",
+        f"{A_FIG}/fig4.11_slices_pre_gamma3.png",
+        f"{A_FIG}/fig4.11_slices_pre_gamma1.png",
+        f"{A_FIG}/fig4.15_slice_post_lognormal.png",
+    ]
+    return files
+
+
+def b_figure_files():
+    """Study B: every figure, named after the thesis figure it reproduces ('extra' = beyond it)."""
+    files = [f"{B_FIG}/fig2.1_dsprites_samples.png", f"{B_FIG}/fig2.10_mig_vs_beta.png"]
+    for b in B_BETAS:
+        files.append(f"{B_FIG}/fig{B['figures']['curves'].get(b, 'extra')}_loss_curves_beta{b}.png")
+        files.append(f"{B_FIG}/fig{B['figures']['recon'].get(b, 'extra')}_reconstructions_beta{b}.png")
+        files.append(f"{B_FIG}/figextra_pca_all_factors_beta{b}.png")
+    if B_PCA_BETA in B_BETAS:
+        for factor, num in [
+            ("orientation", "2.11"),
+            ("posX", "2.12"),
+            ("posY", "2.13"),
+            ("scale", "2.14"),
+            ("shape", "2.15"),
+        ]:
+            files.append(f"{B_FIG}/fig{num}_pca_{factor}_beta{B_PCA_BETA}.png")
+    return files
+
+
+def c1_spec(model):
+    """Study C1: the model spec of one model, the shared architecture with the model's head and loss."""
+    return {**C1["architecture"], "head": C1_MODELS[model]["head"], "recon": C1_MODELS[model]["recon"]}
+
+
+def c4_model(wildcards):
+    """Study C4: the substitute's model file when source.json chose it, nothing for DALL-E."""
+    with open(checkpoints.vqvae_pretrained_source.get().output[0]) as fh:
+        return [f"{C4_SUB}/model.pt"] if json.load(fh)["source"] == "substitute" else []
+
+
+def d_train(variant):
+    """Study D: the training settings of one variant, the shared block with the variant's overrides."""
+    return {**D["train"], **(D_VARIANTS[variant].get("train") or {})}
+
+
+def d_figure_files():
+    """Study D: every figure, named after the thesis figure it reproduces."""
+    names = [
+        "fig5.1_mnist_samples",
+        "fig5.8_total_loss",
+        "fig5.9a_kl_loss",
+        "fig5.9b_reconstruction_loss",
+        "figB.1_loss_curves_penultimate",
+        "figB.2_loss_curves_final",
+        "fig5.11_latent_by_epoch",
+        "fig5.12_latent_samples",
+        "fig5.13_decoded_samples",
+        "figC.1_manifold_full",
+        "figC.1_manifold_region",
+        "fig5.14_reconstructions",
+        "figX_transitions",
+    ]
+    names += [f"fig5.10_latent_test_{v}" for v in D_VARIANTS]
+    return [f"{D_FIG}/{n}.png" for n in names]

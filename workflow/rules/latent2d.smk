@@ -4,28 +4,15 @@ D_VARIANTS = D["variants"]
 D_MAIN = D["main_variant"]
 if D_MAIN not in D_VARIANTS:
     raise PipelineError(f"latent2d.main_variant '{D_MAIN}' is not one of the variants {list(D_VARIANTS)}")
-D_RUN = RES + "/latent2d/runs/{variant}"
-D_OUT = RES + "/latent2d"
-D_FIG = FIG + "/latent2d"
+D_RUN = f"{RES}/latent2d/runs/{{variant}}"
+D_OUT = f"{RES}/latent2d"
+D_FIG = f"{FIG}/latent2d"
 
 
-def d_train(variant):
-    """Training settings of one variant: the shared block with the variant's overrides."""
-    return {**D["train"], **(D_VARIANTS[variant].get("train") or {})}
-
-
-def d_figure_files():
-    """Every figure of Study D, named after the thesis figure it reproduces."""
-    names = ["fig5.1_mnist_samples", "fig5.8_total_loss", "fig5.9a_kl_loss", "fig5.9b_reconstruction_loss",
-             "figB.1_loss_curves_penultimate", "figB.2_loss_curves_final", "fig5.11_latent_by_epoch",
-             "fig5.12_latent_samples", "fig5.13_decoded_samples", "figC.1_manifold_full",
-             "figC.1_manifold_region", "fig5.14_reconstructions", "figX_transitions"]
-    names += [f"fig5.10_latent_test_{v}" for v in D_VARIANTS]
-    return [f"{D_FIG}/{n}.png" for n in names]
-
-
-D_TABLES = {k: f"{D_OUT}/{k}" for k in ["table_losses.csv", "table_losses.md", "checkpoints.csv",
-                                         "centroid_neighbours.csv", "claims.csv"]}
+D_TABLES = {
+    k: f"{D_OUT}/{k}"
+    for k in ["table_losses.csv", "table_losses.md", "checkpoints.csv", "centroid_neighbours.csv", "claims.csv"]
+}
 ALL_OUTPUTS += list(D_TABLES.values()) + d_figure_files() + [f"{D_OUT}/report.ipynb", f"{D_OUT}/report.html"]
 
 
@@ -34,20 +21,22 @@ rule latent2d_train:
     input:
         f"{DATA}/mnist.pt",
     output:
-        model=D_RUN + "/model.pt",
-        history=D_RUN + "/history.csv",
-        meta=D_RUN + "/train_meta.json",
+        model=f"{D_RUN}/model.pt",
+        history=f"{D_RUN}/history.csv",
+        meta=f"{D_RUN}/train_meta.json",
+    log:
+        f"{D_RUN}/train.log",
+    conda:
+        "../envs/vaerep.yaml"
+    threads: D["threads"]
+    resources:
+        gpu=1,
     params:
         model=lambda w: D_VARIANTS[w.variant]["model"],
         train=lambda w: d_train(w.variant),
         n_train_images=D["n_train_images"],
         subset_seed=D["subset_seed"],
         device=config["device"],
-    threads: D["threads"]
-    resources:
-        gpu=1,
-    log:
-        D_RUN + "/train.log",
     script:
         "../scripts/latent2d_train.py"
 
@@ -57,10 +46,15 @@ rule latent2d_evaluate:
     neighbours; for the final model also centroid-to-centroid transitions and reconstruction sharpness."""
     input:
         data=f"{DATA}/mnist.pt",
-        model=D_RUN + "/model.pt",
+        model=f"{D_RUN}/model.pt",
     output:
-        metrics=D_RUN + "/eval.json",
-        latents=D_RUN + "/latents.npz",
+        metrics=f"{D_RUN}/eval.json",
+        latents=f"{D_RUN}/latents.npz",
+    log:
+        f"{D_RUN}/eval.log",
+    conda:
+        "../envs/vaerep.yaml"
+    threads: 1
     params:
         train=lambda w: d_train(w.variant),
         n_train_images=D["n_train_images"],
@@ -71,9 +65,6 @@ rule latent2d_evaluate:
         knn_k=D["knn_k"],
         transition_pairs=D["claims"]["transition_pairs"],
         path_steps=D["figures"]["path_steps"],
-    threads: 1
-    log:
-        D_RUN + "/eval.log",
     script:
         "../scripts/latent2d_evaluate.py"
 
@@ -85,13 +76,15 @@ rule latent2d_summarise:
         histories=[f"{D_OUT}/runs/{v}/history.csv" for v in D_VARIANTS],
     output:
         **D_TABLES,
+    log:
+        f"{D_OUT}/summarise.log",
+    conda:
+        "../envs/vaerep.yaml"
     params:
         variants=D_VARIANTS,
         main=D_MAIN,
         thesis=D["thesis"],
         claims=D["claims"],
-    log:
-        f"{D_OUT}/summarise.log",
     script:
         "../scripts/latent2d_summarise.py"
 
@@ -106,6 +99,10 @@ rule latent2d_figures:
         metrics=[f"{D_OUT}/runs/{v}/eval.json" for v in D_VARIANTS],
     output:
         reported(d_figure_files(), "latent2d"),
+    log:
+        f"{D_OUT}/figures.log",
+    conda:
+        "../envs/vaerep.yaml"
     params:
         variants=D_VARIANTS,
         main=D_MAIN,
@@ -113,9 +110,7 @@ rule latent2d_figures:
         figures=D["figures"],
         n_test_images=D["n_test_images"],
         subset_seed=D["subset_seed"],
-        outdir=D_FIG,
-    log:
-        f"{D_OUT}/figures.log",
+        outdir=lambda wildcards, output: str(Path(output[0]).parent),
     script:
         "../scripts/latent2d_figures.py"
 
@@ -128,9 +123,13 @@ use rule render_notebook_template as latent2d_report with:
     output:
         notebook=f"{D_OUT}/report.ipynb",
         html=f"{D_OUT}/report.html",
-    params:
-        notebook="notebooks/latent2d.ipynb",
-        parameters=lambda w, input: {"scale": SCALE, "results_dir": D_OUT, "figures_dir": D_FIG,
-                                     "settings_json": json.dumps(D)},
     log:
         f"{D_OUT}/report.log",
+    params:
+        notebook="notebooks/latent2d.ipynb",
+        parameters=lambda w, input: {
+            "scale": SCALE,
+            "results_dir": D_OUT,
+            "figures_dir": D_FIG,
+            "settings_json": json.dumps(D),
+        },

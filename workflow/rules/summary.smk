@@ -3,12 +3,17 @@
 S = config["scorecard"]
 STUDY_TABLES = {
     "smvae": {"table_4_1": f"{RES}/smvae/table_4_1.csv"},
-    "dsprites_beta": {"table_2_3": f"{RES}/dsprites_beta/table_2_3.csv", "table_2_4": f"{RES}/dsprites_beta/table_2_4.csv",
-                      "params": f"{RES}/dsprites_beta/model_params.json"},
+    "dsprites_beta": {
+        "table_2_3": f"{RES}/dsprites_beta/table_2_3.csv",
+        "table_2_4": f"{RES}/dsprites_beta/table_2_4.csv",
+        "params": f"{RES}/dsprites_beta/model_params.json",
+    },
     "vqvae": {},
     "latent2d": {"losses": f"{RES}/latent2d/table_losses.csv"},
 }
-SCORECARD_TABLES = {f"{study}:{name}": path for study in config["studies"] for name, path in STUDY_TABLES[study].items()}
+SCORECARD_TABLES = {
+    f"{study}:{name}": path for study in config["studies"] for name, path in STUDY_TABLES[study].items()
+}
 SCORECARD_CLAIMS = sorted(f for f in ALL_OUTPUTS if f.endswith("claims.csv"))
 STUDY_REPORTS = [f"{RES}/{study}/report.html" for study in config["studies"]]
 SCORECARD = {"csv": f"{RES}/scorecard.csv", "md": f"{RES}/scorecard.md"}
@@ -23,14 +28,16 @@ rule scorecard:
     output:
         csv=report(SCORECARD["csv"], caption="../report/scorecard.rst", category="0. Scorecard"),
         md=SCORECARD["md"],
+    log:
+        f"{RES}/scorecard.log",
+    conda:
+        "../envs/vaerep.yaml"
     params:
         scale=SCALE,
         studies=config["studies"],
         scorecard=S,
         sections={study: config[study] for study in config["studies"]},
         latent2d_main=config["latent2d"]["main_variant"] if "latent2d" in config["studies"] else None,
-    log:
-        f"{RES}/scorecard.log",
     script:
         "../scripts/scorecard.py"
 
@@ -42,9 +49,13 @@ use rule render_notebook_template as index_report with:
     output:
         notebook=f"{RES}/index.ipynb",
         html=report(f"{RES}/index.html", caption="../report/index.rst", category="0. Scorecard"),
-    params:
-        notebook="notebooks/index.ipynb",
-        parameters=lambda w, input: {"scale": SCALE, "results_dir": RES, "studies_json": json.dumps(config["studies"]),
-                                     "config_json": json.dumps({k: v for k, v in config.items() if k not in config["studies"]})},
     log:
         f"{RES}/index.log",
+    params:
+        notebook="notebooks/index.ipynb",
+        parameters=lambda w, input: {
+            "scale": SCALE,
+            "results_dir": RES,
+            "studies_json": json.dumps(config["studies"]),
+            "config_json": json.dumps({k: v for k, v in config.items() if k not in config["studies"]}),
+        },

@@ -1,14 +1,28 @@
 # Study C: VQ-VAE on MNIST and manipulations of its latent grid (EXPERIMENTS.md C; seed_002.md).
 C = settings("vqvae")
-C_OUT = RES + "/vqvae"
-C_FIG = FIG + "/vqvae"
-C_RUN = C_OUT + "/runs/mnist_vqvae"
-C_MANIP_FIGS = [f"{C_FIG}/fig{num}_{op}.png" for op, num in
-                [("shift_y", "5.5"), ("shift_x", "5.6"), ("rot90", "5.7"), ("flip_x", "5.8"), ("flip_y", "5.9"),
-                 ("splice_x", "5.10"), ("splice_y", "5.11"), ("invert", "5.12")]]
+C_OUT = f"{RES}/vqvae"
+C_FIG = f"{FIG}/vqvae"
+C_RUN = f"{C_OUT}/runs/mnist_vqvae"
+C_MANIP_FIGS = [
+    f"{C_FIG}/fig{num}_{op}.png"
+    for op, num in [
+        ("shift_y", "5.5"),
+        ("shift_x", "5.6"),
+        ("rot90", "5.7"),
+        ("flip_x", "5.8"),
+        ("flip_y", "5.9"),
+        ("splice_x", "5.10"),
+        ("splice_y", "5.11"),
+        ("invert", "5.12"),
+    ]
+]
 C_FIGURES = [f"{C_FIG}/figC2_original_code_reconstruction.png"] + C_MANIP_FIGS
-C_TABLES = {"metrics": f"{C_OUT}/mnist_vqvae_metrics.json", "table_csv": f"{C_OUT}/manipulations.csv",
-            "table_md": f"{C_OUT}/manipulations.md", "claims": f"{C_OUT}/claims.csv"}
+C_TABLES = {
+    "metrics": f"{C_OUT}/mnist_vqvae_metrics.json",
+    "table_csv": f"{C_OUT}/manipulations.csv",
+    "table_md": f"{C_OUT}/manipulations.md",
+    "claims": f"{C_OUT}/claims.csv",
+}
 ALL_OUTPUTS += list(C_TABLES.values()) + C_FIGURES + [f"{C_OUT}/report.ipynb", f"{C_OUT}/report.html"]
 
 
@@ -17,20 +31,22 @@ rule vqvae_train_mnist:
     input:
         f"{DATA}/mnist.pt",
     output:
-        model=C_RUN + "/model.pt",
-        history=C_RUN + "/history.csv",
-        meta=C_RUN + "/train_meta.json",
+        model=f"{C_RUN}/model.pt",
+        history=f"{C_RUN}/history.csv",
+        meta=f"{C_RUN}/train_meta.json",
+    log:
+        f"{C_RUN}/train.log",
+    conda:
+        "../envs/vaerep.yaml"
+    threads: C["threads"]
+    resources:
+        gpu=1,
     params:
         model=C["mnist"]["model"],
         train=C["mnist"]["train"],
         n_train_images=C["n_train_images"],
         subset_seed=C["subset_seed"],
         device=config["device"],
-    threads: C["threads"]
-    resources:
-        gpu=1,
-    log:
-        C_RUN + "/train.log",
     script:
         "../scripts/vqvae_train.py"
 
@@ -39,16 +55,18 @@ rule vqvae_evaluate:
     """C2/C3: test MSE, PSNR, codebook usage/perplexity; each manipulation against its pixel-space twin; claims."""
     input:
         data=f"{DATA}/mnist.pt",
-        model=C_RUN + "/model.pt",
+        model=f"{C_RUN}/model.pt",
     output:
         **C_TABLES,
+    log:
+        f"{C_OUT}/evaluate.log",
+    conda:
+        "../envs/vaerep.yaml"
+    threads: 1
     params:
         n_test_images=C["n_test_images"],
         subset_seed=C["subset_seed"],
         manip=C["manipulations"],
-    threads: 1
-    log:
-        f"{C_OUT}/evaluate.log",
     script:
         "../scripts/vqvae_evaluate.py"
 
@@ -57,16 +75,18 @@ rule vqvae_figures:
     """C2 code-map figure and Figs 5.5-5.12 (original | code | manipulated code | reconstruction)."""
     input:
         data=f"{DATA}/mnist.pt",
-        model=C_RUN + "/model.pt",
+        model=f"{C_RUN}/model.pt",
     output:
         code=reported(C_FIGURES[:1], "vqvae")[0],
         manip=reported(C_MANIP_FIGS, "vqvae"),
-    params:
-        manip=C["manipulations"],
-        outdir=C_FIG,
-    threads: 1
     log:
         f"{C_OUT}/figures.log",
+    conda:
+        "../envs/vaerep.yaml"
+    threads: 1
+    params:
+        manip=C["manipulations"],
+        outdir=lambda wildcards, output: str(Path(output[0]).parent),
     script:
         "../scripts/vqvae_figures.py"
 
@@ -84,15 +104,19 @@ use rule render_notebook_template as vqvae_report with:
     input:
         tables=list(C_TABLES.values()),
         figures=C_FIGURES,
-        meta=C_RUN + "/train_meta.json",
-        history=C_RUN + "/history.csv",
+        meta=f"{C_RUN}/train_meta.json",
+        history=f"{C_RUN}/history.csv",
         extra=C_REPORT_INPUTS,
     output:
         notebook=f"{C_OUT}/report.ipynb",
         html=f"{C_OUT}/report.html",
-    params:
-        notebook="notebooks/vqvae_manipulation.ipynb",
-        parameters=lambda w, input: {"scale": SCALE, "results_dir": C_OUT, "figures_dir": C_FIG,
-                                     "settings_json": json.dumps(C)},
     log:
         f"{C_OUT}/report.log",
+    params:
+        notebook="notebooks/vqvae_manipulation.ipynb",
+        parameters=lambda w, input: {
+            "scale": SCALE,
+            "results_dir": C_OUT,
+            "figures_dir": C_FIG,
+            "settings_json": json.dumps(C),
+        },

@@ -3,11 +3,15 @@
 from vaerep.vqvae.pretrained_figures import figure_paths
 
 C4 = C["pretrained"]
-C4_OUT = C_OUT + "/pretrained"
-C4_SUB = C4_OUT + "/substitute"
+C4_OUT = f"{C_OUT}/pretrained"
+C4_SUB = f"{C4_OUT}/substitute"
 C4_FIGURES = list(figure_paths(C_FIG).values())
-C4_TABLES = {"metrics": f"{C4_OUT}/metrics.json", "table_csv": f"{C4_OUT}/manipulations.csv",
-             "table_md": f"{C4_OUT}/manipulations.md", "claims": f"{C4_OUT}/claims.csv"}
+C4_TABLES = {
+    "metrics": f"{C4_OUT}/metrics.json",
+    "table_csv": f"{C4_OUT}/manipulations.csv",
+    "table_md": f"{C4_OUT}/manipulations.md",
+    "claims": f"{C4_OUT}/claims.csv",
+}
 ALL_OUTPUTS += [f"{C4_OUT}/source.json"] + list(C4_TABLES.values()) + C4_FIGURES
 C_REPORT_INPUTS += [f"{C4_OUT}/source.json"] + list(C4_TABLES.values()) + C4_FIGURES
 
@@ -17,37 +21,35 @@ checkpoint vqvae_pretrained_source:
     (source: auto) the substitute. Records the choice and every reason."""
     output:
         f"{C4_OUT}/source.json",
+    log:
+        f"{C4_OUT}/source.log",
+    conda:
+        "../envs/vaerep.yaml"
+    threads: 1
     params:
         cfg=C4,
         cache_dir=f"{DATA}/dalle",
-    threads: 1
-    log:
-        f"{C4_OUT}/source.log",
     script:
         "../scripts/vqvae_pretrained_source.py"
-
-
-def c4_model(wildcards):
-    """The substitute's model file when source.json chose it, nothing for DALL-E."""
-    with open(checkpoints.vqvae_pretrained_source.get().output[0]) as fh:
-        return [C4_SUB + "/model.pt"] if json.load(fh)["source"] == "substitute" else []
 
 
 rule vqvae_pretrained_train_substitute:
     """C4 substitute: a factor-8 RGB VQ-VAE on random crops of bundled scikit-image photos (shared loop)."""
     output:
-        model=C4_SUB + "/model.pt",
-        history=C4_SUB + "/history.csv",
-        meta=C4_SUB + "/train_meta.json",
+        model=f"{C4_SUB}/model.pt",
+        history=f"{C4_SUB}/history.csv",
+        meta=f"{C4_SUB}/train_meta.json",
+    log:
+        f"{C4_SUB}/train.log",
+    conda:
+        "../envs/vaerep.yaml"
+    threads: C["threads"]
+    resources:
+        gpu=1,
     params:
         sub=C4["substitute"],
         held_out=[C4["photos"][k] for k in ("a", "b", "transplant_source")],
         device=config["device"],
-    threads: C["threads"]
-    resources:
-        gpu=1,
-    log:
-        C4_SUB + "/train.log",
     script:
         "../scripts/vqvae_pretrained_train.py"
 
@@ -60,11 +62,13 @@ rule vqvae_pretrained_evaluate:
         mnist_table=C_TABLES["table_csv"],
     output:
         **C4_TABLES,
-    params:
-        cfg=C4,
-    threads: 1
     log:
         f"{C4_OUT}/evaluate.log",
+    conda:
+        "../envs/vaerep.yaml"
+    threads: 1
+    params:
+        cfg=C4,
     script:
         "../scripts/vqvae_pretrained_evaluate.py"
 
@@ -76,11 +80,13 @@ rule vqvae_pretrained_figures:
         model=c4_model,
     output:
         reported(C4_FIGURES, "vqvae"),
-    params:
-        cfg=C4,
-        fig_dir=C_FIG,
-    threads: 1
     log:
         f"{C4_OUT}/figures.log",
+    conda:
+        "../envs/vaerep.yaml"
+    threads: 1
+    params:
+        cfg=C4,
+        fig_dir=lambda wildcards, output: str(Path(output[0]).parent),
     script:
         "../scripts/vqvae_pretrained_figures.py"

@@ -5,23 +5,26 @@ C1_ROLES = {"fc_mse": "M1", "fc_bce": "M2", "conv_mse": "M3", "conv_bce": "M4", 
 _c1_missing = sorted(set(C1_ROLES.values()) - set(C1_MODELS))
 if _c1_missing:
     raise PipelineError(f"vqvae.vae2d.models lacks {_c1_missing}: C1 needs M1-M4 and the collapse model")
-C1_OUT = C_OUT + "/vae2d"
-C1_RUN = C1_OUT + "/runs/{model}"
+C1_OUT = f"{C_OUT}/vae2d"
+C1_RUN = f"{C1_OUT}/runs/{{model}}"
 C1_MODEL_RE = "|".join(C1_MODELS)
-C1_FIGS = {key: f"{C_FIG}/{name}.png" for key, name in [
-    ("latent_fc", "fig5.1a_latent_fc_bce"), ("latent_conv", "fig5.1b_latent_conv_bce"),
-    ("grid_fc", "fig5.2a_decoded_grid_fc_bce"), ("grid_conv", "fig5.2b_decoded_grid_conv_bce"),
-    ("collapse_latent", "fig5.3a_collapse_latent"), ("collapse_recon", "fig5.3b_collapse_reconstructions"),
-    ("collapse_kl", "fig5.3c_collapse_kl_per_dim"), ("loss_curves", "fig5.4_loss_curves_bce_vs_mse"),
-    ("latent_all", "figC1_latent_all_models")]}
+C1_FIGS = {
+    key: f"{C_FIG}/{name}.png"
+    for key, name in [
+        ("latent_fc", "fig5.1a_latent_fc_bce"),
+        ("latent_conv", "fig5.1b_latent_conv_bce"),
+        ("grid_fc", "fig5.2a_decoded_grid_fc_bce"),
+        ("grid_conv", "fig5.2b_decoded_grid_conv_bce"),
+        ("collapse_latent", "fig5.3a_collapse_latent"),
+        ("collapse_recon", "fig5.3b_collapse_reconstructions"),
+        ("collapse_kl", "fig5.3c_collapse_kl_per_dim"),
+        ("loss_curves", "fig5.4_loss_curves_bce_vs_mse"),
+        ("latent_all", "figC1_latent_all_models"),
+    ]
+}
 C1_TABLES = {"table_csv": f"{C1_OUT}/table.csv", "table_md": f"{C1_OUT}/table.md", "claims": f"{C1_OUT}/claims.csv"}
 ALL_OUTPUTS += list(C1_TABLES.values()) + list(C1_FIGS.values())
 C_REPORT_INPUTS += list(C1_TABLES.values()) + list(C1_FIGS.values())
-
-
-def c1_spec(model):
-    """Model spec of one C1 model: the shared architecture with the model's head and loss."""
-    return {**C1["architecture"], "head": C1_MODELS[model]["head"], "recon": C1_MODELS[model]["recon"]}
 
 
 rule vqvae_vae2d_train:
@@ -29,11 +32,18 @@ rule vqvae_vae2d_train:
     input:
         f"{DATA}/mnist.pt",
     output:
-        model=C1_RUN + "/model.pt",
-        history=C1_RUN + "/history.csv",
-        meta=C1_RUN + "/train_meta.json",
+        model=f"{C1_RUN}/model.pt",
+        history=f"{C1_RUN}/history.csv",
+        meta=f"{C1_RUN}/train_meta.json",
+    log:
+        f"{C1_RUN}/train.log",
     wildcard_constraints:
         model=C1_MODEL_RE,
+    conda:
+        "../envs/vaerep.yaml"
+    threads: C["threads"]
+    resources:
+        gpu=1,
     params:
         model=lambda w: c1_spec(w.model),
         train=C1["train"],
@@ -41,11 +51,6 @@ rule vqvae_vae2d_train:
         n_test_images=C1["n_test_images"],
         subset_seed=C["subset_seed"],
         device=config["device"],
-    threads: C["threads"]
-    resources:
-        gpu=1,
-    log:
-        C1_RUN + "/train.log",
     script:
         "../scripts/vqvae_vae2d_train.py"
 
@@ -54,12 +59,17 @@ rule vqvae_vae2d_evaluate:
     """C1: test reconstruction error, KL (and per dim), -ELBO, latent means and their k-NN accuracy."""
     input:
         data=f"{DATA}/mnist.pt",
-        model=C1_RUN + "/model.pt",
+        model=f"{C1_RUN}/model.pt",
     output:
-        metrics=C1_RUN + "/eval.json",
-        latents=C1_RUN + "/latents.npz",
+        metrics=f"{C1_RUN}/eval.json",
+        latents=f"{C1_RUN}/latents.npz",
+    log:
+        f"{C1_RUN}/eval.log",
     wildcard_constraints:
         model=C1_MODEL_RE,
+    conda:
+        "../envs/vaerep.yaml"
+    threads: 1
     params:
         n_test_images=C1["n_test_images"],
         n_train_images=C1["n_train_images"],
@@ -67,9 +77,6 @@ rule vqvae_vae2d_evaluate:
         subset_seed=C["subset_seed"],
         eval_seed=C1["eval_seed"],
         knn_k=C1["claims"]["knn_k"],
-    threads: 1
-    log:
-        C1_RUN + "/eval.log",
     script:
         "../scripts/vqvae_vae2d_evaluate.py"
 
@@ -77,19 +84,21 @@ rule vqvae_vae2d_evaluate:
 rule vqvae_vae2d_summarise:
     """C1: the loss table of all models (CSV + Markdown) and the thesis's claims checked."""
     input:
-        metrics=expand(C1_RUN + "/eval.json", model=C1_MODELS),
-        histories=expand(C1_RUN + "/history.csv", model=C1_MODELS),
-        metas=expand(C1_RUN + "/train_meta.json", model=C1_MODELS),
+        metrics=expand(f"{C1_RUN}/eval.json", model=C1_MODELS),
+        histories=expand(f"{C1_RUN}/history.csv", model=C1_MODELS),
+        metas=expand(f"{C1_RUN}/train_meta.json", model=C1_MODELS),
     output:
         **C1_TABLES,
+    log:
+        f"{C1_OUT}/summarise.log",
+    conda:
+        "../envs/vaerep.yaml"
+    threads: 1
     params:
         models=C1_MODELS,
         roles=C1_ROLES,
         claims=C1["claims"],
         thesis_epochs=15,
-    threads: 1
-    log:
-        f"{C1_OUT}/summarise.log",
     script:
         "../scripts/vqvae_vae2d_summarise.py"
 
@@ -98,20 +107,22 @@ rule vqvae_vae2d_figures:
     """C1: Figs 5.1 a/b (latent means), 5.2 a/b (decoded grid), 5.3 (collapse), 5.4 (loss curves), all latents."""
     input:
         data=f"{DATA}/mnist.pt",
-        models=expand(C1_RUN + "/model.pt", model=C1_MODELS),
-        latents=expand(C1_RUN + "/latents.npz", model=C1_MODELS),
-        histories=expand(C1_RUN + "/history.csv", model=C1_MODELS),
+        models=expand(f"{C1_RUN}/model.pt", model=C1_MODELS),
+        latents=expand(f"{C1_RUN}/latents.npz", model=C1_MODELS),
+        histories=expand(f"{C1_RUN}/history.csv", model=C1_MODELS),
         table=C1_TABLES["table_csv"],
     output:
         **{key: reported([f], "vqvae")[0] for key, f in C1_FIGS.items()},
+    log:
+        f"{C1_OUT}/figures.log",
+    conda:
+        "../envs/vaerep.yaml"
+    threads: 1
     params:
         models=C1_MODELS,
         roles=C1_ROLES,
         figures=C1["figures"],
         n_test_images=C1["n_test_images"],
         subset_seed=C["subset_seed"],
-    threads: 1
-    log:
-        f"{C1_OUT}/figures.log",
     script:
         "../scripts/vqvae_vae2d_figures.py"
