@@ -7,8 +7,6 @@ if D_MAIN not in D_VARIANTS:
 D_RUN = f"{RES}/latent2d/runs/{{variant}}"
 D_OUT = f"{RES}/latent2d"
 D_FIG = f"{FIG}/latent2d"
-
-
 D_TABLES = {
     k: f"{D_OUT}/{k}"
     for k in ["table_losses.csv", "table_losses.md", "checkpoints.csv", "centroid_neighbours.csv", "claims.csv"]

@@ -5,8 +5,6 @@ A_RUNS = [(v, s) for v, spec in A_VARIANTS.items() for s in (A["seeds"] if spec[
 A_RUN = f"{RES}/smvae/runs/{{variant}}/seed{{seed}}"
 A_OUT = f"{RES}/smvae"
 A_FIG = f"{FIG}/smvae"
-
-
 A_TABLES = {
     k: f"{A_OUT}/{k}"
     for k in [
