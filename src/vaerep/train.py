@@ -14,6 +14,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -145,16 +146,21 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     fingerprint = settings.fingerprint(model_spec, n)
 
     history: list[dict] = []
+    log_lines: list[str] = []  # the epoch lines, kept in the checkpoint so a resumed run's log has them all
     start_epoch = 1
     ckpt_path = out_dir / CHECKPOINT
     if ckpt_path.is_file():
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = _load_checkpoint(ckpt_path, device)
         if ckpt.get("fingerprint") == fingerprint:
             model.load_state_dict(ckpt["model"])
             optimizer.load_state_dict(ckpt["optimizer"])
             history = ckpt["history"]
             start_epoch = ckpt["epoch"] + 1
-            log(f"resuming from {ckpt_path} after epoch {ckpt['epoch']}")
+            log_lines = list(ckpt.get("log", []))
+            log(f"resuming from {ckpt_path} after epoch {ckpt['epoch']}; the log of those epochs (from the "
+                "checkpoint) follows")
+            for line in log_lines:
+                log(line)
         else:
             log(f"ignoring {ckpt_path}: it belongs to a run with other settings")
 
@@ -199,12 +205,13 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
                                                            settings.eval_batch_size, seed=epoch).items()})
         row.update({"seconds": seconds, "samples_per_s": n / seconds})
         history.append(row)
-        log(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+        log_lines.append(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+        log(log_lines[-1])
         if epoch in set(settings.keep_epochs):
             _save_atomic({"model": model.state_dict(), "spec": model_spec, "epoch": epoch},
                          out_dir / f"epoch_{epoch}.pt")
         _save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-                      "history": history, "fingerprint": fingerprint}, ckpt_path)
+                      "history": history, "log": log_lines, "fingerprint": fingerprint}, ckpt_path)
         pd.DataFrame(history).to_csv(out_dir / "history.csv", index=False)
 
     frame = pd.DataFrame(history)
@@ -220,6 +227,24 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     })
     ckpt_path.unlink(missing_ok=True)
     return frame
+
+
+def _load_checkpoint(path: Path, device: torch.device) -> dict:
+    """A resume checkpoint, loaded as tensors and plain containers only: a file that needs more (a
+    planted pickle, say) or cannot be read stops the run naming it, and nothing in it runs."""
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(err))
+        reason = (f"it asks to run the Python object {found.group(1)}, which a weights-only load refuses" if found
+                  else f"{err.__class__.__name__}: {str(err).split('. ')[0]}")
+        raise PipelineError(f"checkpoint '{path}' cannot be loaded safely (weights only): {reason}. It was not "
+                            "written by this pipeline's training loop or is damaged; delete it to train "
+                            "from the start.") from None
+    if not isinstance(ckpt, dict):
+        raise PipelineError(f"checkpoint '{path}' holds a {type(ckpt).__name__}, not a training checkpoint; "
+                            "delete it to train from the start.")
+    return ckpt
 
 
 def _save_atomic(obj, path: Path) -> None:
