@@ -3,25 +3,24 @@
 # in shared.smk).
 import json
 
-from vaerep.config import SCHEMA_DIR, deep_merge, study_settings, validate
+from vaerep.config import SCHEMA_DIR, check_overrides, deep_merge, read_study_file, study_settings, validate
 from vaerep.errors import PipelineError
 
 
 def _load_study_configs(cfg):
     """Each listed study's settings come from workflow/config/<study>.yaml; values given with
     --config (already in ``cfg``) win over the file's."""
-    import yaml
-
     for study in cfg.get("studies", []):
         path = Path(workflow.basedir) / "workflow" / "config" / f"{study}.yaml"
         if not path.is_file():
             raise PipelineError(f"study '{study}' has no settings file {path}")
-        from_file = (yaml.safe_load(path.read_text()) or {}).get(study, {})
+        from_file = read_study_file(path, study)
         cfg[study] = deep_merge(from_file, cfg.get(study) or {})
 
 
 def _check_config(cfg):
     try:
+        check_overrides(cfg)
         _load_study_configs(cfg)
         validate(cfg, SCHEMA_DIR / "config.schema.yaml", where="config")
         for study in cfg["studies"]:
