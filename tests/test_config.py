@@ -91,3 +91,16 @@ def test_a_study_section_that_is_not_a_mapping_is_a_schema_message(tmp_path):
     bad.write_text("- 1\n- 2\n")
     with pytest.raises(PipelineError, match="expected a mapping with the section 'smvae:' at its top level, found list"):
         read_study_file(bad, "smvae")
+
+
+def test_command_line_value_and_scale_precedence_as_the_readme_says():
+    from vaerep.config import CONFIG_DIR, deep_merge, read_study_file
+
+    def seeds(*entries):
+        cfg = cli(*entries)
+        cfg["smvae"] = deep_merge(read_study_file(CONFIG_DIR / "smvae.yaml", "smvae"), cfg["smvae"])
+        return study_settings(cfg, "smvae")["seeds"]
+
+    assert seeds("scale=full", "smvae={seeds: [0, 1, 2, 3, 4]}") == [0, 1, 2, 3, 4]
+    assert seeds("scale=smoke", "smvae={seeds: [0, 1, 2, 3, 4]}") == [0]  # smoke sets seeds itself
+    assert seeds("scale=smoke", "smvae={scales: {smoke: {seeds: [0, 1]}}}") == [0, 1]
