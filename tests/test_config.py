@@ -91,6 +91,9 @@ def test_a_study_section_that_is_not_a_mapping_is_a_schema_message(tmp_path):
     bad.write_text("- 1\n- 2\n")
     with pytest.raises(PipelineError, match="expected a mapping with the section 'smvae:' at its top level, found list"):
         read_study_file(bad, "smvae")
+    bad.write_text("smvea: {seeds: [0]}\n")
+    with pytest.raises(PipelineError, match="smvae.yaml: no section 'smvae:' at its top level"):
+        read_study_file(bad, "smvae")
 
 
 def test_command_line_value_and_scale_precedence_as_the_readme_says():

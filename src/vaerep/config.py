@@ -103,7 +103,7 @@ def _children(schema: dict, root: dict, kind: str) -> list[dict]:
 
 def parse_strings(value, schema: dict, root: dict | None = None):
     """A copy of ``value`` whose strings are parsed where ``schema`` expects a number, integer,
-    boolean or array (and only there): what Snakemake makes of ``--config "smvae={train: {epochs: 3}}"``
+    boolean, null or array and no string (and only there): what Snakemake makes of ``--config "smvae={train: {epochs: 3}}"``
     becomes ``{'train': {'epochs': 3}}``."""
     root = root or schema
     if isinstance(value, str):
@@ -142,9 +142,11 @@ def read_study_file(path: Path | str, study: str) -> dict:
     """The section ``study`` of a study's settings file, validated against the study's schema."""
     path = Path(path)
     data = yaml.safe_load(path.read_text())
-    if not isinstance(data, dict) or study not in data:
+    if not isinstance(data, dict):
         raise PipelineError(f"invalid configuration\n  {path}: expected a mapping with the section '{study}:' "
                             f"at its top level, found {type(data).__name__}")
+    if study not in data:
+        raise PipelineError(f"invalid configuration\n  {path}: no section '{study}:' at its top level")
     validate(data[study], SCHEMA_DIR / f"{study}.schema.yaml", where=f"{path}: {study}")
     return data[study]
 
