@@ -31,8 +31,8 @@ from .mnist import sha256
 
 FILENAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 URL = "https://github.com/deepmind/dsprites-dataset/raw/master/" + FILENAME
-# DeepMind publishes no checksum of the npz. Its MD5 as checked by independent loaders (e.g.
-# disentangling-vae, latte, pm25/regression-datasets); its SHA-256 is recorded in the data provenance.
+# DeepMind publishes no checksum of the npz. Its MD5, as asserted by at least eight independent public
+# loaders (one of them downloads DeepMind's commit fa310c66); its SHA-256 is recorded in the provenance.
 OFFICIAL_MD5 = "7da33b31b13a06f4b04a70402ce90c2e"
 FACTORS = ("color", "shape", "scale", "orientation", "posX", "posY")
 SIZES = (1, 3, 6, 40, 32, 32)
