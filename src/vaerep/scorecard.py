@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from .config import study_settings
+from .studies import label
 
 COLUMNS = ["study", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds",
            "difference", "tolerance", "verdict", "reason"]
@@ -67,7 +68,7 @@ def smvae_rows(table_csv, tol: dict, reason: str) -> list[dict]:
     names = {"neg_elbo": "−ELBO", "rec": "BCE", "kl": "KL"}
     for r in t[t["in_thesis_table"].astype(bool)].itertuples():
         for term, name in names.items():
-            rows.append(number_row("A smvae", "Table 4.1", f"{r.label}: {name} per test image (nats)",
+            rows.append(number_row(label("smvae"), "Table 4.1", f"{r.label}: {name} per test image (nats)",
                                    getattr(r, f"thesis_{term}"), getattr(r, f"{term}_mean"), tol[term],
                                    std=getattr(r, f"{term}_std"), n_seeds=int(r.n_seeds), reason=reason))
     return rows
@@ -84,7 +85,7 @@ def dsprites_rows(t23_csv, t24_csv, params_json, tol: dict, reason: str, fixed_r
             thesis = getattr(r, f"thesis_{term}")
             if not _finite(thesis):
                 continue  # the thesis gives Table 2.3 for some betas only
-            rows.append(number_row("B dsprites_beta", "Table 2.3", f"β = {r.beta:g}: {name}", thesis, getattr(r, col),
+            rows.append(number_row(label("dsprites_beta"), "Table 2.3", f"β = {r.beta:g}: {name}", thesis, getattr(r, col),
                                    tol[term], reason=why23))
     t24 = pd.read_csv(t24_csv)
     for r in t24.to_dict("records"):
@@ -92,11 +93,11 @@ def dsprites_rows(t23_csv, t24_csv, params_json, tol: dict, reason: str, fixed_r
             thesis = r.get("thesis_mig" if key == "mig" else f"thesis_{key}")
             if not _finite(thesis):
                 continue
-            rows.append(number_row("B dsprites_beta", "Table 2.4", f"β = {r['beta']:g}: MIG {name}", thesis, r[key],
+            rows.append(number_row(label("dsprites_beta"), "Table 2.4", f"β = {r['beta']:g}: MIG {name}", thesis, r[key],
                                    tol["mig"], reason=reason))
     counts = json.loads(Path(params_json).read_text())
     for part, thesis in counts["thesis"].items():
-        rows.append(number_row("B dsprites_beta", "§2.3 (model summary)", f"β-VAE {part} parameters", thesis,
+        rows.append(number_row(label("dsprites_beta"), "§2.3 (model summary)", f"β-VAE {part} parameters", thesis,
                                counts[part], tol["params"]))
     return rows
 
@@ -106,7 +107,7 @@ def latent2d_rows(table_csv, main_variant: str, tol: dict, reason: str) -> list[
     t = pd.read_csv(table_csv).set_index("variant")
     r = t.loc[main_variant]
     names = {"total": "total loss", "rec": "reconstruction (summed BCE)", "kl": "KL"}
-    return [number_row("D latent2d", "Figs 5.8–5.9", f"final training {name} after {int(r['thesis_epochs'])} epochs",
+    return [number_row(label("latent2d"), "Figs 5.8–5.9", f"final training {name} after {int(r['thesis_epochs'])} epochs",
                        r[f"thesis_{k}"], r[k], tol[k], reason=reason) for k, name in names.items()]
 
 

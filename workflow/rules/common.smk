@@ -40,20 +40,13 @@ FIG = f"figures/{SCALE}"
 ALL_OUTPUTS = []
 
 
-STUDY_CATEGORY = {
-    "smvae": "A. Scale Mixtures VAE (seed_000)",
-    "dsprites_beta": "B. beta-VAE on dSprites (seed_003)",
-    "vqvae": "C. VAE variants and VQ-VAE (seed_002)",
-    "latent2d": "D. 2-D latent conv VAE (seed_004)",
-}
-
-
 def reported(files, study):
     """Flag figure files for `snakemake --report`: grouped by study, labelled with the thesis figure number
     and the caption from workflow/report/captions.yaml."""
     from vaerep.captions import caption, figure_key
+    from vaerep.studies import title
 
-    category = STUDY_CATEGORY[study]
+    category = title(study)
     labels = [{"figure": figure_key(f), "caption": caption(study, f) or Path(f).name} for f in files]
     # one line on purpose: snakefmt reads `report(` at the start of a line as the `report:` keyword
     return [report(f, caption="../report/figure.rst", category=category, labels=lab) for f, lab in zip(files, labels)]

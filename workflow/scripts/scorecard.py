@@ -3,8 +3,7 @@ from pathlib import Path
 
 from vaerep import scorecard as sc
 from vaerep import scriptio
-
-STUDY_LABEL = {"smvae": "A smvae", "dsprites_beta": "B dsprites_beta", "vqvae": "C vqvae", "latent2d": "D latent2d"}
+from vaerep.studies import label
 
 
 def main(smk):
@@ -22,7 +21,7 @@ def main(smk):
         rows += sc.latent2d_rows(inp["latent2d:losses"], p.latent2d_main, tol["latent2d"], reason["latent2d"])
     for path in inp.claims:
         rel = Path(path).relative_to(Path(smk.output.csv).parent)  # <study>/[<part>/]claims.csv
-        rows += sc.claim_rows(STUDY_LABEL[rel.parts[0]], path, reason[rel.parts[0]], source=str(rel))
+        rows += sc.claim_rows(label(rel.parts[0]), path, reason[rel.parts[0]], source=str(rel))
     card = sc.frame(rows)
     card.to_csv(smk.output.csv, index=False)
     Path(smk.output.md).write_text(sc.to_markdown(card, f"Replication scorecard (scale `{p.scale}`)"))
