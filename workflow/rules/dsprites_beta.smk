@@ -154,7 +154,7 @@ use rule render_notebook_template as dsprites_beta_report with:
     log:
         f"{B_OUT}/report.log",
     params:
-        notebook="notebooks/dsprites_beta.ipynb",
+        notebook="notebooks/dsprites_beta.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": B_OUT,

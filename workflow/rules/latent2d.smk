@@ -124,7 +124,7 @@ use rule render_notebook_template as latent2d_report with:
     log:
         f"{D_OUT}/report.log",
     params:
-        notebook="notebooks/latent2d.ipynb",
+        notebook="notebooks/latent2d.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": D_OUT,

@@ -139,7 +139,7 @@ use rule render_notebook_template as smvae_report with:
     log:
         f"{A_OUT}/report.log",
     params:
-        notebook="notebooks/smvae.ipynb",
+        notebook="notebooks/smvae.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": A_OUT,

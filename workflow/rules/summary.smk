@@ -1,4 +1,4 @@
-# Across the studies: the replication scorecard and the front-page report (notebooks/index.ipynb).
+# Across the studies: the replication scorecard and the front-page report (notebooks/index.py).
 # Included after every study's rule file, so ALL_OUTPUTS already lists each study's outputs.
 S = config["scorecard"]
 STUDY_TABLES = {
@@ -52,7 +52,7 @@ use rule render_notebook_template as index_report with:
     log:
         f"{RES}/index.log",
     params:
-        notebook="notebooks/index.ipynb",
+        notebook="notebooks/index.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": RES,
