@@ -55,7 +55,7 @@ display(Markdown(f"**Scale:** `{scale}`. **Data source:** {src} — {how}. Subse
                  f"{data_meta['n_eval']:,} random images of the whole grid. Training: {runs['epochs'].iloc[0]} epochs, "
                  f"batch {runs['batch'].iloc[0]}, Adam lr {settings['train']['lr']}; total training time "
                  f"{runs['train_s'].sum() / 60:.1f} min."))
-runs
+runs.set_index("run")
 
 # %% [markdown]
 # ## Model (Figs 2.2–2.3): parameter counts

@@ -49,7 +49,7 @@ tr = settings["train"]
 display(Markdown(f"**Scale:** `{scale}` — {len(runs)} training runs on {runs['n_train'].iloc[0]:,} MNIST training "
                  f"images (batch {tr['batch_size']}, Adam lr {tr['lr']}, eps {tr['adam_eps']}); the thesis trained "
                  f"{settings['thesis']['epochs']} epochs on 60,000. Total training time {runs['train_s'].sum() / 60:.1f} min."))
-runs
+runs.set_index("variant")
 
 # %% [markdown]
 # ## Final training losses next to the thesis (Figs 5.8, 5.9) and the test-set −ELBO
@@ -85,7 +85,7 @@ ck.round(3)
 # %%
 claims = pd.read_csv(res / "claims.csv")
 display(Markdown("\n".join(f"- **{r.verdict}** — {r.claim}. *Evidence:* {r.evidence}" for r in claims.itertuples())))
-claims["verdict"].value_counts()
+display(Markdown("**Verdicts:** " + ", ".join(f"{n} {v}" for v, n in claims["verdict"].value_counts().items()) + "."))
 
 # %% [markdown]
 # ### Class-centroid neighbours (evidence for “4/9 and 7/9 are neighbours”)

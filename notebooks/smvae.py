@@ -49,7 +49,7 @@ display(Markdown(f"**Scale:** `{scale}` — {len(runs)} training runs, "
                  f"batch {settings['train']['batch_size']}, Adam lr {settings['train']['lr']}; "
                  f"IWAE with K = {settings['iwae_k']} samples. Total training time "
                  f"{runs['train_s'].sum() / 60:.1f} min."))
-runs
+runs.set_index("run")
 
 # %% [markdown]
 # ## Table 4.1 — −ELBO on the c-MNIST test set
@@ -73,7 +73,7 @@ display(Markdown(open(res / "table_4_1.md").read()))
 # %%
 claims = pd.read_csv(res / "claims.csv")
 display(Markdown("\n".join(f"- **{r.verdict}** — {r.claim}. *Evidence:* {r.evidence}" for r in claims.itertuples())))
-claims["verdict"].value_counts()
+display(Markdown("**Verdicts:** " + ", ".join(f"{n} {v}" for v, n in claims["verdict"].value_counts().items()) + "."))
 
 # %% [markdown]
 # ## Contrast invariance, one number per model

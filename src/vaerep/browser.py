@@ -2,7 +2,7 @@
 (`--remote-debugging-pipe`: JSON messages ending in NUL on file descriptors 3 and 4; no extra package).
 
 `python -m vaerep.browser PAGE.html [--follow-links] [--screenshot OUT.png]` prints each problem (an image that
-does not decode, a link that does not resolve, a Python traceback on the page) and exits 1 when there is one.
+does not decode, a link to a file or fragment that does not resolve, a Python traceback on the page) and exits 1 when there is one.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ PAGE_FACTS_JS = """(async () => {
       images: f.querySelectorAll("img").length,
       caption: (f.querySelector("figcaption") || {innerText: ""}).innerText.trim()})),
     tables: [...document.querySelectorAll("table")].map(t => t.innerText),
-    code_inputs: document.querySelectorAll(".jp-InputArea, .jp-CodeMirrorEditor, .input_area").length,
+    code_inputs: document.querySelectorAll(".jp-InputArea-editor, .jp-InputPrompt, .input_area").length,
   };
 })()"""
 
@@ -184,20 +184,27 @@ def page_problems(facts: dict) -> list[str]:
     return problems
 
 
+def local_links(facts: dict) -> list[dict]:
+    """The page's links to files and fragments (web links are not followed: the checks run offline)."""
+    return [link for link in facts["links"] if urlsplit(link["href"]).scheme == "file"]
+
+
 def link_problems(browser: Chromium, page_url: str, facts: dict) -> list[str]:
-    """Each link of the page that does not resolve: a fragment without its element on the page, or a target
-    the browser cannot load (the page itself is reloaded afterwards)."""
-    problems, here = [], urlsplit(page_url)
-    for link in facts["links"]:
+    """Each local link of the page that does not resolve: a fragment without its element on the page, or a
+    file the browser cannot load (the page itself is reloaded afterwards)."""
+    problems, here, left = [], urlsplit(page_url), False
+    for link in local_links(facts):
         url = urlsplit(link["href"])
-        if (url.scheme, url.netloc, url.path) == (here.scheme, here.netloc, here.path):
-            if url.fragment and unquote(url.fragment) not in facts["ids"]:
+        if url.path == here.path:
+            # as a browser scrolls: to the element whose id is the fragment as written, or else percent-decoded
+            if url.fragment and not {url.fragment, unquote(url.fragment)} & set(facts["ids"]):
                 problems.append(f"link '{link['text']}' -> #{url.fragment}: no such element on the page")
             continue
+        left = True
         error = browser.open(link["href"])
         if error:
             problems.append(f"link '{link['text']}' -> {link['href']}: {error}")
-    if any(urlsplit(link["href"]).path != here.path for link in facts["links"]):
+    if left:
         browser.open(page_url)
     return problems
 
@@ -221,7 +228,8 @@ def main(argv=None) -> int:
                     problems += link_problems(browser, url, facts)
                 if n == 0 and args.screenshot:
                     browser.screenshot(args.screenshot)
-                print(f"{page}: '{facts['title']}', {len(facts['images'])} images, {len(facts['links'])} links, "
+                print(f"{page}: '{facts['title']}', {len(facts['images'])} images, {len(local_links(facts))} local links "
+                      f"({len(facts['links']) - len(local_links(facts))} web links not followed), "
                       f"{len(facts['tables'])} tables")
             for problem in problems:
                 print(f"  PROBLEM: {problem}")
