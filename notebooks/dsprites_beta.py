@@ -14,7 +14,7 @@
 scale = "smoke"
 results_dir = "results/smoke/dsprites_beta"
 figures_dir = "figures/smoke/dsprites_beta"
-settings_json = "{}"
+settings_json = ""  # the rule passes the settings it ran with; "" = workflow/config at `scale`
 
 # %% [markdown]
 # # Study B — β-VAE on dSprites: loss terms, MIG and PCA
@@ -31,8 +31,10 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
+from vaerep.reports import settings_at
+
 res, figs = Path(results_dir), Path(figures_dir)
-settings = json.loads(settings_json)
+settings = json.loads(settings_json) if settings_json else settings_at(scale, "dsprites_beta")
 pd.set_option("display.width", 200, "display.max_colwidth", 200)
 data_meta = json.load(open(res / "data_meta.json"))
 runs = []

@@ -13,8 +13,8 @@
 # %% tags=["parameters"]
 scale = "smoke"
 results_dir = "results/smoke"
-studies_json = "[]"
-config_json = "{}"
+studies_json = ""  # the rule passes the run's studies and config; "" = workflow/config/config.yaml
+config_json = ""
 
 # %% [markdown]
 # # Replication of four bachelor theses on variational autoencoders — front page
@@ -29,11 +29,12 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import HTML, Markdown, display
 
+from vaerep.config import load_config
 from vaerep.studies import title
 
 res = Path(results_dir)
-studies = json.loads(studies_json)
-cfg = json.loads(config_json)
+cfg = json.loads(config_json) if config_json else load_config(overrides={"scale": scale})
+studies = json.loads(studies_json) if studies_json else cfg["studies"]
 pd.set_option("display.width", 220, "display.max_colwidth", 160, "display.max_rows", 500)
 
 # %% [markdown]

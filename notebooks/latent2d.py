@@ -14,7 +14,7 @@
 scale = "smoke"
 results_dir = "results/smoke/latent2d"
 figures_dir = "figures/smoke/latent2d"
-settings_json = "{}"
+settings_json = ""  # the rule passes the settings it ran with; "" = workflow/config at `scale`
 
 # %% [markdown]
 # # Study D — a convolutional VAE with a 2-D latent space on MNIST
@@ -32,8 +32,10 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
+from vaerep.reports import settings_at
+
 res, figs = Path(results_dir), Path(figures_dir)
-settings = json.loads(settings_json)
+settings = json.loads(settings_json) if settings_json else settings_at(scale, "latent2d")
 pd.set_option("display.width", 200, "display.max_colwidth", 200)
 runs = []
 for p in sorted(glob.glob(str(res / "runs/*/train_meta.json"))):

@@ -14,7 +14,7 @@
 scale = "smoke"
 results_dir = "results/smoke/smvae"
 figures_dir = "figures/smoke/smvae"
-settings_json = "{}"
+settings_json = ""  # the rule passes the settings it ran with; "" = workflow/config at `scale`
 
 # %% [markdown]
 # # Study A — Scale Mixtures VAE on contrast-augmented MNIST
@@ -31,8 +31,10 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
+from vaerep.reports import settings_at
+
 res, figs = Path(results_dir), Path(figures_dir)
-settings = json.loads(settings_json)
+settings = json.loads(settings_json) if settings_json else settings_at(scale, "smvae")
 pd.set_option("display.width", 200, "display.max_colwidth", 200)
 metas = sorted(glob.glob(str(res / "runs/*/seed*/train_meta.json")))
 runs = []

@@ -14,7 +14,7 @@
 scale = "smoke"
 results_dir = "results/smoke/vqvae"
 figures_dir = "figures/smoke/vqvae"
-settings_json = "{}"
+settings_json = ""  # the rule passes the settings it ran with; "" = workflow/config at `scale`
 
 # %% [markdown]
 # # Study C — VAE variants with a 2-D latent, the VQ-VAE and manipulations of its quantised latent grid, a pretrained discrete VAE
@@ -36,8 +36,10 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
+from vaerep.reports import settings_at
+
 res, figs = Path(results_dir), Path(figures_dir)
-settings = json.loads(settings_json)
+settings = json.loads(settings_json) if settings_json else settings_at(scale, "vqvae")
 meta = json.load(open(res / "runs/mnist_vqvae/train_meta.json"))
 env = meta["environment"]
 s = meta["settings"]

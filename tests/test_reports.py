@@ -86,3 +86,11 @@ def test_figure_html_embeds_the_png_with_its_caption(tmp_path):
     extra = tmp_path / "figextra_dropped.png"
     png.rename(extra)
     assert "<b>Beyond the thesis.</b> A variant the thesis dropped" in figure_html("smvae", extra)
+
+
+def test_settings_at_reads_the_study_config_at_a_scale():
+    # what a report run by hand uses when the rule passes no settings (README: smoke 2 epochs, thesis 20 / 500)
+    assert [reports.settings_at(s, "smvae")["train"]["epochs"] for s in ("smoke", "full")] == [2, 20]
+    assert reports.settings_at("full", "latent2d")["train"]["epochs"] == 500
+    with pytest.raises(PipelineError, match="unknown scale 'huge'"):
+        reports.settings_at("huge", "smvae")

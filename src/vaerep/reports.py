@@ -9,8 +9,10 @@ from pathlib import Path
 import jinja2
 import jupytext
 import nbformat
+import yaml
 from nbconvert import HTMLExporter
 
+from .config import CONFIG_DIR, study_settings
 from .errors import PipelineError
 
 # nbconvert's "lab" page without the scripts it fetches from a CDN (require.js for widgets, MathJax for LaTeX,
@@ -35,6 +37,13 @@ def read_script(path) -> nbformat.NotebookNode:
         raise PipelineError(f"report notebook '{path}' needs exactly one cell tagged 'parameters' "
                             f"(`# %% tags=[\"parameters\"]`), found {len(tagged)}")
     return nb
+
+
+def settings_at(scale: str, study: str) -> dict:
+    """A study's settings at ``scale`` from workflow/config/<study>.yaml, for a report run by hand (the rule
+    passes the settings it ran with, --config overrides included)."""
+    section = (yaml.safe_load((CONFIG_DIR / f"{study}.yaml").read_text()) or {}).get(study)
+    return study_settings({"scale": scale, study: section}, study)
 
 
 def title(nb: nbformat.NotebookNode) -> str:
