@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from vaerep.browser import Chromium, find_chromium, link_problems, page_problems
+from vaerep.errors import PipelineError
 
 STUDIES = ["smvae", "dsprites_beta", "vqvae", "latent2d"]
 
@@ -90,3 +91,9 @@ def test_smoke_reports_read_in_a_browser(browser, smoke_run):
     smvae = check(browser, res / "smvae" / "report.html")[0]
     table_4_1 = [t for t in smvae["tables"] if "Standard VAE" in t and "thesis" in t]
     assert len(table_4_1) == 1, "Table 4.1 must appear once"
+
+
+def test_a_browser_that_does_not_start_is_a_clear_error():
+    with pytest.raises(PipelineError, match=r"Chromium \(/bin/true\) (closed the DevTools pipe|exited before).*exit code 0"):
+        with Chromium(executable="/bin/true"):
+            pass

@@ -86,15 +86,19 @@ class Chromium:
                                       stderr=subprocess.DEVNULL, close_fds=False, preexec_fn=pipes_on_3_and_4)
         os.close(to_child)
         os.close(from_child)
-        target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
-        self._session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
-        self.send("Page.enable", session=True)
+        try:
+            target = self.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+            self._session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            self.send("Page.enable", session=True)
+        except BaseException:
+            self.__exit__()
+            raise
         return self
 
     def __exit__(self, *exc) -> None:
         try:
             self.send("Browser.close", timeout=5)
-        except (PipelineError, OSError):
+        except (PipelineError, OSError):  # already gone
             pass
         try:
             self._proc.wait(timeout=10)
@@ -112,7 +116,8 @@ class Chromium:
                 raise PipelineError(f"Chromium did not answer within {self.timeout:g} s")
             chunk = os.read(self._from_browser, 1 << 20)
             if not chunk:
-                raise PipelineError(f"Chromium closed the DevTools pipe (exit code {self._proc.poll()})")
+                raise PipelineError(f"Chromium ({self.executable}) closed the DevTools pipe (exit code "
+                                    f"{self._proc.wait(timeout=5)})")
             self._buffer += chunk
         message, self._buffer = self._buffer.split(b"\0", 1)
         return json.loads(message)
@@ -124,7 +129,11 @@ class Chromium:
         message = {"id": self._next_id, "method": method, "params": params or {}}
         if session:
             message["sessionId"] = self._session
-        os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        try:
+            os.write(self._to_browser, json.dumps(message).encode() + b"\0")
+        except BrokenPipeError:
+            raise PipelineError(f"Chromium ({self.executable}) exited before {method} (exit code "
+                                f"{self._proc.wait(timeout=5)})") from None
         deadline = time.monotonic() + (timeout or self.timeout)
         while True:
             reply = self._read_message(deadline)
