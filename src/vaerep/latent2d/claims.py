@@ -74,6 +74,13 @@ def check_claims(table: pd.DataFrame, checkpoints: pd.DataFrame, metrics: dict, 
                 f"det {refl['det']:+.0f} ({'reflection' if refl['is_reflection'] else 'rotation'}, "
                 f"angle {refl['angle_deg']:.0f} deg), fit {refl['fit']:.2f}",
                 refl["is_reflection"] and refl["fit"] >= 0.5, full, why)
+    else:  # one checkpoint (a null control, trained for zero steps): nothing changes between checkpoints
+        only = f"one checkpoint (epoch {int(ck['epoch'].iloc[0])}): nothing was trained between checkpoints"
+        add(f"The final ({thesis['epochs']}-epoch) loss is about {thesis['total_drop_penultimate']} lower than at the "
+            "previous checkpoint (200 epochs)", only + ", drop 0", False, full, why)
+        add("Digit clusters emerge over training without labels (1 -> 5 -> 200 -> 500 epochs)", only + ", gain 0", False)
+        add("The final layout is almost a mirror image of the previous checkpoint's (200 -> 500 epochs)",
+            only + ": the layout maps onto itself (rotation by 0 deg)", False, full, why)
     acc = m["checkpoints"][-1]["knn_accuracy"]
     add("The unlabelled 2-D latent space is organised by digit class",
         f"{m['knn_k']}-NN accuracy of the final model's test means: {acc:.3f} (chance 0.1; threshold {thr['knn_clustered']})",
