@@ -139,6 +139,7 @@ def test_blurring_lowers_gradient_energy():
 def test_loss_stable():
     assert loss_stable(pd.Series([200.0] * 10 + [136.0, 135.9, 136.1, 135.8]), 0.25) < 0.01
     assert loss_stable(pd.Series(np.linspace(200, 100, 20)), 0.25) > 0.1
+    assert loss_stable(pd.Series([545.0]), 0.25) == float("inf")  # one epoch (a null control): no curve
 
 
 def claim_thresholds():

@@ -98,6 +98,11 @@ def test_a_claim_that_holds_on_the_null_is_not_informative():
     assert out["y"]["verdict"] == "replicates" and out["y"]["null_verdict"] == "differs"
     assert out["z"]["verdict"] == "differs" and out["z"]["null_verdict"] == "replicates"
     assert out["w"]["verdict"] == "replicates" and out["w"]["null_verdict"].startswith(sc.NO_NULL)
+    # a null claim 'not comparable' at its scale is judged on whether it held on the untrained model
+    judged = sc.attach_null(rows[:2], [dict(_claim("x", "not comparable"), holds=True),
+                                       dict(_claim("y", "not comparable"), holds=False)])
+    assert [r["null_verdict"] for r in judged] == ["replicates", "differs"]
+    assert [r["verdict"] for r in judged] == [sc.NOT_INFORMATIVE, "replicates"]
     none = sc.attach_null(rows[:1], None, "no null run for these claims")[0]
     assert none["verdict"] == "replicates" and none["null_verdict"] == f"{sc.NO_NULL} (no null run for these claims)"
 

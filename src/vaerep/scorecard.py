@@ -136,10 +136,12 @@ def claim_rows(study: str, claims_csv, note: str = "", source: str | None = None
             verdict, reasons = "not comparable", [why] + reasons
         if verdict not in VERDICTS:
             raise ValueError(f"{claims_csv}: unknown verdict '{verdict}'")
+        holds = r.get("holds_on_this_model")
         rows.append({"study": study, "source": source or Path(claims_csv).name, "claim": r["claim"],
                      "thesis_value": "claim", "replicated_value": r["evidence"], "replicated_std": float("nan"),
                      "n_seeds": float("nan"), "difference": float("nan"), "tolerance": float("nan"),
-                     "verdict": verdict, "reason": "; ".join(reasons)})
+                     "verdict": verdict, "reason": "; ".join(reasons),
+                     "holds": None if holds is None or pd.isna(holds) else bool(holds)})
     return rows
 
 
@@ -154,6 +156,8 @@ def _null_outcome(row: dict) -> str:
     is never 'reduced scale'), a claim keeps its verdict."""
     if row["thesis_value"] != "claim" and _finite(row["replicated_value"]) and _finite(row["thesis_value"]):
         return "replicates" if abs(row["replicated_value"] - row["thesis_value"]) <= row["tolerance"] else "differs"
+    if row["verdict"] == "not comparable" and row.get("holds") is not None:  # judged on the model that ran
+        return "replicates" if row["holds"] else "differs"
     return row["verdict"]
 
 

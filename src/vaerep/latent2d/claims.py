@@ -13,7 +13,10 @@ def _neighbours(checkpoint: dict) -> dict[int, list[int]]:
 
 
 def loss_stable(total: pd.Series, window: float) -> float:
-    """(max - min) / mean of the last ``window`` fraction (at least 2 epochs) of a loss curve."""
+    """(max - min) / mean of the last ``window`` fraction (at least 2 epochs) of a loss curve; infinite for
+    a curve of fewer than 2 epochs (a null control: no curve to call stable)."""
+    if len(total) < 2:
+        return float("inf")
     n = max(2, int(round(len(total) * window)))
     tail = total.iloc[-n:]
     return float((tail.max() - tail.min()) / tail.mean())
