@@ -247,3 +247,46 @@ def test_d_loss_tolerance_is_the_scorecards_per_quantity():
         ck = checkpoint_table(histories, metrics, variants)
         v = d_claims(table, ck, metrics, histories, "canonical", thesis, claim_thresholds()).set_index("claim")["verdict"]
         assert v["After 500 epochs the training KL is about 3.8"] == expected
+
+
+THESIS = ["standard", "post_lognormal", "pre_normal", "pre_gamma1", "pre_gamma3"]
+
+
+def _a_claims(elbo_gap=3.0, z_std_fall=0.5, knn=0.6, drifts=None):
+    """Study A's claims on synthetic per-seed numbers built to replicate, with one quantity changed."""
+    drifts = drifts or {"post_lognormal": 0.1, "pre_normal": 0.3, "pre_gamma1": 0.4, "pre_gamma3": 0.4}
+    elbo = {"standard": 118.0, "post_lognormal": 118.0 + elbo_gap, "pre_normal": 127.0, "pre_gamma1": 129.0,
+            "pre_gamma3": 129.1}
+    rows = []
+    for v in THESIS:
+        for seed in (0, 1, 2):
+            rows.append({"variant": v, "seed": seed, "neg_elbo": elbo[v], "contrast_r2_shape": 0.6,
+                         "shape_drift": drifts.get(v, 0.5), "contrast_r2_c": 0.9, "c_spearman": 0.9,
+                         "radius_spearman": 0.9, "direction_cos_same_digit": 0.95, "direction_cos_other_digit": 0.3,
+                         "direction_knn_digit": knn})
+    per = pd.DataFrame(rows)
+    post = []
+    for c in (0.2, 1.0):
+        for dim, std in (("z1", 1.0 if c < 1 else 1.0 - z_std_fall), ("z2", 1.0 if c < 1 else 1.0 - z_std_fall),
+                         ("c", 0.5)):
+            post.append({"variant": "post_lognormal", "seed": 0, "contrast": c, "dim": dim, "mean": 0.0, "std": std})
+    thr = {**section("smvae")["claims"], "elbo_margin": tolerances("smvae")["neg_elbo"]}
+    return a_claims(per, per, pd.DataFrame(post), thr).set_index("claim")["verdict"]
+
+
+def test_a_thresholds_just_inside_and_outside():
+    thr = section("smvae")["claims"]
+    margin = tolerances("smvae")["neg_elbo"]
+    best = "Standard VAE has the best (lowest) -ELBO of the five Table 4.1 models"
+    assert _a_claims(elbo_gap=margin + 0.01)[best] == "replicates"
+    assert _a_claims(elbo_gap=margin - 0.01)[best] == "differs"
+    fall = "post logNormal: the z posterior std decreases with contrast"
+    assert _a_claims(z_std_fall=thr["std_decrease_relative"] + 0.01)[fall] == "replicates"
+    assert _a_claims(z_std_fall=thr["std_decrease_relative"] - 0.01)[fall] == "differs"
+    direction = "Standard VAE: the direction of z encodes the digit (shape), nearly the same at every contrast"
+    assert _a_claims(knn=thr["direction_knn"] + 0.01)[direction] == "replicates"
+    assert _a_claims(knn=thr["direction_knn"] - 0.01)[direction] == "differs"
+    most = "post logNormal is the most contrast-invariant model of Table 4.1"
+    assert _a_claims()[most] == "replicates"
+    tie = {"post_lognormal": 0.3, "pre_normal": 0.3, "pre_gamma1": 0.3, "pre_gamma3": 0.3}
+    assert _a_claims(drifts=tie)[most] == "differs"  # identical untrained encoders tie: not "the most"
