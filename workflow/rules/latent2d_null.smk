@@ -2,40 +2,35 @@
 # steps through the same training code), evaluated and summarised by the same rules as the trained runs.
 # Outputs mirror results/<scale>/latent2d/ in results/<scale>/latent2d/null/.
 D_NULL = f"{D_OUT}/null"
-D_NULL_RUN = D_NULL + "/runs/{variant}"
+D_NULL_RUN = f"{D_NULL}/runs/{{variant}}"
 D_NULL_TABLES = {k: null_twin(v) for k, v in D_TABLES.items()}
 ALL_OUTPUTS += list(D_NULL_TABLES.values())
 
 
-def d_null_train(variant):
-    """The variant's training settings for zero steps: model.pt is the seeded initialisation."""
-    return {**d_train(variant), "epochs": 0, "keep_epochs": []}
-
-
 use rule latent2d_train as latent2d_train_null with:
     output:
-        model=D_NULL_RUN + "/model.pt",
-        history=D_NULL_RUN + "/history.csv",
-        meta=D_NULL_RUN + "/train_meta.json",
+        model=f"{D_NULL_RUN}/model.pt",
+        history=f"{D_NULL_RUN}/history.csv",
+        meta=f"{D_NULL_RUN}/train_meta.json",
     params:
         model=lambda w: D_VARIANTS[w.variant]["model"],
-        train=lambda w: d_null_train(w.variant),
+        train=lambda w: null_train(d_train(w.variant)),
         n_train_images=D["n_train_images"],
         subset_seed=D["subset_seed"],
         device=config["device"],
     log:
-        D_NULL_RUN + "/train.log",
+        f"{D_NULL_RUN}/train.log",
 
 
 use rule latent2d_evaluate as latent2d_evaluate_null with:
     input:
         data=f"{DATA}/mnist.pt",
-        model=D_NULL_RUN + "/model.pt",
+        model=f"{D_NULL_RUN}/model.pt",
     output:
-        metrics=D_NULL_RUN + "/eval.json",
-        latents=D_NULL_RUN + "/latents.npz",
+        metrics=f"{D_NULL_RUN}/eval.json",
+        latents=f"{D_NULL_RUN}/latents.npz",
     params:
-        train=lambda w: d_null_train(w.variant),
+        train=lambda w: null_train(d_train(w.variant)),
         n_train_images=D["n_train_images"],
         n_test_images=D["n_test_images"],
         knn_train_images=D["knn_train_images"],
@@ -45,7 +40,7 @@ use rule latent2d_evaluate as latent2d_evaluate_null with:
         transition_pairs=D["claims"]["transition_pairs"],
         path_steps=D["figures"]["path_steps"],
     log:
-        D_NULL_RUN + "/eval.log",
+        f"{D_NULL_RUN}/eval.log",
 
 
 use rule latent2d_summarise as latent2d_summarise_null with:

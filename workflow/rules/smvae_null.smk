@@ -2,35 +2,35 @@
 # steps through the same training code), evaluated and summarised by the same rules as the trained runs.
 # Outputs mirror results/<scale>/smvae/ in results/<scale>/smvae/null/.
 A_NULL = f"{A_OUT}/null"
-A_NULL_RUN = A_NULL + "/runs/{variant}/seed{seed}"
+A_NULL_RUN = f"{A_NULL}/runs/{{variant}}/seed{{seed}}"
 A_NULL_TABLES = {k: null_twin(v) for k, v in A_TABLES.items()}
 ALL_OUTPUTS += list(A_NULL_TABLES.values())
 
 
 use rule smvae_train as smvae_train_null with:
     output:
-        model=A_NULL_RUN + "/model.pt",
-        history=A_NULL_RUN + "/history.csv",
-        meta=A_NULL_RUN + "/train_meta.json",
+        model=f"{A_NULL_RUN}/model.pt",
+        history=f"{A_NULL_RUN}/history.csv",
+        meta=f"{A_NULL_RUN}/train_meta.json",
     params:
         spec=lambda w: A_VARIANTS[w.variant],
-        train={**A["train"], "epochs": 0},
+        train=null_train(A["train"]),
         n_train_images=A["n_train_images"],
         subset_seed=A["subset_seed"],
         device=config["device"],
     log:
-        A_NULL_RUN + "/train.log",
+        f"{A_NULL_RUN}/train.log",
 
 
 use rule smvae_evaluate as smvae_evaluate_null with:
     input:
         data=f"{DATA}/cmnist.pt",
-        model=A_NULL_RUN + "/model.pt",
+        model=f"{A_NULL_RUN}/model.pt",
     output:
-        metrics=A_NULL_RUN + "/eval.json",
-        posterior=A_NULL_RUN + "/posterior_by_contrast.csv",
+        metrics=f"{A_NULL_RUN}/eval.json",
+        posterior=f"{A_NULL_RUN}/posterior_by_contrast.csv",
     log:
-        A_NULL_RUN + "/eval.log",
+        f"{A_NULL_RUN}/eval.log",
 
 
 use rule smvae_summarise as smvae_summarise_null with:
