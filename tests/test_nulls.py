@@ -58,7 +58,8 @@ def test_held_out_r2_known_values():
 
 def _split(n_base=50, contrasts=(0.2, 0.5, 0.8, 1.0)):
     k = len(contrasts)
-    return {"contrast": torch.tensor(contrasts).repeat_interleave(n_base), "base_index": torch.arange(n_base).repeat(k)}
+    return {"contrast": torch.tensor(contrasts).repeat_interleave(n_base), "base_index": torch.arange(n_base).repeat(k),
+            "label": (torch.arange(n_base) % 10).repeat(k)}
 
 
 def test_invariance_of_a_contrast_invariant_code_and_of_a_radius_code():
