@@ -143,6 +143,7 @@ def d_figure_files():
     names += [f"fig5.10_latent_test_{v}" for v in D_VARIANTS]
     return [f"{D_FIG}/{n}.png" for n in names]
 
+
 # ---------------------------------------------------------------------------------------------------
 # Null controls (issue 10): a study's untrained twin mirrors its results folder in <study>/null/.
 # ---------------------------------------------------------------------------------------------------

@@ -12,14 +12,14 @@ use rule latent2d_train as latent2d_train_null with:
         model=f"{D_NULL_RUN}/model.pt",
         history=f"{D_NULL_RUN}/history.csv",
         meta=f"{D_NULL_RUN}/train_meta.json",
+    log:
+        f"{D_NULL_RUN}/train.log",
     params:
         model=lambda w: D_VARIANTS[w.variant]["model"],
         train=lambda w: null_train(d_train(w.variant)),
         n_train_images=D["n_train_images"],
         subset_seed=D["subset_seed"],
         device=config["device"],
-    log:
-        f"{D_NULL_RUN}/train.log",
 
 
 use rule latent2d_evaluate as latent2d_evaluate_null with:
@@ -29,6 +29,8 @@ use rule latent2d_evaluate as latent2d_evaluate_null with:
     output:
         metrics=f"{D_NULL_RUN}/eval.json",
         latents=f"{D_NULL_RUN}/latents.npz",
+    log:
+        f"{D_NULL_RUN}/eval.log",
     params:
         train=lambda w: null_train(d_train(w.variant)),
         n_train_images=D["n_train_images"],
@@ -39,8 +41,6 @@ use rule latent2d_evaluate as latent2d_evaluate_null with:
         knn_k=D["knn_k"],
         transition_pairs=D["claims"]["transition_pairs"],
         path_steps=D["figures"]["path_steps"],
-    log:
-        f"{D_NULL_RUN}/eval.log",
 
 
 use rule latent2d_summarise as latent2d_summarise_null with:

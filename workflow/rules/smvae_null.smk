@@ -12,14 +12,14 @@ use rule smvae_train as smvae_train_null with:
         model=f"{A_NULL_RUN}/model.pt",
         history=f"{A_NULL_RUN}/history.csv",
         meta=f"{A_NULL_RUN}/train_meta.json",
+    log:
+        f"{A_NULL_RUN}/train.log",
     params:
         spec=lambda w: A_VARIANTS[w.variant],
         train=null_train(A["train"]),
         n_train_images=A["n_train_images"],
         subset_seed=A["subset_seed"],
         device=config["device"],
-    log:
-        f"{A_NULL_RUN}/train.log",
 
 
 use rule smvae_evaluate as smvae_evaluate_null with:
