@@ -128,7 +128,9 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
 
     Writes into ``out_dir``: ``history.csv``, ``model.pt`` (weights and ``model_spec``),
     ``train_meta.json`` (settings, environment, timing), ``epoch_N.pt`` for N in ``keep_epochs``, and
-    while running ``checkpoint.pt``, from which an interrupted run resumes.
+    while running ``checkpoint.pt``, from which an interrupted run resumes. With ``settings.epochs == 0``
+    nothing is trained: ``model.pt`` holds the seeded initialisation (a null control) and ``history.csv``
+    one epoch-0 row with its training-set loss terms.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -214,6 +216,9 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
                       "history": history, "log": log_lines, "fingerprint": fingerprint}, ckpt_path)
         pd.DataFrame(history).to_csv(out_dir / "history.csv", index=False)
 
+    if settings.epochs == 0:  # a null control: the seeded initialisation, its loss terms logged as epoch 0
+        terms = evaluate(model, train, device, prepare, settings.eval_batch_size, seed=settings.seed)
+        history = [{"epoch": 0, **{f"train_{k}": v for k, v in terms.items()}, "seconds": 0.0}]
     frame = pd.DataFrame(history)
     frame.to_csv(out_dir / "history.csv", index=False)
     _save_atomic({"model": model.state_dict(), "spec": model_spec, "epoch": settings.epochs},

@@ -135,3 +135,19 @@ def d_figure_files():
     ]
     names += [f"fig5.10_latent_test_{v}" for v in D_VARIANTS]
     return [f"{D_FIG}/{n}.png" for n in names]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Null controls (issue 10): a study's untrained twin mirrors its results folder in <study>/null/.
+# ---------------------------------------------------------------------------------------------------
+
+
+def null_twin(path):
+    """results/<scale>/<study>/X -> results/<scale>/<study>/null/X (where the null control writes X)."""
+    study, rest = str(Path(path).relative_to(RES)).split("/", 1)
+    return f"{RES}/{study}/null/{rest}"
+
+
+def null_train(train):
+    """Training settings for zero steps: the run's model.pt is its seeded initialisation (a null control)."""
+    return {**train, "epochs": 0, "keep_epochs": []}

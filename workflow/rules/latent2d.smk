@@ -82,7 +82,7 @@ rule latent2d_summarise:
         variants=D_VARIANTS,
         main=D_MAIN,
         thesis=D["thesis"],
-        claims=D["claims"],
+        claims={**D["claims"], "loss_tolerance": config["scorecard"]["tolerances"]["latent2d"]},
     script:
         "../scripts/latent2d_summarise.py"
 
@@ -131,3 +131,6 @@ use rule render_notebook_template as latent2d_report with:
             "figures_dir": D_FIG,
             "settings_json": json.dumps(D),
         },
+
+
+include: "latent2d_null.smk"

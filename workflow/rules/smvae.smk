@@ -97,7 +97,7 @@ rule smvae_summarise:
     params:
         runs=A_RUNS,
         variants=A_VARIANTS,
-        claims=A["claims"],
+        claims={**A["claims"], "elbo_margin": config["scorecard"]["tolerances"]["smvae"]["neg_elbo"]},
     script:
         "../scripts/smvae_summarise.py"
 
@@ -146,3 +146,6 @@ use rule render_notebook_template as smvae_report with:
             "figures_dir": A_FIG,
             "settings_json": json.dumps(A),
         },
+
+
+include: "smvae_null.smk"
