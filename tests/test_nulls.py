@@ -23,7 +23,7 @@ from vaerep.models.conv2d_vae import build_conv2d_vae, to_float
 from vaerep.models.smvae import build_smvae
 from vaerep.smvae import evaluate as aev
 from vaerep.smvae.claims import check_claims as a_claims
-from vaerep.train import TrainSettings, fit, init_parameters
+from vaerep.train import TrainSettings, fit, init_parameters, load_model
 
 CPU = torch.device("cpu")
 
@@ -182,17 +182,21 @@ def d_null(mnist, tmp_path_factory):
                              "sharpness_ratio": dev.sharpness_ratio(model, test_x),
                              "digit_kept": dev.digit_kept(model, test_x, test_y, train_x, train_y, 5),
                              "reflection_penultimate_final": None}}
-    return hist, metrics
+    return hist, metrics, out
 
 
-def test_zero_epochs_saves_the_seeded_initialisation_and_logs_its_loss(d_null, tmp_path):
-    hist, _ = d_null
+def test_zero_epochs_saves_the_seeded_initialisation_and_logs_its_loss(d_null):
+    hist, _, out = d_null
+    saved = load_model(out / "model.pt", build_conv2d_vae).state_dict()
+    fresh = build_conv2d_vae(section("latent2d")["variants"]["canonical"]["model"])
+    init_parameters(fresh, 0)
+    assert all(torch.equal(saved[k], v) for k, v in fresh.state_dict().items())  # the seed's init, untouched
     assert list(hist["epoch"]) == [0] and hist["train_loss"].iloc[0] > 400  # an untrained decoder: ~ 784 ln 2
     assert set(hist.columns) >= {"train_loss", "train_rec", "train_kl", "train_kl_per_dim"}
 
 
 def test_study_d_claims_on_the_untrained_model(d_null):
-    hist, metrics = d_null
+    hist, metrics, _ = d_null
     d = section("latent2d")
     variants = {"canonical": d["variants"]["canonical"]}
     histories = {"canonical": hist}
