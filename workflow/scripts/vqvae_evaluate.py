@@ -18,13 +18,14 @@ def main(smk):
     p = smk.params.manip
     with torch.no_grad():
         metrics = reconstruction_metrics(model, x)
-        table = manipulation_table(model, x, p["shift_cells"], p["respect_ratio"], seed=p["figure_seed"])
+        table = manipulation_table(model, x, p["shift_cells"], p["respect_ratio"], respect_anchor=p["respect_anchor"],
+                                   seed=p["figure_seed"])
     print(metrics)
     print(table)
     Path(smk.output.metrics).write_text(json.dumps(metrics, indent=2))
     table.to_csv(smk.output.table_csv, index=False)
     Path(smk.output.table_md).write_text(to_markdown(table) + "\n")
-    check_claims(table, metrics, p["respect_ratio"]).to_csv(smk.output.claims, index=False)
+    check_claims(table, metrics, p["respect_ratio"], p["respect_anchor"]).to_csv(smk.output.claims, index=False)
 
 
 scriptio.run(main, snakemake)  # noqa: F821

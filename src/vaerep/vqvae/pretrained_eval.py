@@ -74,9 +74,10 @@ def transplant_metrics(out, paste, rec_paste, box) -> dict:
 
 
 @torch.no_grad()
-def manipulations(model, photos: torch.Tensor, shift_cells: int, respect_ratio: float) -> pd.DataFrame:
+def manipulations(model, photos: torch.Tensor, shift_cells: int, respect_ratio: float,
+                  respect_anchor: float) -> pd.DataFrame:
     """C3's latent-vs-pixel table on the photos, plus each op's correlation (see :func:`op_correlations`)."""
-    table = manipulation_table(model, photos, shift_cells, respect_ratio, batch=4)
+    table = manipulation_table(model, photos, shift_cells, respect_ratio, respect_anchor=respect_anchor, batch=4)
     corr = op_correlations(model, photos, shift_cells)
     table["corr_with_target"] = table["operation"].map(corr)
     return table
