@@ -143,3 +143,15 @@ def d_figure_files():
     ]
     names += [f"fig5.10_latent_test_{v}" for v in D_VARIANTS]
     return [f"{D_FIG}/{n}.png" for n in names]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Null controls (issue 10): helpers of workflow/rules/<study>_null.smk.
+# ---------------------------------------------------------------------------------------------------
+
+
+def c4_null_model(wildcards):
+    """Study C4 null control: the substitute at its initialisation when source.json chose the substitute
+    (the DALL-E dVAE has no null control here: the pipeline never trains its weights)."""
+    with open(checkpoints.vqvae_pretrained_source.get().output[0]) as fh:
+        return [f"{C4_NULL_SUB}/model.pt"] if json.load(fh)["source"] == "substitute" else []

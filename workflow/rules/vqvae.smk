@@ -120,3 +120,6 @@ use rule render_notebook_template as vqvae_report with:
             "figures_dir": C_FIG,
             "settings_json": json.dumps(C),
         },
+
+
+include: "vqvae_null.smk"

@@ -139,8 +139,11 @@ def check_claims(table: pd.DataFrame, histories: dict[str, pd.DataFrame], roles:
     add("Conv models are too complex for MNIST and tend to overfit (the thesis's explanation)",
         f"test −ELBO minus −ELBO on training images, final model: FC (BCE) {t.loc[fc, 'generalisation_gap']:.2f}, "
         f"conv (BCE) {t.loc[conv, 'generalisation_gap']:.2f} nats; the conv head has fewer parameters (no dense layer)",
-        0 < t.loc[conv, "generalisation_gap"] and t.loc[fc, "generalisation_gap"] < t.loc[conv, "generalisation_gap"],
-        "overfits more = its gap is positive and larger (no tolerance: the sign and the order)")
+        t.loc[conv, "generalisation_gap"] - t.loc[fc, "generalisation_gap"] > thr["overfit_margin_nats"]
+        and t.loc[conv, "generalisation_gap"] > 0,
+        f"overfits more = its gap is positive and exceeds the FC head's by more than {thr['overfit_margin_nats']} nats: "
+        "the untrained models' gaps already differ by 0.8-1.5 nats (test and training images differ, and the "
+        "untrained conv decoder is more sensitive to it)")
     kc, km = kl_dims(col), kl_dims(mse)
     add("An un-weighted (per-pixel-mean) MSE makes the posterior collapse: every image encodes to the centre (Fig 5.3)",
         f"test KL per dim of the collapse model: {kc.iloc[0]:.4f}, {kc.iloc[1]:.4f} nats; of the same FC model with the "
