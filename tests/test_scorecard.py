@@ -63,7 +63,7 @@ def test_claim_rows_and_markdown(tmp_path):
     rows = sc.claim_rows("C vqvae", path, note="reduced scale")
     card = sc.frame(rows + [sc.number_row("A smvae", "Table 4.1", "n", 1.0, 1.5, 0.1)])
     counts = sc.summary(card)
-    assert counts.loc["all"].to_dict() == {"replicates": 1, "differs": 1, "not comparable": 1}
+    assert counts.loc["all"].to_dict() == {"replicates": 1, "differs": 1, "not comparable": 1, "at chance": 0}
     text = sc.to_markdown(card, "Scorecard")
     assert "a \\| b" in text and "| C vqvae | 1 | 0 | 1 |" in text and "**differs**" in text
     pd.DataFrame([{"claim": "d", "evidence": "g", "holds_on_this_model": True, "verdict": "not comparable (substitute)"},

@@ -31,7 +31,7 @@ def finite_csv(path: Path):
 def check_scorecard(path: Path, studies):
     """Every study has rows; numbers carry a finite replicated value or a reason; verdicts are known."""
     card = pd.read_csv(path)
-    assert set(card["verdict"]) <= {"replicates", "differs", "not comparable"}
+    assert set(card["verdict"]) <= {"replicates", "differs", "not comparable", "at chance"}
     assert {s.split()[1] for s in card["study"]} == set(studies)
     nums = card[card["thesis_value"] != "claim"]
     assert len(nums) >= 40  # Table 4.1 (15), Tables 2.3/2.4 (26), parameter counts (2), Study D losses (3)
