@@ -200,3 +200,20 @@ def test_c3_claims_all_fail_on_the_untrained_vqvae(mnist_test):
     claims = c3_claims(table, metrics, RR, RA)
     thesis = claims[~claims["claim"].str.startswith("(beyond")]
     assert len(thesis) == 4 and "replicates" not in set(thesis["verdict"]), thesis
+
+
+def test_random_code_ignores_the_input_and_fails_every_c3_claim(mnist_test):
+    from vaerep.vqvae.random_code import RandomCode
+
+    x = mnist_to_float(mnist_test[0][:200])
+    model = build_vqvae(C["mnist"]["model"])
+    init_parameters(model, 0)
+    rc = RandomCode(model.eval(), seed=0)
+    z, idx = rc.encode(x)
+    z2, idx2 = rc.encode(1 - x)
+    assert torch.equal(idx, idx2) and torch.equal(z, z2)  # the code does not depend on the image
+    assert idx.shape == model.encode(x)[1].shape and len(idx.unique()) > C["mnist"]["model"]["codebook_size"] // 2
+    with torch.no_grad():
+        table = manipulation_table(rc, x, MANIP["shift_cells"], RR, respect_anchor=RA)
+    claims = c3_claims(table, reconstruction_metrics(rc, x), RR, RA)
+    assert "replicates" not in set(claims[~claims["claim"].str.startswith("(beyond")]["verdict"]), claims

@@ -67,6 +67,7 @@ rule vqvae_evaluate:
         n_test_images=C["n_test_images"],
         subset_seed=C["subset_seed"],
         manip=C["manipulations"],
+        random_code_seed=None,
     script:
         "../scripts/vqvae_evaluate.py"
 

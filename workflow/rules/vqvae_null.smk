@@ -1,16 +1,20 @@
 # Study C null controls (issue 10): every C model at its seeded initialisation (zero training epochs), through
 # the same evaluation, summary and claim code; outputs mirror results/<scale>/vqvae/ under null/.
-# C2/C3: the MNIST VQ-VAE at init; C1: the five 2-D VAEs at init; C4: the substitute VQ-VAE at init.
+# C2/C3: the MNIST VQ-VAE at init, and the trained one fed a random code (null/random_code/); C1: the five 2-D
+# VAEs at init; C4: the substitute VQ-VAE at init.
 C_NULL = f"{C_OUT}/null"
 C_NULL_RUN = f"{C_NULL}/runs/mnist_vqvae"
 C_NULL_TABLES = {k: v.replace(C_OUT, C_NULL, 1) for k, v in C_TABLES.items()}
+C_RANDOM = f"{C_NULL}/random_code"
+C_RANDOM_TABLES = {k: v.replace(C_OUT, C_RANDOM, 1) for k, v in C_TABLES.items()}
 C1_NULL_OUT = f"{C_NULL}/vae2d"
 C1_NULL_RUN = f"{C1_NULL_OUT}/runs/{{model}}"
 C1_NULL_TABLES = {k: v.replace(C_OUT, C_NULL, 1) for k, v in C1_TABLES.items()}
 C4_NULL_OUT = f"{C_NULL}/pretrained"
 C4_NULL_SUB = f"{C4_NULL_OUT}/substitute"
 C4_NULL_TABLES = {k: v.replace(C_OUT, C_NULL, 1) for k, v in C4_TABLES.items()}
-ALL_OUTPUTS += list(C_NULL_TABLES.values()) + list(C1_NULL_TABLES.values()) + list(C4_NULL_TABLES.values())
+ALL_OUTPUTS += list(C_NULL_TABLES.values()) + list(C_RANDOM_TABLES.values()) + list(C1_NULL_TABLES.values())
+ALL_OUTPUTS += list(C4_NULL_TABLES.values())
 
 
 use rule vqvae_train_mnist as vqvae_null_init_mnist with:
@@ -32,6 +36,15 @@ use rule vqvae_evaluate as vqvae_null_evaluate with:
         **C_NULL_TABLES,
     log:
         f"{C_NULL}/evaluate.log",
+
+
+use rule vqvae_evaluate as vqvae_null_random_code with:
+    output:
+        **C_RANDOM_TABLES,
+    params:
+        random_code_seed=C["manipulations"]["figure_seed"],
+    log:
+        f"{C_RANDOM}/evaluate.log",
 
 
 use rule vqvae_vae2d_train as vqvae_vae2d_null_init with:

@@ -9,10 +9,13 @@ from vaerep.models.vqvae import build_vqvae
 from vaerep.train import load_model
 from vaerep.vqvae.claims import check_claims
 from vaerep.vqvae.evaluate import load_mnist, manipulation_table, mnist_to_float, reconstruction_metrics, to_markdown
+from vaerep.vqvae.random_code import RandomCode
 
 
 def main(smk):
     model = load_model(smk.input.model, build_vqvae)
+    if smk.params.random_code_seed is not None:  # null control: the trained decoder fed a random code
+        model = RandomCode(model, smk.params.random_code_seed)
     images, _ = load_mnist(smk.input.data, "test", smk.params.n_test_images, smk.params.subset_seed)
     x = mnist_to_float(images)
     p = smk.params.manip
