@@ -113,16 +113,18 @@ def test_c3_threshold_edges(kw, like, verdict):
     assert _c3(**kw).filter(like=like).item() == verdict
 
 
-def _c1_table(kl_mse=(0.6, 0.6), kl_col=(0.01, 0.01), mse_ratio=0.7, knn=(0.6, 0.5), conv_gap=4.0):
+def _c1_table(kl_mse=(0.6, 0.6), kl_col=(0.01, 0.01), mse_ratio=0.7, knn=(0.6, 0.5), conv_gap=4.0, m1_mse=1.0,
+              mean=0.1, std=0.9):
     base = 0.067
     rows = []
     for name, head, recon, kl, k in [("M1", "fc", "mse_sum", kl_mse, 0.6), ("M2", "fc", "bce", (2.0, 2.0), knn[0]),
                                      ("M3", "conv", "mse_sum", (2.0, 2.0), 0.5), ("M4", "conv", "bce", (2.0, 2.0), knn[1]),
                                      ("collapse", "fc", "mse_mean", kl_col, 0.11)]:
         rows.append({"model": name, "label": name, "head": head, "recon": recon, "epochs": 3,
-                     "test_mse_per_pixel": mse_ratio * base, "test_mse_mean_image": base, "test_kl_z1": kl[0],
+                     "test_mse_per_pixel": mse_ratio * base * (m1_mse if name == "M1" else 1.0),
+                     "test_mse_mean_image": base, "test_kl_z1": kl[0],
                      "test_kl_z2": kl[1], "generalisation_gap": conv_gap if head == "conv" else 1.0, "knn_accuracy": k,
-                     "latent_mean_z1": 0.1, "latent_mean_z2": -0.1, "latent_std_z1": 0.9, "latent_std_z2": 1.0})
+                     "latent_mean_z1": mean, "latent_mean_z2": -0.1, "latent_std_z1": std, "latent_std_z2": 1.0})
     return pd.DataFrame(rows)
 
 
@@ -131,8 +133,9 @@ HIST = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [200.0, 160.0, 150.0], "t
                      "train_kl": [1.0, 4.0, 6.0]})
 
 
-def _c1(**kw):
-    hist = {"M1": HIST.assign(train_loss=[60.0, 40.0, 35.0], train_rec=[59.0, 36.0, 30.0]), "M2": HIST}
+def _c1(m1_loss=35.0, m1_kl=6.0, **kw):
+    hist = {"M1": HIST.assign(train_loss=[60.0, 40.0, m1_loss], train_rec=[59.0, 36.0, 30.0], train_kl=[1.0, 4.0, m1_kl]),
+            "M2": HIST}
     return c1_claims(_c1_table(**kw), hist, ROLES, C["vae2d"]["claims"], 15).set_index("claim")["verdict"]
 
 
@@ -156,6 +159,20 @@ THR = C["vae2d"]["claims"]
     ({"knn": (0.6, THR["separates_knn"] - 1e-9)}, "also separates some classes", "differs"),
     ({"knn": (THR["separates_knn"] - 1e-9, 0.2)}, "separates the digit classes better", "differs"),
     ({"kl_mse": (THR["active_kl_per_dim"] - 1e-9, 0.6)}, "M1 run the KL term is much smaller", "differs"),
+    ({"m1_loss": THR["much_smaller"] * 150.0}, "much smaller than the BCE loss", "replicates"),
+    ({"m1_loss": THR["much_smaller"] * 150.0 + 1e-6}, "much smaller than the BCE loss", "differs"),
+    ({"m1_kl": THR["much_smaller"] * 30.0}, "M1 run the KL term is much smaller", "replicates"),
+    ({"m1_kl": THR["much_smaller"] * 30.0 + 1e-6}, "M1 run the KL term is much smaller", "differs"),
+    ({"m1_mse": THR["same_recon_ratio"] - 1e-6, "mse_ratio": 0.6}, "practically the same", "replicates"),
+    ({"m1_mse": THR["same_recon_ratio"] + 1e-6, "mse_ratio": 0.6}, "practically the same", "differs"),
+    ({"m1_mse": 1 / THR["same_recon_ratio"] + 1e-6, "mse_ratio": 0.6}, "practically the same", "replicates"),
+    ({"m1_mse": 1 / THR["same_recon_ratio"] - 1e-6, "mse_ratio": 0.6}, "practically the same", "differs"),
+    ({"mean": THR["normal_mean_abs"]}, "M2 model look roughly normal", "replicates"),
+    ({"mean": THR["normal_mean_abs"] + 1e-6}, "M2 model look roughly normal", "differs"),
+    ({"std": THR["normal_std"][0]}, "M2 model look roughly normal", "replicates"),
+    ({"std": THR["normal_std"][0] - 1e-6}, "M2 model look roughly normal", "differs"),
+    ({"std": THR["normal_std"][1]}, "M2 model look roughly normal", "replicates"),
+    ({"std": THR["normal_std"][1] + 1e-6}, "M2 model look roughly normal", "differs"),
     ({"conv_gap": 1.0 + THR["overfit_margin_nats"] + 1e-6}, "tend to overfit", "replicates"),
     ({"conv_gap": 1.0 + THR["overfit_margin_nats"] - 1e-6}, "tend to overfit", "differs"),
 ])
