@@ -8,7 +8,15 @@ B_GRID = f"{DATA}/dsprites_grid_{B['data']['source']}.pt"
 B_PCA_BETA = f"{B['pca']['beta']:g}"
 B_TABLES = {
     k: f"{B_OUT}/{k}"
-    for k in ["table_2_3.csv", "table_2_3.md", "table_2_4.csv", "table_2_4.md", "mig_details.json", "model_params.json", "claims.csv"]
+    for k in [
+        "table_2_3.csv",
+        "table_2_3.md",
+        "table_2_4.csv",
+        "table_2_4.md",
+        "mig_details.json",
+        "model_params.json",
+        "claims.csv",
+    ]
 }
 ALL_OUTPUTS += list(B_TABLES.values()) + b_figure_files() + [f"{B_OUT}/report.ipynb", f"{B_OUT}/report.html"]
 

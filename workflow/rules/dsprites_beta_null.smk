@@ -11,10 +11,10 @@ use rule dsprites_beta_train as dsprites_beta_null_init with:
         model=f"{B_NULL_RUN}/model.pt",
         history=f"{B_NULL_RUN}/history.csv",
         meta=f"{B_NULL_RUN}/train_meta.json",
-    params:
-        train={**B["train"], "epochs": 0},
     log:
         f"{B_NULL_RUN}/train.log",
+    params:
+        train={**B["train"], "epochs": 0},
 
 
 use rule dsprites_beta_evaluate as dsprites_beta_null_evaluate with:

@@ -22,10 +22,10 @@ use rule vqvae_train_mnist as vqvae_null_init_mnist with:
         model=f"{C_NULL_RUN}/model.pt",
         history=f"{C_NULL_RUN}/history.csv",
         meta=f"{C_NULL_RUN}/train_meta.json",
-    params:
-        train={**C["mnist"]["train"], "epochs": 0},
     log:
         f"{C_NULL_RUN}/train.log",
+    params:
+        train={**C["mnist"]["train"], "epochs": 0},
 
 
 use rule vqvae_evaluate as vqvae_null_evaluate with:
@@ -41,10 +41,10 @@ use rule vqvae_evaluate as vqvae_null_evaluate with:
 use rule vqvae_evaluate as vqvae_null_random_code with:
     output:
         **C_RANDOM_TABLES,
-    params:
-        random_code_seed=C["manipulations"]["figure_seed"],
     log:
         f"{C_RANDOM}/evaluate.log",
+    params:
+        random_code_seed=C["manipulations"]["figure_seed"],
 
 
 use rule vqvae_vae2d_train as vqvae_vae2d_null_init with:
@@ -52,10 +52,10 @@ use rule vqvae_vae2d_train as vqvae_vae2d_null_init with:
         model=f"{C1_NULL_RUN}/model.pt",
         history=f"{C1_NULL_RUN}/history.csv",
         meta=f"{C1_NULL_RUN}/train_meta.json",
-    params:
-        train={**C1["train"], "epochs": 0},
     log:
         f"{C1_NULL_RUN}/train.log",
+    params:
+        train={**C1["train"], "epochs": 0},
 
 
 use rule vqvae_vae2d_evaluate as vqvae_vae2d_null_evaluate with:
@@ -85,10 +85,10 @@ use rule vqvae_pretrained_train_substitute as vqvae_pretrained_null_init with:
         model=f"{C4_NULL_SUB}/model.pt",
         history=f"{C4_NULL_SUB}/history.csv",
         meta=f"{C4_NULL_SUB}/train_meta.json",
-    params:
-        sub={**C4["substitute"], "train": {**C4["substitute"]["train"], "epochs": 0}},
     log:
         f"{C4_NULL_SUB}/train.log",
+    params:
+        sub={**C4["substitute"], "train": {**C4["substitute"]["train"], "epochs": 0}},
 
 
 use rule vqvae_pretrained_evaluate as vqvae_pretrained_null_evaluate with:
