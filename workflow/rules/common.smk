@@ -151,3 +151,10 @@ def null_twin(path):
 def null_train(train):
     """Training settings for zero steps: the run's model.pt is its seeded initialisation (a null control)."""
     return {**train, "epochs": 0, "keep_epochs": []}
+
+
+def c4_null_model(wildcards):
+    """Study C4 null control: the substitute at its initialisation when source.json chose the substitute
+    (the DALL-E dVAE has no null control here: the pipeline never trains its weights)."""
+    with open(checkpoints.vqvae_pretrained_source.get().output[0]) as fh:
+        return [f"{C4_NULL_SUB}/model.pt"] if json.load(fh)["source"] == "substitute" else []
