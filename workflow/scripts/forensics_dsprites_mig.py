@@ -1,0 +1,34 @@
+"""Rule forensics_dsprites_mig: MIG of every trained beta model under each estimator/protocol hypothesis."""
+import json
+
+from vaerep import scriptio
+from vaerep.data import dsprites
+from vaerep.device import pick_device
+from vaerep.dsprites_beta import data as D
+from vaerep.forensics import mig_protocols as P
+from vaerep.models.beta_vae import build_beta_vae
+from vaerep.train import load_model
+
+
+def main(smk):
+    p = smk.params
+    cfg = p.mig
+    if smk.input.grid:
+        source = D.CachedGrid(smk.input.grid[0])
+    else:
+        source = dsprites.Source(p.data["source"], p.data.get("path"), p.data.get("url"), p.download_root)
+    device = pick_device(p.device)
+    out = {}
+    for name, proto in cfg["protocols"].items():
+        rows = P.rows_for(proto["order"], proto.get("n_images", cfg["n_images"]), cfg["seed"])
+        imgs, classes = source.images(rows), dsprites.classes_of(rows)
+        out[name] = {}
+        for beta, path in zip(p.betas, smk.input.models):
+            model = load_model(path, build_beta_vae, device)
+            codes = P.codes_for(model, imgs, proto["codes"], cfg["seed"], device)
+            out[name][beta] = P.mig_scores(codes, classes, proto["estimator"], p.bins)
+        print(name, out[name])
+    json.dump(out, open(smk.output[0], "w"), indent=1)
+
+
+scriptio.run(main, snakemake)  # noqa: F821
