@@ -18,15 +18,17 @@ def main(smk):
     else:
         source = dsprites.Source(p.data["source"], p.data.get("path"), p.data.get("url"), p.download_root)
     device = pick_device(p.device)
-    out = {}
+    models = {beta: load_model(path, build_beta_vae, device) for beta, path in zip(p.betas, smk.input.models)}
+    posteriors, out = {}, {}
     for name, proto in cfg["protocols"].items():
-        rows = P.rows_for(proto["order"], proto.get("n_images", cfg["n_images"]), cfg["seed"])
-        imgs, classes = source.images(rows), dsprites.classes_of(rows)
-        out[name] = {}
-        for beta, path in zip(p.betas, smk.input.models):
-            model = load_model(path, build_beta_vae, device)
-            codes = P.codes_for(model, imgs, proto["codes"], cfg["seed"], device)
-            out[name][beta] = P.mig_scores(codes, classes, proto["estimator"], p.bins)
+        key = (proto["order"], proto.get("n_images", cfg["n_images"]))
+        rows = P.rows_for(*key, cfg["seed"])
+        classes = dsprites.classes_of(rows)
+        if key not in posteriors:
+            imgs = source.images(rows)
+            posteriors[key] = {beta: P.encode(m, imgs, device) for beta, m in models.items()}
+        out[name] = {beta: P.mig_scores(P.codes_for(*posteriors[key][beta], proto["codes"], cfg["seed"]), classes,
+                                        proto["estimator"], p.bins) for beta in models}
         print(name, out[name])
     json.dump(out, open(smk.output[0], "w"), indent=1)
 

@@ -24,23 +24,28 @@ def rows_for(order: str, n: int, seed: int) -> torch.Tensor:
 
 
 @torch.no_grad()
-def codes_for(model, imgs: torch.Tensor, kind: str, seed: int, device="cpu", batch_size: int = 512) -> torch.Tensor:
-    """Codes of ``imgs``: 'mean' (posterior means), 'sample' (one z ~ q(z|x) each) or 'collapsed'
-    (i.i.d. N(0, 1): the codes of a model whose posterior equals the prior)."""
-    gen = torch.Generator().manual_seed(seed)
-    if kind == "collapsed":
-        return torch.randn(len(imgs), model.latent_dim, generator=gen, dtype=torch.float64)
-    if kind not in ("mean", "sample"):
-        raise ValueError(f"unknown code kind '{kind}': choose mean, sample or collapsed")
+def encode(model, imgs: torch.Tensor, device="cpu", batch_size: int = 512) -> tuple[torch.Tensor, torch.Tensor]:
+    """Posterior (mu, logvar) of uint8 images (eval mode), float64 on the CPU."""
     model.eval()
-    out = []
+    mus, lvs = [], []
     for i in range(0, len(imgs), batch_size):
         mu, logvar = model.encode(to_float(imgs[i:i + batch_size].to(device)))
-        mu, logvar = mu.double().cpu(), logvar.double().cpu()
-        if kind == "sample":
-            mu = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=gen, dtype=mu.dtype)
-        out.append(mu)
-    return torch.cat(out)
+        mus.append(mu.double().cpu())
+        lvs.append(logvar.double().cpu())
+    return torch.cat(mus), torch.cat(lvs)
+
+
+def codes_for(mu: torch.Tensor, logvar: torch.Tensor, kind: str, seed: int) -> torch.Tensor:
+    """Codes from the posteriors: 'mean' (posterior means), 'sample' (one z ~ q(z|x) each) or 'collapsed'
+    (i.i.d. N(0, 1): the codes of a model whose posterior equals the prior)."""
+    gen = torch.Generator().manual_seed(seed)
+    if kind == "mean":
+        return mu
+    if kind == "sample":
+        return mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=gen, dtype=mu.dtype)
+    if kind == "collapsed":
+        return torch.randn(mu.shape, generator=gen, dtype=mu.dtype)
+    raise ValueError(f"unknown code kind '{kind}': choose mean, sample or collapsed")
 
 
 def raw_float_bins(codes: torch.Tensor) -> torch.Tensor:
