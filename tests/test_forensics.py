@@ -169,7 +169,7 @@ def test_pattern_match_zero_and_ceiling_cells():
     thesis = {"1": {"shape": 0.0, "scale": 0.0, "orientation": 0.0001, "posX": 0.0002, "posY": 0.0002}}
     inside = {"1": {"shape": 0.0, "scale": 0.00004, "orientation": 0.001, "posX": 0.0002, "posY": 0.00005}}
     assert P.pattern_match(inside, thesis, 0.001)["matched"] == 5
-    outside = {"1": {"shape": 0.00006, "scale": 0.0, "orientation": 0.0011, "posX": 0.0002, "posY": 0.00004}}
+    outside = {"1": {"shape": 0.00006, "scale": 0.0, "orientation": 0.0011, "posX": 0.0002, "posY": 0.0}}
     m = P.pattern_match(outside, thesis, 0.001)
     assert m["matched"] == 2 and m["zeros_matched"] == 1
 
@@ -185,3 +185,18 @@ def test_explanation_maps_scorecard_rows_to_forensics_rows():
     assert out.tolist() == ["H-A1: partly (forensics.md)", ""]
     with pytest.raises(ValueError, match="unknown forensics verdict"):
         explanation(card, rows.assign(verdict="maybe"))
+
+
+def test_first_n_with_collapsed_codes_reproduces_table_2_4_and_random_rows_do_not():
+    thesis = {"1": {"shape": 0.0, "scale": 0.0, "orientation": 0.0001, "posX": 0.0002, "posY": 0.0002},
+              "5": {"shape": 0.0, "scale": 0.0, "orientation": 0.0001, "posX": 0.0008, "posY": 0.0002}}
+    got = {}
+    for order in ("first", "random"):
+        rows = P.rows_for(order, 10000, seed=1)
+        classes = dsprites.classes_of(rows)
+        got[order] = {b: P.mig_scores(torch.randn(10000, 16, generator=torch.Generator().manual_seed(i),
+                                                  dtype=torch.float64), classes, "hist", 20)
+                      for i, b in enumerate(thesis)}
+    first = P.pattern_match(got["first"], thesis, 0.001)
+    assert first["zeros_matched"] == first["zero_cells"] == 4 and first["matched"] == 10
+    assert P.pattern_match(got["random"], thesis, 0.001)["zeros_matched"] < 4

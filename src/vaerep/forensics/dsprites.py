@@ -59,5 +59,5 @@ def mig_rows(scores: dict, thesis: dict, cfg: dict, settings: str) -> list[dict]
                      "experiment": f"rule forensics_dsprites_mig, {settings}", "measured": shown,
                      "verdict": verdict,
                      "reason": f"{m['matched']} of {m['cells']} thesis cells reproduced (zeros: {m['zeros_matched']} "
-                               f"of {m['zero_cells']}; non-zero cells must lie in [0.00005, {cfg['ceiling']}])"})
+                               f"of {m['zero_cells']}; non-zero cells must lie in (0, {cfg['ceiling']}])"})
     return rows
