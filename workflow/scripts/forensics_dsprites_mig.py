@@ -27,8 +27,9 @@ def main(smk):
         if key not in posteriors:
             imgs = source.images(rows)
             posteriors[key] = {beta: P.encode(m, imgs, device) for beta, m in models.items()}
-        out[name] = {beta: P.mig_scores(P.codes_for(*posteriors[key][beta], proto["codes"], cfg["seed"]), classes,
-                                        proto["estimator"], p.bins) for beta in models}
+        # seed + i: each beta's sampled / collapsed codes get their own noise
+        out[name] = {beta: P.mig_scores(P.codes_for(*posteriors[key][beta], proto["codes"], cfg["seed"] + i),
+                                        classes, proto["estimator"], p.bins) for i, beta in enumerate(models)}
         print(name, out[name])
     json.dump(out, open(smk.output[0], "w"), indent=1)
 

@@ -59,6 +59,7 @@ def study_b_mig(per_protocol: dict, thesis: dict, factors: list[str], path) -> N
         ax.set_xticks(np.arange(len(factors)), factors, fontsize=8, rotation=30)
         ax.set_title(f"β = {beta}")
     axes[0][0].set_ylabel("MIG (log scale; 0 drawn at 1e-6)")
-    axes[0][-1].legend(fontsize=6, loc="upper right")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.suptitle("Study B: MIG under each estimator/protocol hypothesis vs the thesis's Table 2.4")
     save(fig, path)
