@@ -14,7 +14,7 @@ def unit_rows(arith: list[dict], runs: dict, cfg: dict, run_batch: int, settings
         mine = [r for r in arith if r["convention"] == name]
         per_img = "; ".join(f"β={r['beta']:g}: s = {r['s_per_image']:.4g}, k = {r['k_per_image']:.4g} nats/image"
                             for r in mine)
-        base = {"study": "B dsprites_beta", "source": "Table 2.3", "target": "final training",
+        base = {"study": "B dsprites_beta", "source": "Table 2.3", "target": "final",
                 "thesis_value": "loss 8,097 / 7,784; rec 7,716 / 7,178; KL 76.1 / 60.6; val 5,045 / 4,914",
                 "hypothesis": f"H-B1 ({name}): {mine[0]['description']}"}
         fails = [f"β={r['beta']:g}: " + ("loss ≠ rec + w·KL (residual %.2f)" % r["residual"] if not r["adds_up"] else

@@ -91,9 +91,10 @@ def study_a_rows(evals: dict, variants: dict, forensics: dict, rule_train: str, 
         for part in summarise(evals[("hyp", name)], spec, evals[("base", base)], variants[base]["thesis"],
                               forensics["tolerance"], forensics["rises"]):
             is_rho = part["target_value"] == forensics["rises"] and "Spearman" in part["measured"]
-            rows.append({"study": "A smvae", "source": "Table 4.1" if not is_rho else "§4 claims",
+            # source and target as the scorecard names the row (a claim of smvae/claims.csv or a Table 4.1 cell)
+            rows.append({"study": "A smvae", "source": "Table 4.1" if not is_rho else "smvae/claims.csv",
                          "hypothesis": f"{hyp['hypothesis']}: {label} trained with {changed}",
-                         "target": f"{label}: c mean rises with contrast" if is_rho else f"{label}: −ELBO",
+                         "target": f"{base}: c mean rises with contrast" if is_rho else f"{label}: −ELBO",
                          "thesis_value": "rises" if is_rho else part["target_value"],
                          "experiment": f"rule {rule_train}, {name} ({changed}), {settings}",
                          **{k: part[k] for k in ("measured", "verdict", "reason")}})
