@@ -139,3 +139,31 @@ def test_captions_and_thesis_order():
     names = ["figX_a.png", "figC.1_b.png", "fig5.10_c.png", "figB.2_d.png", "fig5.9a_e.png", "fig5.1_f.png"]
     assert sorted(names, key=thesis_order) == ["fig5.1_f.png", "fig5.9a_e.png", "fig5.10_c.png", "figB.2_d.png",
                                                "figC.1_b.png", "figX_a.png"]
+
+
+def _forensic(study, source, target, hypothesis, verdict):
+    return {"study": study, "source": source, "target": target, "thesis_value": 1.0, "hypothesis": hypothesis,
+            "experiment": "x", "measured": "y", "verdict": verdict, "reason": "z"}
+
+
+def test_explanation_column_joins_on_study_source_and_claim(tmp_path):
+    card = sc.frame([sc.number_row("A smvae", "Table 4.1", "pre Gamma(1) SMVAE: −ELBO per test image (nats)", 129.2, 140.0, 1.0),
+                     sc.number_row("A smvae", "Table 4.1", "Standard VAE: −ELBO per test image (nats)", 118.4, 118.5, 1.0),
+                     sc.number_row("B dsprites_beta", "Table 2.3", "β = 1: final KL", 30.0, 20.0, 1.0),
+                     sc.number_row("B dsprites_beta", "Table 2.4", "β = 1: final KL", 30.0, 20.0, 1.0)])
+    # listed in another order than the scorecard; same target text under another study or source must not match
+    forensics = pd.DataFrame([_forensic("B dsprites_beta", "Table 2.3", "final", "H-B1: per-pixel units", "explains"),
+                              _forensic("A smvae", "Table 2.3", "pre Gamma(1) SMVAE", "H-X: wrong source", "partly"),
+                              _forensic("B dsprites_beta", "Table 4.1", "Standard VAE", "H-Y: wrong study", "explains"),
+                              _forensic("A smvae", "Table 4.1", "pre Gamma(1) SMVAE: −ELBO", "H-A1: author KL", "partly"),
+                              _forensic("A smvae", "Table 4.1", "pre Gamma(1) SMVAE: −ELBO", "H-A2: no clamp",
+                                        "does not explain")])
+    out = sc.with_explanation(card, forensics)
+    assert out["explanation"].tolist() == ["H-A1: partly; H-A2: does not explain (forensics.md)", "",
+                                           "H-B1: explains (forensics.md)", ""]
+    assert list(out.columns) == sc.COLUMNS
+    assert sc.with_explanation(card, None)["explanation"].tolist() == [""] * 4  # no forensics stage in the run
+    # the column survives the CSV round trip and shows in the Markdown table
+    out.to_csv(tmp_path / "card.csv", index=False)
+    text = sc.rows_markdown(pd.read_csv(tmp_path / "card.csv"))
+    assert "| H-B1: explains (forensics.md) |" in text and text.splitlines()[0].endswith("| explanation |")

@@ -7,7 +7,8 @@ number cannot be compared at any scale, or there is no replicated value), and ``
 on an untrained model)``: the row would replicate, but so does its null control (the same architecture
 at its seeded initialisation, evaluated by the same code), so passing says nothing about training.
 Every row carries the null control's value and verdict (``null_value``, ``null_verdict``) and whether
-its run was at the thesis's scale or a reduced one (``scale``), counted apart in the summary.
+its run was at the thesis's scale or a reduced one (``scale``), counted apart in the summary, and the
+forensics hypotheses tested for it (``explanation``, issue 11; empty where none was tested).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .config import study_settings
 from .studies import label
 
 COLUMNS = ["study", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds",
-           "difference", "tolerance", "null_value", "null_verdict", "verdict", "reason", "scale"]
+           "difference", "tolerance", "null_value", "null_verdict", "verdict", "reason", "scale", "explanation"]
 NOT_INFORMATIVE = "not informative (holds on an untrained model)"
 AT_CHANCE = "at chance"  # a score within the chance band of its estimator (Study B's MIG)
 VERDICTS = ("replicates", "differs", "not comparable", NOT_INFORMATIVE, AT_CHANCE)
@@ -203,6 +204,15 @@ def frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def with_explanation(card: pd.DataFrame, forensics: pd.DataFrame | None) -> pd.DataFrame:
+    """The scorecard with its ``explanation`` column from the forensics table (all empty without one)."""
+    from .forensics import explanation
+
+    out = card.copy()
+    out["explanation"] = "" if forensics is None else explanation(card, forensics)
+    return out
+
+
 def summary(card: pd.DataFrame) -> pd.DataFrame:
     """Count of each verdict per study and scale (runs at the thesis's scale apart from reduced-scale ones),
     with totals per scale."""
@@ -235,13 +245,13 @@ def _fmt(v) -> str:
 def rows_markdown(card: pd.DataFrame) -> str:
     """One Markdown table row per number or claim."""
     lines = ["| study | source | claim | thesis | replicated | ± std (seeds) | difference | tolerance | null value "
-             "| null verdict | verdict | reason | scale |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| null verdict | verdict | reason | scale | explanation |", "|" + "---|" * 14]
     for r in card.itertuples():
         std = "–" if not _finite(r.replicated_std) else f"{r.replicated_std:.2g} ({int(r.n_seeds)})"
         lines.append("| " + " | ".join([r.study, r.source, _fmt(r.claim), _fmt(r.thesis_value), _fmt(r.replicated_value),
                                          std, _fmt(r.difference), _fmt(r.tolerance), _fmt(r.null_value),
                                          _fmt(r.null_verdict), f"**{r.verdict}**", _fmt(r.reason),
-                                         _fmt(r.scale)]) + " |")
+                                         _fmt(r.scale), _fmt(r.explanation)]) + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -17,6 +17,8 @@ SCORECARD_TABLES = {
 SCORECARD_CLAIMS = sorted(f for f in ALL_OUTPUTS if f.endswith("claims.csv") and "/null/" not in f)
 # Null controls (workflow/rules/<study>_null.smk) mirror a study's folder in <study>/null/: the twins that exist.
 SCORECARD_NULLS = sorted({null_twin(f) for f in list(SCORECARD_TABLES.values()) + SCORECARD_CLAIMS} & set(ALL_OUTPUTS))
+# The forensics table (forensics.smk) reads the studies' runs, never the scorecard: no cycle.
+SCORECARD_FORENSICS = [f"{RES}/forensics.csv"] if F_PARTS else []
 STUDY_REPORTS = [f"{RES}/{study}/report.html" for study in config["studies"]]
 SCORECARD = {"csv": f"{RES}/scorecard.csv", "md": f"{RES}/scorecard.md"}
 ALL_OUTPUTS += list(SCORECARD.values()) + [f"{RES}/index.ipynb", f"{RES}/index.html"]
@@ -28,6 +30,7 @@ rule scorecard:
         **SCORECARD_TABLES,
         claims=SCORECARD_CLAIMS,
         nulls=SCORECARD_NULLS,
+        forensics=SCORECARD_FORENSICS,
     output:
         csv=report(SCORECARD["csv"], caption="../report/scorecard.rst", category="0. Scorecard"),
         md=SCORECARD["md"],

@@ -1,6 +1,8 @@
 """Rule scorecard: every thesis number and claim next to the replicated value and its null control's
-(results/<scale>/scorecard.*)."""
+(results/<scale>/scorecard.*), with the forensics hypotheses tested for it (issue 11)."""
 from pathlib import Path
+
+import pandas as pd
 
 from vaerep import scorecard as sc
 from vaerep import scriptio
@@ -47,7 +49,8 @@ def main(smk):
         main_rows = sc.claim_rows(label(study), path, reason[study], source=str(rel))
         null_rows = sc.claim_rows(label(study), twin, source=str(rel)) if twin in present else None
         rows += sc.with_scale(sc.attach_null(main_rows, null_rows, "no null run for these claims"), reason[study])
-    card = sc.frame(rows)
+    forensics = pd.read_csv(inp.forensics[0]) if inp.forensics else None
+    card = sc.with_explanation(sc.frame(rows), forensics)
     card.to_csv(smk.output.csv, index=False)
     Path(smk.output.md).write_text(sc.to_markdown(card, f"Replication scorecard (scale `{p.scale}`)"))
     print(sc.summary(card).to_string())

@@ -16,7 +16,7 @@ def explanation(scorecard: pd.DataFrame, forensics: pd.DataFrame, where: str = "
     out = []
     for r in scorecard.to_dict("records"):
         hits = forensics[(forensics["study"] == r["study"]) & (forensics["source"] == r["source"])]
-        hits = hits[[str(t) in str(r["claim"]) for t in hits["target"]]]
+        hits = hits[hits["target"].map(lambda t: str(t) in str(r["claim"])).astype(bool)]  # a mask even when empty
         out.append("; ".join(f"{h.split(':')[0]}: {v}" for h, v in zip(hits["hypothesis"], hits["verdict"]))
                    + (f" ({where})" if len(hits) else ""))
     return pd.Series(out, index=scorecard.index, name="explanation")
