@@ -22,8 +22,6 @@ for _study in config["studies"]:
 
 
 include: "workflow/rules/forensics.smk"
-
-
 include: "workflow/rules/summary.smk"
 
 

@@ -104,12 +104,20 @@ else:
 # comparable** (the reason says why: a run at reduced scale, a thesis number whose unit is unknown, …). Tolerances
 # are in `workflow/config/config.yaml` (`scorecard.tolerances`); each study's claim thresholds in its own config.
 # Numbers: replicated value = mean over seeds where there are seeds (± sample standard deviation).
+# *Explanation*: the hypotheses the forensics stage tested for a row (issue 11, "why the numbers differ") and
+# their verdicts (*explains*, *partly*, *does not explain*); empty where none was tested.
 
 # %%
 from vaerep import scorecard as sc
 
 card = pd.read_csv(res / "scorecard.csv")
 display(Markdown(sc.summary_markdown(card)))
+forensics = res / "forensics.md"
+if forensics.is_file():
+    n = len(pd.read_csv(res / "forensics.csv"))
+    display(HTML(f'<p><b>Why the numbers differ:</b> {n} hypotheses tested, one row each in '
+                 f'<a href="forensics.md">forensics.md</a> (<code>{forensics}</code>); each study report has a '
+                 '"Why it differs" section with its figure.</p>'))
 
 # %% [markdown]
 # ### Thesis numbers
@@ -124,6 +132,7 @@ display(Markdown(sc.rows_markdown(card[card["thesis_value"] != "claim"])))
 claims = card[card["thesis_value"] == "claim"]
 display(Markdown("\n".join(f"- *{r.study}* — **{r.verdict}** — {r.claim}. *Evidence:* {r.replicated_value}"
                             + (f" *({r.reason})*" if isinstance(r.reason, str) and r.reason else "")
+                            + (f" *Why it differs:* {r.explanation}" if isinstance(r.explanation, str) else "")
                             for r in claims.itertuples())))
 
 # %% [markdown]

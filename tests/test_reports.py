@@ -6,6 +6,7 @@ import re
 
 import matplotlib
 import nbformat
+import pandas as pd
 import pytest
 import yaml
 
@@ -94,3 +95,19 @@ def test_settings_at_reads_the_study_config_at_a_scale():
     assert reports.settings_at("full", "latent2d")["train"]["epochs"] == 500
     with pytest.raises(PipelineError, match="unknown scale 'huge'"):
         reports.settings_at("huge", "smvae")
+
+
+def test_snippet_body_drops_the_title_and_image_link_only():
+    from vaerep.forensics import table
+
+    rows = pd.DataFrame([{"study": "A smvae", "source": "Table 4.1", "target": "pre Gamma(1) SMVAE: −ELBO",
+                          "thesis_value": 129.2, "hypothesis": "H-A1: author KL", "experiment": "x", "measured": "y",
+                          "verdict": "partly", "reason": "z"}])
+    text = table.snippet("Study A: why the numbers differ", rows, "figures/smoke/forensics/smvae_why_it_differs.png")
+    body = reports.snippet_body(text)
+    assert "Study A: why the numbers differ" not in body and "![" not in body and "smvae_why_it_differs" not in body
+    assert body.startswith("1 hypotheses tested: 0 explains, 1 partly") and "| H-A1: author KL |" in body
+    table_lines = [line for line in text.splitlines() if line.startswith("|")]
+    assert [line for line in body.splitlines() if line.startswith("|")] == table_lines and len(table_lines) == 3
+    with pytest.raises(PipelineError, match="does not start with a '## ' title"):
+        reports.snippet_body("# Not a snippet\n")

@@ -83,7 +83,7 @@ def test_smoke_reports_read_in_a_browser(browser, smoke_run):
         assert page["code_inputs"] == 0, f"{study}: the HTML shows code cells"
         assert page["title"].startswith("Study "), page["title"]
         # every figure of the study, each decoded above a non-empty caption
-        pngs = sorted(p.name for p in (figs / study).glob("*.png"))
+        pngs = sorted(p.name for p in [*(figs / study).glob("*.png"), *(figs / "forensics").glob(f"{study}_*.png")])
         shown = [f for f in page["figures"] if f["images"]]
         assert len(shown) == len(pngs) > 0 and all(f["images"] == 1 and f["caption"] for f in shown), study
         assert sorted(i["alt"] for i in page["images"] if i["alt"].endswith(".png")) == pngs

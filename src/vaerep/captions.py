@@ -26,9 +26,9 @@ def figure_key(path) -> str:
     return stem[3:] if stem.startswith("fig") else stem
 
 
-def caption(study: str, path) -> str:
-    """The caption of one figure file of ``study`` ('' when none is written)."""
-    return str(_all().get(study, {}).get(figure_key(path), ""))
+def caption(study: str, path, key: str | None = None) -> str:
+    """The caption of one figure file of ``study`` ('' when none is written); ``key`` overrides the file name's."""
+    return str(_all().get(study, {}).get(key or figure_key(path), ""))
 
 
 def thesis_order(path):
@@ -41,13 +41,14 @@ def thesis_order(path):
     return (0 if m[1].isdigit() else 1, chapter, int(m[2]), m[3], Path(str(path)).name)
 
 
-def figure_html(study: str, png) -> str:
-    """One figure as an HTML <figure>: the PNG embedded, under it the thesis figure number, caption and file name."""
-    key = figure_key(png)
+def figure_html(study: str, png, key: str | None = None) -> str:
+    """One figure as an HTML <figure>: the PNG embedded, under it the thesis figure number, caption and file name
+    (``key``: the caption's key when the file name does not start with fig<number>_)."""
+    key = key or figure_key(png)
     number = f"Fig {key}" if re.fullmatch(r"([A-Z]|\d+)\.\d+[a-z]?", key) else "Beyond the thesis"
     data = base64.b64encode(Path(png).read_bytes()).decode("ascii")
     return (f'<figure style="margin: 1.5em 0"><img src="data:image/png;base64,{data}" alt="{html.escape(Path(png).name)}" '
-            f'style="max-width: 100%"><figcaption><b>{number}.</b> {html.escape(caption(study, png))} '
+            f'style="max-width: 100%"><figcaption><b>{number}.</b> {html.escape(caption(study, png, key))} '
             f"<code>{html.escape(Path(png).name)}</code></figcaption></figure>")
 
 

@@ -56,6 +56,15 @@ def title(nb: nbformat.NotebookNode) -> str:
     return ""
 
 
+def snippet_body(markdown: str) -> str:
+    """A forensics snippet (results/<scale>/forensics/<study>.md) for a report section: without its own
+    ``## `` title and its image link (the report embeds the figure with a caption instead)."""
+    lines = markdown.splitlines()
+    if not lines or not lines[0].startswith("## "):
+        raise PipelineError(f"forensics snippet does not start with a '## ' title: {lines[:1]}")
+    return "\n".join(line for line in lines[1:] if not line.startswith("![")).strip() + "\n"
+
+
 def html_document(nb: nbformat.NotebookNode) -> str:
     """The executed notebook as a self-contained HTML page: Markdown, tables and figures, no code cells or
     prompts, titled by its first heading."""

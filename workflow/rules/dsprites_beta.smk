@@ -159,6 +159,8 @@ rule dsprites_beta_figures:
 
 use rule render_notebook_template as dsprites_beta_report with:
     input:
+        # the "Why it differs" section: forensics.smk's snippet and figure of this study
+        forensics=[f"{RES}/forensics/dsprites_beta.md", f"{FIG}/forensics/dsprites_beta_why_it_differs.png"],
         tables=list(B_TABLES.values()),
         figures=b_figure_files(),
         metas=expand(f"{B_RUN}/train_meta.json", beta=B_BETAS),
@@ -175,6 +177,8 @@ use rule render_notebook_template as dsprites_beta_report with:
             "results_dir": B_OUT,
             "figures_dir": B_FIG,
             "settings_json": json.dumps(B),
+            "forensics_md": input.forensics[0],
+            "forensics_figure": input.forensics[1],
         },
 
 

@@ -130,6 +130,8 @@ rule smvae_figures:
 
 use rule render_notebook_template as smvae_report with:
     input:
+        # the "Why it differs" section: forensics.smk's snippet and figure of this study
+        forensics=[f"{RES}/forensics/smvae.md", f"{FIG}/forensics/smvae_why_it_differs.png"],
         tables=list(A_TABLES.values()),
         figures=a_figure_files(),
         metas=[f"{A_OUT}/runs/{v}/seed{s}/train_meta.json" for v, s in A_RUNS],
@@ -145,6 +147,8 @@ use rule render_notebook_template as smvae_report with:
             "results_dir": A_OUT,
             "figures_dir": A_FIG,
             "settings_json": json.dumps(A),
+            "forensics_md": input.forensics[0],
+            "forensics_figure": input.forensics[1],
         },
 
 

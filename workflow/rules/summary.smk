@@ -52,6 +52,7 @@ use rule render_notebook_template as index_report with:
     input:
         scorecard=SCORECARD["csv"],
         reports=STUDY_REPORTS,
+        forensics=[f"{RES}/forensics.md"] if F_PARTS else [],
     output:
         notebook=f"{RES}/index.ipynb",
         html=report(f"{RES}/index.html", caption="../report/index.rst", category="0. Scorecard"),
