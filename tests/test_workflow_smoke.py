@@ -48,6 +48,10 @@ def check_scorecard(path: Path, studies):
     # smoke runs are reduced scale: their losses are not compared with the thesis's, the reason says why
     assert nums["reason"].fillna("").str.contains("reduced scale `smoke`").sum() >= 20
     assert (card["thesis_value"] == "claim").sum() >= 20
+    # issue 11: rows with a tested hypothesis name it and point at the forensics table; the rest stay empty
+    expl = card["explanation"].fillna("")
+    assert expl[expl != ""].str.match(r"H-[AB]\d").all() and expl[expl != ""].str.endswith("(forensics.md)").all()
+    assert set(card.loc[expl != "", "study"]) == {"A smvae", "B dsprites_beta"}
 
 
 @pytest.mark.e2e
