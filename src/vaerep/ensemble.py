@@ -1,7 +1,8 @@
 """Seed-batched training: K copies of one MLP model (one per seed) trained as one model.
 
-The members' weights are stacked along a new leading dimension (``(K, out, in)``) and live inside one
-copy of the model, so the model's own ``loss_terms`` code runs unchanged on the members' batches
+The members' weights are stacked along a new leading dimension and live inside one copy of the model
+(a Linear weight as ``(K, in, out)``, transposed so that the batched matmul and its backward need no
+copies), so the model's own ``loss_terms`` code runs unchanged on the members' batches
 concatenated member-major (``K * B`` rows). While it runs, a torch function mode
 
 - turns each ``F.linear`` with stacked weights into one batched matmul (member k's rows meet member
@@ -53,9 +54,8 @@ class _MemberMode(TorchFunctionMode):
             x, weight = args[0], args[1]
             bias = args[2] if len(args) > 2 else kwargs.get("bias")
             xs = x.reshape(self.k, -1, x.shape[-1])
-            out = torch.bmm(xs, weight.transpose(1, 2)) if bias is None else \
-                torch.baddbmm(bias.unsqueeze(1), xs, weight.transpose(1, 2))
-            return out.reshape(*x.shape[:-1], weight.shape[1])
+            out = torch.bmm(xs, weight) if bias is None else torch.baddbmm(bias.unsqueeze(1), xs, weight)
+            return out.reshape(*x.shape[:-1], weight.shape[2])
         if func in _REDUCTIONS and len(args) == 1 and not kwargs and args[0].dim() and args[0].shape[0] == self.rows:
             return func(args[0].reshape(self.k, -1), dim=1)
         if func in _RANDN or func in _RANDN_LIKE:
@@ -114,7 +114,11 @@ class Ensemble(nn.Module):
                     if getattr(module, pname) is not None:
                         stacked = torch.stack([m.get_submodule(name).get_parameter(pname).detach()
                                                for m in members])
-                        setattr(module, pname, nn.Parameter(stacked))
+                        setattr(module, pname, nn.Parameter(stacked.mT.contiguous() if pname == "weight"
+                                                            else stacked))
+        names = [name for name, _ in self.model.named_parameters()]
+        self._transposed = {name for name in names if name.endswith("weight")}  # Linear weights: (K, in, out)
+        self.transposed_index = [i for i, name in enumerate(names) if name in self._transposed]
         self.generators: list[torch.Generator] | None = None
 
     @property
@@ -139,7 +143,8 @@ class Ensemble(nn.Module):
 
     def member_state_dict(self, i: int) -> dict[str, torch.Tensor]:
         """Member ``i``'s weights under the plain model's names (what a separate run saves)."""
-        return {name: value[i].detach().clone() for name, value in self.model.state_dict().items()}
+        return {name: (value[i].T.contiguous() if name in self._transposed else value[i].clone()).detach()
+                for name, value in self.model.state_dict().items()}
 
     def load_member_state_dict(self, i: int, state: dict[str, torch.Tensor]) -> None:
         """Overwrite member ``i``'s weights with those of a plain model's state dict."""
@@ -148,7 +153,7 @@ class Ensemble(nn.Module):
             raise PipelineError(f"member state has keys {sorted(state)}, expected {sorted(own)}")
         with torch.no_grad():
             for name, value in own.items():
-                value[i].copy_(state[name])
+                value[i].copy_(state[name].T if name in self._transposed else state[name])
 
     def member(self, i: int) -> nn.Module:
         """A plain model holding member ``i``'s weights (for evaluation)."""
@@ -157,20 +162,28 @@ class Ensemble(nn.Module):
         return model.to(next(self.parameters()).device)
 
 
-def member_optimizer_state(state: dict, i: int) -> dict:
-    """Member ``i``'s slice of an optimizer state dict over stacked parameters (elementwise optimizers:
-    Adam; per-parameter scalars such as ``step`` are shared and copied)."""
-    return {"state": {p: {key: (v[i].clone() if torch.is_tensor(v) and v.dim() else
-                                (v.clone() if torch.is_tensor(v) else v))
-                          for key, v in s.items()} for p, s in state["state"].items()},
+def member_optimizer_state(state: dict, i: int, transposed: Sequence[int]) -> dict:
+    """Member ``i``'s slice of an optimizer state dict over stacked parameters, in a separate run's
+    layout (elementwise optimizers such as Adam; ``transposed``: indices of the (K, in, out) weights;
+    per-parameter scalars such as ``step`` are shared and copied)."""
+    def one(p, v):
+        if not torch.is_tensor(v):
+            return v
+        if not v.dim():
+            return v.clone()
+        return v[i].T.contiguous() if p in transposed else v[i].clone()  # own, contiguous storage
+
+    return {"state": {p: {key: one(p, v) for key, v in s.items()} for p, s in state["state"].items()},
             "param_groups": state["param_groups"]}
 
 
-def stack_optimizer_states(states: Sequence[dict]) -> dict:
+def stack_optimizer_states(states: Sequence[dict], transposed: Sequence[int]) -> dict:
     """The optimizer state dict over stacked parameters whose member slices are ``states``."""
+    def stack(p, key, v):
+        if not (torch.is_tensor(v) and v.dim()):
+            return v
+        return torch.stack([st["state"][p][key].T if p in transposed else st["state"][p][key] for st in states])
+
     first = states[0]
-    stacked = {}
-    for p, s in first["state"].items():
-        stacked[p] = {key: (torch.stack([st["state"][p][key] for st in states]) if torch.is_tensor(v) and v.dim()
-                            else v) for key, v in s.items()}
+    stacked = {p: {key: stack(p, key, v) for key, v in s.items()} for p, s in first["state"].items()}
     return {"state": stacked, "param_groups": first["param_groups"]}

@@ -247,7 +247,7 @@ def _member_weights(model, i: int) -> dict:
 
 def _member_optimizer(model, optimizer, i: int) -> dict:
     state = optimizer.state_dict()
-    return member_optimizer_state(state, i) if isinstance(model, Ensemble) else state
+    return member_optimizer_state(state, i, model.transposed_index) if isinstance(model, Ensemble) else state
 
 
 def _resume(model, optimizer, out_dirs: list[Path], fingerprints: list[str], device, log):
@@ -272,7 +272,7 @@ def _resume(model, optimizer, out_dirs: list[Path], fingerprints: list[str], dev
     if isinstance(model, Ensemble):
         for i, ckpt in enumerate(ckpts):
             model.load_member_state_dict(i, ckpt["model"])
-        optimizer.load_state_dict(stack_optimizer_states([c["optimizer"] for c in ckpts]))
+        optimizer.load_state_dict(stack_optimizer_states([c["optimizer"] for c in ckpts], model.transposed_index))
     else:
         model.load_state_dict(ckpts[0]["model"])
         optimizer.load_state_dict(ckpts[0]["optimizer"])
