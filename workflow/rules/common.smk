@@ -143,3 +143,33 @@ def d_figure_files():
     ]
     names += [f"fig5.10_latent_test_{v}" for v in D_VARIANTS]
     return [f"{D_FIG}/{n}.png" for n in names]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Time plan (issue 12): at the start of a run projected to train longer than workflow/config/plan.yaml's
+# warn_hours on the detected device, print the plan (vaerep.plan); when the run finishes, put the
+# projection next to the measured training time (results/<scale>/plan_vs_measured.txt).
+# ---------------------------------------------------------------------------------------------------
+
+
+def plan_at_start():
+    """Print the time plan when the run would train long; keep it in results/<scale>/plan.json."""
+    from vaerep.plan import startup_summary
+
+    startup_summary(config, RES)
+
+
+def plan_at_end():
+    """Write the saved projection next to the measured training times, when a plan was saved."""
+    from vaerep.plan import compare
+
+    if Path(f"{RES}/plan.json").is_file():
+        Path(f"{RES}/plan_vs_measured.txt").write_text(compare(RES) + "\n")
+
+
+onstart:
+    plan_at_start()
+
+
+onsuccess:
+    plan_at_end()
