@@ -51,6 +51,8 @@ def test_full_scale_counts_the_thesis_runs():
     jobs = plan._jobs_smvae(study_settings(config, "smvae"))
     assert sum(j.runs for j in jobs) == 21  # 7 variants x 3 seeds
     assert sum(j.samples for j in jobs) == 21 * 20 * 240_000
+    # seed-batched: the three seeds of a variant step together (1,875 steps of 128 per epoch)
+    assert sum(j.steps for j in jobs) == 7 * 20 * 1875 if config["smvae"]["batch_seeds"] else 21 * 20 * 1875
     assert sum(j.samples for j in plan._jobs_latent2d(study_settings(config, "latent2d"))) == 2 * 500 * 60_000
 
 

@@ -43,6 +43,7 @@ class Job:
     build: Callable[[], torch.nn.Module]
     batch: Callable[[int], torch.Tensor]  # a float input batch of the given size
     precision: str = "fp32"  # on a GPU: fp32 | tf32 | bf16 (the study's train settings)
+    members: int = 1  # runs trained together as one seed-batched model (smvae.batch_seeds)
 
     @property
     def samples(self) -> int:
@@ -50,7 +51,8 @@ class Job:
 
     @property
     def steps(self) -> int:
-        return self.runs * self.epochs * -(-self.n_train // self.batch_size)
+        """Optimizer steps, a seed-batched job's members stepping together."""
+        return -(-self.runs // self.members) * self.epochs * -(-self.n_train // self.batch_size)
 
 
 def _precision(train: dict) -> str:
@@ -70,7 +72,8 @@ def _jobs_smvae(s: dict) -> list[Job]:
         spec = {k: v[k] for k in ("mix", "c_dist", "alpha") if k in v}
         runs = len(s["seeds"] if v["table"] else s["extra_seeds"])
         jobs.append(Job("smvae", name, runs, s["train"]["epochs"], n, s["train"]["batch_size"],
-                        lambda spec=spec: build_smvae(spec), _images(784), _precision(s["train"])))
+                        lambda spec=spec: build_smvae(spec), _images(784), _precision(s["train"]),
+                        members=runs if s.get("batch_seeds") else 1))
     return jobs
 
 
