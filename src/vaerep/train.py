@@ -4,7 +4,8 @@ A model provides ``loss_terms(x) -> dict`` of per-batch means with the objective
 The data stay in tensors on the device; each step indexes a batch, optionally converts it
 (``prepare``), and runs one Adam step. Per epoch: a CSV row (loss terms, seconds, samples/s), a
 checkpoint that an interrupted run resumes from, and optional kept snapshots. A NaN or Inf loss
-stops the run naming the epoch, the step and the loss terms.
+stops the run naming the epoch, the step and the loss terms. The same loop trains K seeds of one
+model at once (:class:`vaerep.ensemble.Ensemble`), each member writing what its separate run writes.
 """
 
 from __future__ import annotations
@@ -138,6 +139,8 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     sampling noise), writes exactly what a separate run writes, and a list of K histories is returned.
     """
     batched = isinstance(model, Ensemble)
+    if batched and isinstance(out_dir, (str, Path)):
+        raise PipelineError(f"an ensemble of {model.k} seeds needs one output folder per seed, got '{out_dir}'")
     out_dirs = [Path(d) for d in out_dir] if batched else [Path(out_dir)]
     seeds = model.seeds if batched else [settings.seed]
     if len(out_dirs) != len(seeds):
