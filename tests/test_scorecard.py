@@ -60,12 +60,17 @@ def test_claim_rows_and_markdown(tmp_path):
     path = tmp_path / "claims.csv"
     pd.DataFrame([{"claim": "a | b", "evidence": "e", "verdict": "replicates"},
                   {"claim": "c", "evidence": "f", "verdict": "not comparable"}]).to_csv(path, index=False)
-    rows = sc.claim_rows("C vqvae", path, note="reduced scale")
-    card = sc.frame(rows + [sc.number_row("A smvae", "Table 4.1", "n", 1.0, 1.5, 0.1)])
+    rows = sc.with_scale(sc.claim_rows("C vqvae", path, note="reduced scale `smoke`: x"), "reduced scale `smoke`: x")
+    card = sc.frame(rows + sc.with_scale([sc.number_row("A smvae", "Table 4.1", "n", 1.0, 1.5, 0.1)], ""))
     counts = sc.summary(card)
-    assert counts.loc["all"].to_dict() == {"replicates": 1, "differs": 1, "not comparable": 1}
+    # verdicts at a reduced scale are counted apart from those at the thesis's scale
+    assert counts.loc[("all", "reduced")].to_dict() == {"replicates": 1, "differs": 0, "not comparable": 1,
+                                                       sc.NOT_INFORMATIVE: 0}
+    assert counts.loc[("all", "thesis")].to_dict() == {"replicates": 0, "differs": 1, "not comparable": 0,
+                                                      sc.NOT_INFORMATIVE: 0}
+    assert card.loc[0, "reason"].startswith("reduced scale")  # a reduced-scale claim says so
     text = sc.to_markdown(card, "Scorecard")
-    assert "a \\| b" in text and "| C vqvae | 1 | 0 | 1 |" in text and "**differs**" in text
+    assert "a \\| b" in text and "| C vqvae | reduced | 1 | 0 | 1 | 0 |" in text and "**differs**" in text
     pd.DataFrame([{"claim": "d", "evidence": "g", "holds_on_this_model": True, "verdict": "not comparable (substitute)"},
                   {"claim": "e", "evidence": "h", "holds_on_this_model": False, "verdict": "does not hold"},
                   {"claim": "(beyond the thesis) x", "evidence": "i", "holds_on_this_model": True,
@@ -77,6 +82,54 @@ def test_claim_rows_and_markdown(tmp_path):
     pd.DataFrame([{"claim": "c", "evidence": "f", "verdict": "maybe"}]).to_csv(path, index=False)
     with pytest.raises(ValueError, match="unknown verdict 'maybe'"):
         sc.claim_rows("C vqvae", path)
+
+
+def _claim(claim, verdict, evidence="e"):
+    return {"study": "A smvae", "source": "smvae/claims.csv", "claim": claim, "thesis_value": "claim",
+            "replicated_value": evidence, "verdict": verdict, "reason": ""}
+
+
+def test_a_claim_that_holds_on_the_null_is_not_informative():
+    rows = [_claim("x", "replicates"), _claim("y", "replicates"), _claim("z", "differs"), _claim("w", "replicates")]
+    null = [_claim("x", "replicates", "n1"), _claim("y", "differs", "n2"), _claim("z", "replicates", "n3")]
+    out = {r["claim"]: r for r in sc.attach_null(rows, null)}
+    assert out["x"]["verdict"] == sc.NOT_INFORMATIVE and out["x"]["null_value"] == "n1"
+    assert "untrained null control passes" in out["x"]["reason"]
+    assert out["y"]["verdict"] == "replicates" and out["y"]["null_verdict"] == "differs"
+    assert out["z"]["verdict"] == "differs" and out["z"]["null_verdict"] == "replicates"
+    assert out["w"]["verdict"] == "replicates" and out["w"]["null_verdict"].startswith(sc.NO_NULL)
+    # a null claim 'not comparable' at its scale is judged on whether it held on the untrained model
+    judged = sc.attach_null(rows[:2], [dict(_claim("x", "not comparable"), holds=True),
+                                       dict(_claim("y", "not comparable"), holds=False)])
+    assert [r["null_verdict"] for r in judged] == ["replicates", "differs"]
+    assert [r["verdict"] for r in judged] == [sc.NOT_INFORMATIVE, "replicates"]
+    none = sc.attach_null(rows[:1], None, "no null run for these claims")[0]
+    assert none["verdict"] == "replicates" and none["null_verdict"] == f"{sc.NO_NULL} (no null run for these claims)"
+
+
+def test_a_number_whose_null_is_within_tolerance_is_not_informative():
+    row = sc.number_row("D", "T", "kl", 3.8, 3.9, 0.5)
+    just_in = sc.number_row("D", "T", "kl", 3.8, 3.8 + 0.49, 0.5)  # the null just inside the tolerance
+    just_out = sc.number_row("D", "T", "kl", 3.8, 3.8 + 0.51, 0.5)
+    assert sc.attach_null([row], [just_in])[0]["verdict"] == sc.NOT_INFORMATIVE
+    kept = sc.attach_null([row], [just_out])[0]
+    assert kept["verdict"] == "replicates" and kept["null_value"] == pytest.approx(4.31) and kept["null_verdict"] == "differs"
+    # a reduced-scale number stays not comparable; its null is still judged on the value
+    reduced = sc.number_row("D", "T", "kl", 3.8, 3.9, 0.5, reason="reduced scale `cpu`: x")
+    out = sc.attach_null([reduced], [just_in])[0]
+    assert out["verdict"] == "not comparable" and out["null_verdict"] == "replicates"
+
+
+def test_every_tolerance_and_claim_threshold_states_its_source():
+    card = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text())["scorecard"]
+    for study, tol in card["tolerances"].items():
+        assert set(tol) <= set(card["tolerance_sources"].get(study, {})), study
+    for study in ("smvae", "latent2d"):
+        thr = study_section(study)["claims"]
+        numbers = {k for k, v in thr.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        assert numbers <= set(thr["sources"]), (study, numbers - set(thr["sources"]))
+    # one tolerance per quantity: Study D's loss claims use the scorecard's, none of their own
+    assert "loss_tolerance" not in study_section("latent2d")["claims"]
 
 
 def test_captions_and_thesis_order():

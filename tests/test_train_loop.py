@@ -49,7 +49,7 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     part = tmp_path / "part"
     run(part, epochs=2)
     import shutil
-    ckpt_src = torch.load(part / "model.pt")
+    ckpt_src = torch.load(part / "model.pt", weights_only=True)
     assert ckpt_src["epoch"] == 2
     # re-create a checkpoint as fit leaves it mid-run, by running 2 epochs and stopping before cleanup
     settings = TrainSettings(epochs=3, batch_size=32, seed=0, keep_epochs=(1,))
@@ -71,6 +71,8 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     resumed = fit(build_smvae({"mix": "none"}), [data()], settings, interrupted, device=torch.device("cpu"),
                   model_spec={"mix": "none"}, prepare=prepare, log=lines.append)
     assert lines[0].startswith("resuming")
+    assert [line.split()[0] for line in lines[1:]] == ["epoch=1", "epoch=2", "epoch=3"]  # epoch 1 from the checkpoint
+    assert lines[1] == calls[0]  # the very line logged before the interruption
     assert resumed["train_loss"].tolist() == pytest.approx(full["train_loss"].tolist(), rel=1e-6)
     shutil.rmtree(part)
 
@@ -82,3 +84,37 @@ def test_nan_loss_stops_with_epoch_step_and_terms(tmp_path):
     with pytest.raises(PipelineError, match=r"non-finite loss at epoch 1, step \d+ .*loss=nan.*rec=nan"):
         fit(build_smvae({"mix": "none"}), [bad], settings, tmp_path, device=torch.device("cpu"),
             model_spec={"mix": "none"}, log=lambda s: None)
+
+
+class _Planted:
+    """Unpickles as ``open(target, 'w')``: loading it with weights_only=False creates ``target``."""
+
+    def __init__(self, target):
+        self.target = str(target)
+
+    def __reduce__(self):
+        return (open, (self.target, "w"))
+
+
+def test_planted_checkpoint_runs_no_code_and_stops_the_run(tmp_path):
+    target = tmp_path / "pwned.txt"
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    torch.save({"fingerprint": "x", "epoch": 1, "model": _Planted(target)}, run_dir / CHECKPOINT)
+    lines = []
+    with pytest.raises(PipelineError, match=r"checkpoint '.*checkpoint.pt' cannot be loaded safely \(weights only\): "
+                                            r"it asks to run the Python object \S*open"):
+        fit(build_smvae({"mix": "none"}), [data()], TrainSettings(epochs=1, batch_size=32), run_dir,
+            device=torch.device("cpu"), model_spec={"mix": "none"}, prepare=prepare, log=lines.append)
+    assert not target.exists()
+    assert not any("ignoring" in line for line in lines)
+    assert (run_dir / CHECKPOINT).is_file() and not (run_dir / "model.pt").exists()
+
+
+def test_truncated_checkpoint_is_named(tmp_path):
+    run(tmp_path / "a", epochs=1)
+    blob = (tmp_path / "a" / "model.pt").read_bytes()  # a real file of fit's, cut short
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / CHECKPOINT).write_bytes(blob[: len(blob) // 2])
+    with pytest.raises(PipelineError, match="cannot be loaded safely .*RuntimeError"):
+        run(tmp_path / "b", epochs=1)

@@ -194,3 +194,28 @@ def test_evaluation_on_random_images():
     assert m["test_neg_elbo_bernoulli"] == pytest.approx(m["test_bce"] + m["test_kl"])
     assert sum(m["kl_per_dim"]) == pytest.approx(m["test_kl"], rel=1e-5)
     assert 0.0 <= m["knn_accuracy"] <= 1.0 and np.isfinite(m["train_neg_elbo"])
+
+
+def test_evaluation_encodes_each_image_once_with_the_numbers_of_separate_passes():
+    """evaluate_vae2d's loss terms and latent means come from one encoder pass per image, and equal those of
+    the shared evaluation loop plus a separate latent-means pass (same seed, same batches)."""
+    from vaerep.latent2d.evaluate import latent_means
+    from vaerep.train import evaluate
+    from vaerep.vqvae.evaluate import mnist_to_float
+    from vaerep.vqvae.vae2d import evaluate_vae2d, terms_and_means
+
+    torch.manual_seed(1)
+    model = build_vae2d({**SPEC, "recon": "bce"}).eval()
+    x = torch.randint(0, 256, (50, 28, 28), dtype=torch.uint8)
+    y = torch.arange(50) % 10
+    terms, z = terms_and_means(model, x, seed=3, batch_size=16)
+    ref = evaluate(model, [x], torch.device("cpu"), prepare=mnist_to_float, batch_size=16, seed=3)
+    assert terms.keys() == ref.keys() and all(terms[k] == ref[k] for k in ref)
+    assert np.array_equal(z, latent_means(model, x, batch_size=16))
+    # a different seed draws other posterior samples: the comparison above can fail
+    assert terms_and_means(model, x, seed=4, batch_size=16)[0]["rec"] != terms["rec"]
+    encoded = []
+    encode = model.encode
+    model.encode = lambda images: (encoded.append(images.shape[0]), encode(images))[1]
+    evaluate_vae2d(model, x[:20], y[:20], x[20:], y[20:], seed=0, knn_k=3)
+    assert sum(encoded) == 50  # 20 test + 30 train images, each encoded once (it was 100 before)

@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from conftest import run_snakemake as smk
 
+from vaerep import scorecard as sc
 from vaerep.captions import caption
 
 
@@ -31,7 +32,12 @@ def finite_csv(path: Path):
 def check_scorecard(path: Path, studies):
     """Every study has rows; numbers carry a finite replicated value or a reason; verdicts are known."""
     card = pd.read_csv(path)
-    assert set(card["verdict"]) <= {"replicates", "differs", "not comparable"}
+    assert set(card["verdict"]) <= {"replicates", "differs", "not comparable", sc.NOT_INFORMATIVE}
+    # every row carries its null control's verdict (or why it has none); A and D have null controls for all
+    assert card["null_verdict"].notna().all() and set(card["scale"]) <= {"thesis", "reduced"}
+    assert not ((card["verdict"] == "replicates") & (card["null_verdict"] == "replicates")).any()
+    ad = card[card["study"].isin(["A smvae", "D latent2d"])]
+    assert not ad["null_verdict"].str.startswith(sc.NO_NULL).any(), ad[ad["null_verdict"].str.startswith(sc.NO_NULL)]
     assert {s.split()[1] for s in card["study"]} == set(studies)
     nums = card[card["thesis_value"] != "claim"]
     assert len(nums) >= 40  # Table 4.1 (15), Tables 2.3/2.4 (26), parameter counts (2), Study D losses (3)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import html
 import re
 from pathlib import Path
 
@@ -39,10 +41,19 @@ def thesis_order(path):
     return (0 if m[1].isdigit() else 1, chapter, int(m[2]), m[3], Path(str(path)).name)
 
 
+def figure_html(study: str, png) -> str:
+    """One figure as an HTML <figure>: the PNG embedded, under it the thesis figure number, caption and file name."""
+    key = figure_key(png)
+    number = f"Fig {key}" if re.fullmatch(r"([A-Z]|\d+)\.\d+[a-z]?", key) else "Beyond the thesis"
+    data = base64.b64encode(Path(png).read_bytes()).decode("ascii")
+    return (f'<figure style="margin: 1.5em 0"><img src="data:image/png;base64,{data}" alt="{html.escape(Path(png).name)}" '
+            f'style="max-width: 100%"><figcaption><b>{number}.</b> {html.escape(caption(study, png))} '
+            f"<code>{html.escape(Path(png).name)}</code></figcaption></figure>")
+
+
 def show_figures(study: str, figures_dir) -> None:
-    """In a report notebook: every PNG of the study in thesis order, each under its name and caption."""
-    from IPython.display import Image, Markdown, display
+    """In a report notebook: every PNG of the study in thesis order, each with its caption under it."""
+    from IPython.display import HTML, display
 
     for png in sorted(Path(figures_dir).glob("*.png"), key=thesis_order):
-        display(Markdown(f"**{png.name}** — {caption(study, png)}"))
-        display(Image(filename=str(png)))
+        display(HTML(figure_html(study, png)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import jsonschema
@@ -38,6 +39,116 @@ def validate(config: dict, schema_path: Path | str, where: str = "config") -> No
             path = ".".join(str(p) for p in err.absolute_path) or "<top level>"
             lines.append(f"{where}: at '{path}': {err.message}")
         raise PipelineError("invalid configuration\n  " + "\n  ".join(lines))
+
+
+# -- command-line strings -------------------------------------------------------------------------
+# Snakemake parses a nested ``--config`` value with YAML's BaseLoader, so every nested scalar arrives
+# as a string ('3', 'true', '1e-3'). They are parsed back where the schema has no string type.
+_INTEGER = re.compile(r"[-+]?[0-9]+")
+_NUMBER = re.compile(r"[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?")
+_BOOLEANS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False, "FALSE": False}
+_NULLS = ("null", "Null", "NULL", "~")
+
+
+def _resolve(schema: dict, root: dict) -> dict:
+    """Follow a local ``$ref`` ('#/definitions/x') to the schema it names."""
+    while isinstance(schema, dict) and "$ref" in schema:
+        node = root
+        for part in schema["$ref"].lstrip("#/").split("/"):
+            node = node[part]
+        schema = node
+    return schema if isinstance(schema, dict) else {}
+
+
+def _types(schema: dict, root: dict) -> set:
+    """Every JSON type a value may have under ``schema`` (empty when it does not say)."""
+    schema = _resolve(schema, root)
+    kind = schema.get("type", [])
+    out = set([kind] if isinstance(kind, str) else kind)
+    for branch in schema.get("anyOf", []) + schema.get("oneOf", []) + schema.get("allOf", []):
+        out |= _types(branch, root)
+    return out
+
+
+def _parse_scalar(text: str, types: set):
+    """``text`` as the first of integer, number, boolean, null, array that ``types`` allows; unchanged when
+    ``types`` allows a string or none of them parses (the schema then names the value)."""
+    if "string" in types:
+        return text
+    if types & {"integer", "number"} and _INTEGER.fullmatch(text):
+        return int(text) if "integer" in types else float(text)
+    if "number" in types and _NUMBER.fullmatch(text):
+        return float(text)
+    if "boolean" in types and text in _BOOLEANS:
+        return _BOOLEANS[text]
+    if "null" in types and text in _NULLS:
+        return None
+    if "array" in types and text.lstrip().startswith("["):
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError:
+            return text
+        return value if isinstance(value, list) else text
+    return text
+
+
+def _children(schema: dict, root: dict, kind: str) -> list[dict]:
+    """The (resolved) subschemas of ``schema`` that describe a value of JSON type ``kind``."""
+    schema = _resolve(schema, root)
+    found = [schema] if not schema.get("type") or kind in _types(schema, root) else []
+    for branch in schema.get("allOf", []) + schema.get("anyOf", []) + schema.get("oneOf", []):
+        found += [s for s in _children(branch, root, kind) if s.get("type")]
+    return found
+
+
+def parse_strings(value, schema: dict, root: dict | None = None):
+    """A copy of ``value`` whose strings are parsed where ``schema`` expects a number, integer,
+    boolean, null or array and no string (and only there): what Snakemake makes of ``--config "smvae={train: {epochs: 3}}"``
+    becomes ``{'train': {'epochs': 3}}``."""
+    root = root or schema
+    if isinstance(value, str):
+        value = _parse_scalar(value, _types(schema, root))
+    if isinstance(value, dict):
+        out = dict(value)
+        for sub in _children(schema, root, "object"):
+            props, extra = sub.get("properties", {}), sub.get("additionalProperties")
+            for key in out:
+                child = props.get(key, extra if isinstance(extra, dict) else None)
+                if child is not None:
+                    out[key] = parse_strings(out[key], child, root)
+        return out
+    if isinstance(value, list):
+        out = list(value)
+        for sub in _children(schema, root, "array"):
+            if isinstance(sub.get("items"), dict):
+                out = [parse_strings(item, sub["items"], root) for item in out]
+        return out
+    return value
+
+
+def check_overrides(config: dict) -> None:
+    """Parse the command line's strings in ``config`` (in place) by the schemas, then validate its top
+    level, so that a study section that is not a mapping (``smvae=[1, 2]``) is named before merging."""
+    top = yaml.safe_load((SCHEMA_DIR / "config.schema.yaml").read_text())
+    config.update(parse_strings(config, top))
+    for study in top["properties"]["studies"]["items"]["enum"]:
+        if isinstance(config.get(study), dict):
+            schema = yaml.safe_load((SCHEMA_DIR / f"{study}.schema.yaml").read_text())
+            config[study] = parse_strings(config[study], schema)
+    validate(config, SCHEMA_DIR / "config.schema.yaml", where="config")
+
+
+def read_study_file(path: Path | str, study: str) -> dict:
+    """The section ``study`` of a study's settings file, validated against the study's schema."""
+    path = Path(path)
+    data = yaml.safe_load(path.read_text())
+    if not isinstance(data, dict):
+        raise PipelineError(f"invalid configuration\n  {path}: expected a mapping with the section '{study}:' "
+                            f"at its top level, found {type(data).__name__}")
+    if study not in data:
+        raise PipelineError(f"invalid configuration\n  {path}: no section '{study}:' at its top level")
+    validate(data[study], SCHEMA_DIR / f"{study}.schema.yaml", where=f"{path}: {study}")
+    return data[study]
 
 
 def load_config(path: Path | str | None = None, overrides: dict | None = None) -> dict:

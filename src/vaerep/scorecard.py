@@ -3,7 +3,11 @@ pipeline measured, with the difference, the tolerance (from config) and a verdic
 
 Verdicts: ``replicates`` (|replicated - thesis| <= tolerance, or a claim check that passed),
 ``differs``, ``not comparable`` (with the reason: the run is at a reduced scale, or the thesis's
-number cannot be compared at any scale, or there is no replicated value).
+number cannot be compared at any scale, or there is no replicated value), and ``not informative (holds
+on an untrained model)``: the row would replicate, but so does its null control (the same architecture
+at its seeded initialisation, evaluated by the same code), so passing says nothing about training.
+Every row carries the null control's value and verdict (``null_value``, ``null_verdict``) and whether
+its run was at the thesis's scale or a reduced one (``scale``), counted apart in the summary.
 """
 
 from __future__ import annotations
@@ -15,10 +19,13 @@ from pathlib import Path
 import pandas as pd
 
 from .config import study_settings
+from .studies import label
 
 COLUMNS = ["study", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds",
-           "difference", "tolerance", "verdict", "reason"]
-VERDICTS = ("replicates", "differs", "not comparable")
+           "difference", "tolerance", "null_value", "null_verdict", "verdict", "reason", "scale"]
+NOT_INFORMATIVE = "not informative (holds on an untrained model)"
+VERDICTS = ("replicates", "differs", "not comparable", NOT_INFORMATIVE)
+NO_NULL = "no null control"
 
 
 def _get(tree: dict, dotted: str):
@@ -67,7 +74,7 @@ def smvae_rows(table_csv, tol: dict, reason: str) -> list[dict]:
     names = {"neg_elbo": "−ELBO", "rec": "BCE", "kl": "KL"}
     for r in t[t["in_thesis_table"].astype(bool)].itertuples():
         for term, name in names.items():
-            rows.append(number_row("A smvae", "Table 4.1", f"{r.label}: {name} per test image (nats)",
+            rows.append(number_row(label("smvae"), "Table 4.1", f"{r.label}: {name} per test image (nats)",
                                    getattr(r, f"thesis_{term}"), getattr(r, f"{term}_mean"), tol[term],
                                    std=getattr(r, f"{term}_std"), n_seeds=int(r.n_seeds), reason=reason))
     return rows
@@ -84,7 +91,7 @@ def dsprites_rows(t23_csv, t24_csv, params_json, tol: dict, reason: str, fixed_r
             thesis = getattr(r, f"thesis_{term}")
             if not _finite(thesis):
                 continue  # the thesis gives Table 2.3 for some betas only
-            rows.append(number_row("B dsprites_beta", "Table 2.3", f"β = {r.beta:g}: {name}", thesis, getattr(r, col),
+            rows.append(number_row(label("dsprites_beta"), "Table 2.3", f"β = {r.beta:g}: {name}", thesis, getattr(r, col),
                                    tol[term], reason=why23))
     t24 = pd.read_csv(t24_csv)
     for r in t24.to_dict("records"):
@@ -92,11 +99,11 @@ def dsprites_rows(t23_csv, t24_csv, params_json, tol: dict, reason: str, fixed_r
             thesis = r.get("thesis_mig" if key == "mig" else f"thesis_{key}")
             if not _finite(thesis):
                 continue
-            rows.append(number_row("B dsprites_beta", "Table 2.4", f"β = {r['beta']:g}: MIG {name}", thesis, r[key],
+            rows.append(number_row(label("dsprites_beta"), "Table 2.4", f"β = {r['beta']:g}: MIG {name}", thesis, r[key],
                                    tol["mig"], reason=reason))
     counts = json.loads(Path(params_json).read_text())
     for part, thesis in counts["thesis"].items():
-        rows.append(number_row("B dsprites_beta", "§2.3 (model summary)", f"β-VAE {part} parameters", thesis,
+        rows.append(number_row(label("dsprites_beta"), "§2.3 (model summary)", f"β-VAE {part} parameters", thesis,
                                counts[part], tol["params"]))
     return rows
 
@@ -106,7 +113,7 @@ def latent2d_rows(table_csv, main_variant: str, tol: dict, reason: str) -> list[
     t = pd.read_csv(table_csv).set_index("variant")
     r = t.loc[main_variant]
     names = {"total": "total loss", "rec": "reconstruction (summed BCE)", "kl": "KL"}
-    return [number_row("D latent2d", "Figs 5.8–5.9", f"final training {name} after {int(r['thesis_epochs'])} epochs",
+    return [number_row(label("latent2d"), "Figs 5.8–5.9", f"final training {name} after {int(r['thesis_epochs'])} epochs",
                        r[f"thesis_{k}"], r[k], tol[k], reason=reason) for k, name in names.items()]
 
 
@@ -130,11 +137,50 @@ def claim_rows(study: str, claims_csv, note: str = "", source: str | None = None
             verdict, reasons = "not comparable", [why] + reasons
         if verdict not in VERDICTS:
             raise ValueError(f"{claims_csv}: unknown verdict '{verdict}'")
+        holds = r.get("holds_on_this_model")
         rows.append({"study": study, "source": source or Path(claims_csv).name, "claim": r["claim"],
                      "thesis_value": "claim", "replicated_value": r["evidence"], "replicated_std": float("nan"),
                      "n_seeds": float("nan"), "difference": float("nan"), "tolerance": float("nan"),
-                     "verdict": verdict, "reason": "; ".join(reasons)})
+                     "verdict": verdict, "reason": "; ".join(reasons),
+                     "holds": None if holds is None or pd.isna(holds) else bool(holds)})
     return rows
+
+
+def with_scale(rows: list[dict], reduced_reason: str) -> list[dict]:
+    """Mark rows from one study's run as at the thesis's scale or a reduced one (``reduced_reason`` as
+    from :func:`reduced_scale`, '' at thesis scale)."""
+    return [{**r, "scale": "reduced" if reduced_reason else "thesis"} for r in rows]
+
+
+def _null_outcome(row: dict) -> str:
+    """What a null row's verdict says about the check: a number is judged on its value alone (a null run
+    is never 'reduced scale'), a claim keeps its verdict."""
+    if row["thesis_value"] != "claim" and _finite(row["replicated_value"]) and _finite(row["thesis_value"]):
+        return "replicates" if abs(row["replicated_value"] - row["thesis_value"]) <= row["tolerance"] else "differs"
+    if row["verdict"] == "not comparable" and row.get("holds") is not None:  # judged on the model that ran
+        return "replicates" if row["holds"] else "differs"
+    return row["verdict"]
+
+
+def attach_null(rows: list[dict], null_rows: list[dict] | None, missing: str = "") -> list[dict]:
+    """Join every row with its null-control twin (same study, source and claim text): ``null_value`` and
+    ``null_verdict``; a row that would replicate while its null would too becomes NOT_INFORMATIVE.
+    ``null_rows`` None: the study has no null control (``missing`` says why)."""
+    twins = {(r["study"], r["source"], r["claim"]): r for r in (null_rows or [])}
+    out = []
+    for r in rows:
+        r = dict(r)
+        twin = twins.get((r["study"], r["source"], r["claim"]))
+        if twin is None:
+            why = missing if null_rows is None else "the null control's table has no such row"
+            r["null_value"], r["null_verdict"] = float("nan"), f"{NO_NULL} ({why or 'none was run'})"
+        else:
+            r["null_value"], r["null_verdict"] = twin["replicated_value"], _null_outcome(twin)
+            if r["verdict"] == "replicates" and r["null_verdict"] == "replicates":
+                r["verdict"] = NOT_INFORMATIVE
+                r["reason"] = "; ".join(x for x in ["the untrained null control passes the same check", r["reason"]] if x)
+        out.append(r)
+    return out
 
 
 def frame(rows: list[dict]) -> pd.DataFrame:
@@ -143,10 +189,14 @@ def frame(rows: list[dict]) -> pd.DataFrame:
 
 
 def summary(card: pd.DataFrame) -> pd.DataFrame:
-    """Count of each verdict per study (and in total)."""
-    counts = card.pivot_table(index="study", columns="verdict", values="claim", aggfunc="count", fill_value=0)
+    """Count of each verdict per study and scale (runs at the thesis's scale apart from reduced-scale ones),
+    with totals per scale."""
+    card = card.assign(scale=card["scale"].fillna("thesis"))
+    counts = card.pivot_table(index=["study", "scale"], columns="verdict", values="claim", aggfunc="count",
+                              fill_value=0)
     counts = counts.reindex(columns=list(VERDICTS), fill_value=0)
-    counts.loc["all"] = counts.sum()
+    for scale in sorted(card["scale"].unique()):
+        counts.loc[("all", scale), :] = counts.xs(scale, level="scale").sum()
     return counts.astype(int)
 
 
@@ -169,21 +219,22 @@ def _fmt(v) -> str:
 
 def rows_markdown(card: pd.DataFrame) -> str:
     """One Markdown table row per number or claim."""
-    lines = ["| study | source | claim | thesis | replicated | ± std (seeds) | difference | tolerance | verdict | reason |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| study | source | claim | thesis | replicated | ± std (seeds) | difference | tolerance | null value "
+             "| null verdict | verdict | reason | scale |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in card.itertuples():
         std = "–" if not _finite(r.replicated_std) else f"{r.replicated_std:.2g} ({int(r.n_seeds)})"
         lines.append("| " + " | ".join([r.study, r.source, _fmt(r.claim), _fmt(r.thesis_value), _fmt(r.replicated_value),
-                                         std, _fmt(r.difference), _fmt(r.tolerance), f"**{r.verdict}**",
-                                         _fmt(r.reason)]) + " |")
+                                         std, _fmt(r.difference), _fmt(r.tolerance), _fmt(r.null_value),
+                                         _fmt(r.null_verdict), f"**{r.verdict}**", _fmt(r.reason),
+                                         _fmt(r.scale)]) + " |")
     return "\n".join(lines) + "\n"
 
 
 def summary_markdown(card: pd.DataFrame) -> str:
-    """The verdict counts per study as a Markdown table."""
-    lines = ["| study | replicates | differs | not comparable |", "|---|---|---|---|"]
-    for study, r in summary(card).iterrows():
-        lines.append(f"| {study} | {r['replicates']} | {r['differs']} | {r['not comparable']} |")
+    """The verdict counts per study and scale (thesis / reduced) as a Markdown table."""
+    lines = ["| study | scale | " + " | ".join(VERDICTS) + " |", "|---|---|" + "---|" * len(VERDICTS)]
+    for (study, scale), r in summary(card).iterrows():
+        lines.append(f"| {study} | {scale} | " + " | ".join(str(r[v]) for v in VERDICTS) + " |")
     return "\n".join(lines) + "\n"
 
 

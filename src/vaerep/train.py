@@ -15,6 +15,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -132,7 +133,9 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
 
     Writes into ``out_dir``: ``history.csv``, ``model.pt`` (weights and ``model_spec``),
     ``train_meta.json`` (settings, environment, timing), ``epoch_N.pt`` for N in ``keep_epochs``, and
-    while running ``checkpoint.pt``, from which an interrupted run resumes.
+    while running ``checkpoint.pt``, from which an interrupted run resumes. With ``settings.epochs == 0``
+    nothing is trained: ``model.pt`` holds the seeded initialisation (a null control) and ``history.csv``
+    one epoch-0 row with its training-set loss terms.
 
     ``model`` may be a :class:`vaerep.ensemble.Ensemble` of K seeds: then ``out_dir`` lists one folder
     per member, each member runs with ``settings.seed`` = its own seed (own init, data order and
@@ -161,7 +164,7 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
         raise PipelineError("training set is empty")
     optimizer = _make_optimizer(model, settings)
     fingerprints = [m.fingerprint(model_spec, n) for m in members]
-    histories, start_epoch = _resume(model, optimizer, out_dirs, fingerprints, device, log)
+    histories, log_lines, start_epoch = _resume(model, optimizer, out_dirs, fingerprints, device, log)
 
     loss_terms = model.loss_terms
     if settings.compile and batched:
@@ -216,15 +219,23 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
                                                                settings.eval_batch_size, seed=epoch).items()})
             row.update({"seconds": seconds, "samples_per_s": n / seconds})
             histories[i].append(row)
-            log((f"[seed {seeds[i]}] " if batched else "")
-                + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
+            log_lines[i].append((f"[seed {seeds[i]}] " if batched else "")
+                                + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                           for k, v in row.items()))
+            log(log_lines[i][-1])
             weights = _member_weights(model, i)
             if epoch in set(settings.keep_epochs):
                 _save_atomic({"model": weights, "spec": model_spec, "epoch": epoch}, d / f"epoch_{epoch}.pt")
             _save_atomic({"model": weights, "optimizer": _member_optimizer(model, optimizer, i), "epoch": epoch,
-                          "history": histories[i], "fingerprint": fingerprints[i]}, d / CHECKPOINT)
+                          "history": histories[i], "log": log_lines[i], "fingerprint": fingerprints[i]},
+                         d / CHECKPOINT)
             pd.DataFrame(histories[i]).to_csv(d / "history.csv", index=False)
 
+    if settings.epochs == 0:  # a null control: the seeded initialisation, its loss terms logged as epoch 0
+        for i in range(len(out_dirs)):
+            member = model.member(i) if batched else model
+            terms = evaluate(member, train, device, prepare, settings.eval_batch_size, seed=members[i].seed)
+            histories[i] = [{"epoch": 0, **{f"train_{k}": v for k, v in terms.items()}, "seconds": 0.0}]
     frames = []
     for i, d in enumerate(out_dirs):
         frame = pd.DataFrame(histories[i])
@@ -255,8 +266,8 @@ def _member_optimizer(model, optimizer, i: int) -> dict:
 
 def _resume(model, optimizer, out_dirs: list[Path], fingerprints: list[str], device, log):
     """Load every member's checkpoint when all belong to this run and stopped after the same epoch;
-    returns (histories, first epoch to train)."""
-    fresh = [[] for _ in out_dirs], 1
+    returns (histories, epoch log lines, first epoch to train)."""
+    fresh = [[] for _ in out_dirs], [[] for _ in out_dirs], 1
     ckpts = []
     for d, fingerprint in zip(out_dirs, fingerprints):
         ckpt_path = d / CHECKPOINT
@@ -264,7 +275,7 @@ def _resume(model, optimizer, out_dirs: list[Path], fingerprints: list[str], dev
             if ckpts or any((o / CHECKPOINT).is_file() for o in out_dirs):
                 log(f"ignoring the checkpoints: {ckpt_path} is missing, the members restart together")
             return fresh
-        ckpt = torch.load(ckpt_path, map_location=device, weights_only=False)
+        ckpt = _load_checkpoint(ckpt_path, device)
         if ckpt.get("fingerprint") != fingerprint:
             log(f"ignoring {ckpt_path}: it belongs to a run with other settings")
             return fresh
@@ -280,8 +291,29 @@ def _resume(model, optimizer, out_dirs: list[Path], fingerprints: list[str], dev
         model.load_state_dict(ckpts[0]["model"])
         optimizer.load_state_dict(ckpts[0]["optimizer"])
     for d, ckpt in zip(out_dirs, ckpts):
-        log(f"resuming from {d / CHECKPOINT} after epoch {ckpt['epoch']}")
-    return [c["history"] for c in ckpts], ckpts[0]["epoch"] + 1
+        log(f"resuming from {d / CHECKPOINT} after epoch {ckpt['epoch']}; the log of those epochs (from the "
+            "checkpoint) follows")
+        for line in ckpt.get("log", []):
+            log(line)
+    return [c["history"] for c in ckpts], [list(c.get("log", [])) for c in ckpts], ckpts[0]["epoch"] + 1
+
+
+def _load_checkpoint(path: Path, device: torch.device) -> dict:
+    """A resume checkpoint, loaded as tensors and plain containers only: a file that needs more (a
+    planted pickle, say) or cannot be read stops the run naming it, and nothing in it runs."""
+    try:
+        ckpt = torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(err))
+        reason = (f"it asks to run the Python object {found.group(1)}, which a weights-only load refuses" if found
+                  else f"{err.__class__.__name__}: {str(err).split('. ')[0]}")
+        raise PipelineError(f"checkpoint '{path}' cannot be loaded safely (weights only): {reason}. It was not "
+                            "written by this pipeline's training loop or is damaged; delete it to train "
+                            "from the start.") from None
+    if not isinstance(ckpt, dict):
+        raise PipelineError(f"checkpoint '{path}' holds a {type(ckpt).__name__}, not a training checkpoint; "
+                            "delete it to train from the start.")
+    return ckpt
 
 
 def _save_atomic(obj, path: Path) -> None:

@@ -3,25 +3,24 @@
 # in shared.smk).
 import json
 
-from vaerep.config import SCHEMA_DIR, deep_merge, study_settings, validate
+from vaerep.config import SCHEMA_DIR, check_overrides, deep_merge, read_study_file, study_settings, validate
 from vaerep.errors import PipelineError
 
 
 def _load_study_configs(cfg):
     """Each listed study's settings come from workflow/config/<study>.yaml; values given with
     --config (already in ``cfg``) win over the file's."""
-    import yaml
-
     for study in cfg.get("studies", []):
         path = Path(workflow.basedir) / "workflow" / "config" / f"{study}.yaml"
         if not path.is_file():
             raise PipelineError(f"study '{study}' has no settings file {path}")
-        from_file = (yaml.safe_load(path.read_text()) or {}).get(study, {})
+        from_file = read_study_file(path, study)
         cfg[study] = deep_merge(from_file, cfg.get(study) or {})
 
 
 def _check_config(cfg):
     try:
+        check_overrides(cfg)
         _load_study_configs(cfg)
         validate(cfg, SCHEMA_DIR / "config.schema.yaml", where="config")
         for study in cfg["studies"]:
@@ -41,20 +40,13 @@ FIG = f"figures/{SCALE}"
 ALL_OUTPUTS = []
 
 
-STUDY_CATEGORY = {
-    "smvae": "A. Scale Mixtures VAE (seed_000)",
-    "dsprites_beta": "B. beta-VAE on dSprites (seed_003)",
-    "vqvae": "C. VAE variants and VQ-VAE (seed_002)",
-    "latent2d": "D. 2-D latent conv VAE (seed_004)",
-}
-
-
 def reported(files, study):
     """Flag figure files for `snakemake --report`: grouped by study, labelled with the thesis figure number
     and the caption from workflow/report/captions.yaml."""
     from vaerep.captions import caption, figure_key
+    from vaerep.studies import title
 
-    category = STUDY_CATEGORY[study]
+    category = title(study)
     labels = [{"figure": figure_key(f), "caption": caption(study, f) or Path(f).name} for f in files]
     # one line on purpose: snakefmt reads `report(` at the start of a line as the `report:` keyword
     return [report(f, caption="../report/figure.rst", category=category, labels=lab) for f, lab in zip(files, labels)]
@@ -143,6 +135,22 @@ def d_figure_files():
     ]
     names += [f"fig5.10_latent_test_{v}" for v in D_VARIANTS]
     return [f"{D_FIG}/{n}.png" for n in names]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Null controls (issue 10): a study's untrained twin mirrors its results folder in <study>/null/.
+# ---------------------------------------------------------------------------------------------------
+
+
+def null_twin(path):
+    """results/<scale>/<study>/X -> results/<scale>/<study>/null/X (where the null control writes X)."""
+    study, rest = str(Path(path).relative_to(RES)).split("/", 1)
+    return f"{RES}/{study}/null/{rest}"
+
+
+def null_train(train):
+    """Training settings for zero steps: the run's model.pt is its seeded initialisation (a null control)."""
+    return {**train, "epochs": 0, "keep_epochs": []}
 
 
 # ---------------------------------------------------------------------------------------------------

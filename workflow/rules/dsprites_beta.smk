@@ -6,8 +6,6 @@ B_FIG = f"{FIG}/dsprites_beta"
 B_RUN = f"{B_OUT}/runs/beta{{beta}}"
 B_GRID = f"{DATA}/dsprites_grid_{B['data']['source']}.pt"
 B_PCA_BETA = f"{B['pca']['beta']:g}"
-
-
 B_TABLES = {
     k: f"{B_OUT}/{k}"
     for k in ["table_2_3.csv", "table_2_3.md", "table_2_4.csv", "table_2_4.md", "mig_details.json", "model_params.json"]
@@ -156,7 +154,7 @@ use rule render_notebook_template as dsprites_beta_report with:
     log:
         f"{B_OUT}/report.log",
     params:
-        notebook="notebooks/dsprites_beta.ipynb",
+        notebook="notebooks/dsprites_beta.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": B_OUT,

@@ -7,8 +7,6 @@ if D_MAIN not in D_VARIANTS:
 D_RUN = f"{RES}/latent2d/runs/{{variant}}"
 D_OUT = f"{RES}/latent2d"
 D_FIG = f"{FIG}/latent2d"
-
-
 D_TABLES = {
     k: f"{D_OUT}/{k}"
     for k in ["table_losses.csv", "table_losses.md", "checkpoints.csv", "centroid_neighbours.csv", "claims.csv"]
@@ -84,7 +82,7 @@ rule latent2d_summarise:
         variants=D_VARIANTS,
         main=D_MAIN,
         thesis=D["thesis"],
-        claims=D["claims"],
+        claims={**D["claims"], "loss_tolerance": config["scorecard"]["tolerances"]["latent2d"]},
     script:
         "../scripts/latent2d_summarise.py"
 
@@ -126,10 +124,13 @@ use rule render_notebook_template as latent2d_report with:
     log:
         f"{D_OUT}/report.log",
     params:
-        notebook="notebooks/latent2d.ipynb",
+        notebook="notebooks/latent2d.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": D_OUT,
             "figures_dir": D_FIG,
             "settings_json": json.dumps(D),
         },
+
+
+include: "latent2d_null.smk"

@@ -5,8 +5,6 @@ A_RUNS = [(v, s) for v, spec in A_VARIANTS.items() for s in (A["seeds"] if spec[
 A_RUN = f"{RES}/smvae/runs/{{variant}}/seed{{seed}}"
 A_OUT = f"{RES}/smvae"
 A_FIG = f"{FIG}/smvae"
-
-
 A_TABLES = {
     k: f"{A_OUT}/{k}"
     for k in [
@@ -102,7 +100,7 @@ rule smvae_summarise:
     params:
         runs=A_RUNS,
         variants=A_VARIANTS,
-        claims=A["claims"],
+        claims={**A["claims"], "elbo_margin": config["scorecard"]["tolerances"]["smvae"]["neg_elbo"]},
     script:
         "../scripts/smvae_summarise.py"
 
@@ -144,10 +142,13 @@ use rule render_notebook_template as smvae_report with:
     log:
         f"{A_OUT}/report.log",
     params:
-        notebook="notebooks/smvae.ipynb",
+        notebook="notebooks/smvae.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": A_OUT,
             "figures_dir": A_FIG,
             "settings_json": json.dumps(A),
         },
+
+
+include: "smvae_null.smk"

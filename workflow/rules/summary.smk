@@ -1,4 +1,4 @@
-# Across the studies: the replication scorecard and the front-page report (notebooks/index.ipynb).
+# Across the studies: the replication scorecard and the front-page report (notebooks/index.py).
 # Included after every study's rule file, so ALL_OUTPUTS already lists each study's outputs.
 S = config["scorecard"]
 STUDY_TABLES = {
@@ -14,7 +14,9 @@ STUDY_TABLES = {
 SCORECARD_TABLES = {
     f"{study}:{name}": path for study in config["studies"] for name, path in STUDY_TABLES[study].items()
 }
-SCORECARD_CLAIMS = sorted(f for f in ALL_OUTPUTS if f.endswith("claims.csv"))
+SCORECARD_CLAIMS = sorted(f for f in ALL_OUTPUTS if f.endswith("claims.csv") and "/null/" not in f)
+# Null controls (workflow/rules/<study>_null.smk) mirror a study's folder in <study>/null/: the twins that exist.
+SCORECARD_NULLS = sorted({null_twin(f) for f in list(SCORECARD_TABLES.values()) + SCORECARD_CLAIMS} & set(ALL_OUTPUTS))
 STUDY_REPORTS = [f"{RES}/{study}/report.html" for study in config["studies"]]
 SCORECARD = {"csv": f"{RES}/scorecard.csv", "md": f"{RES}/scorecard.md"}
 ALL_OUTPUTS += list(SCORECARD.values()) + [f"{RES}/index.ipynb", f"{RES}/index.html"]
@@ -25,6 +27,7 @@ rule scorecard:
     input:
         **SCORECARD_TABLES,
         claims=SCORECARD_CLAIMS,
+        nulls=SCORECARD_NULLS,
     output:
         csv=report(SCORECARD["csv"], caption="../report/scorecard.rst", category="0. Scorecard"),
         md=SCORECARD["md"],
@@ -52,7 +55,7 @@ use rule render_notebook_template as index_report with:
     log:
         f"{RES}/index.log",
     params:
-        notebook="notebooks/index.ipynb",
+        notebook="notebooks/index.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": RES,

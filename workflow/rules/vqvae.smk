@@ -113,7 +113,7 @@ use rule render_notebook_template as vqvae_report with:
     log:
         f"{C_OUT}/report.log",
     params:
-        notebook="notebooks/vqvae_manipulation.ipynb",
+        notebook="notebooks/vqvae_manipulation.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": C_OUT,

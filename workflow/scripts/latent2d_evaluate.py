@@ -48,14 +48,17 @@ def main(smk):
     transitions = []
     for a, b in p.transition_pairs:
         if a in cent and b in cent:
-            transitions.append({"from": a, "to": b, "start": cent[a].tolist(), "end": cent[b].tolist(),
-                                **ev.path_smoothness(final, cent[a], cent[b], p.path_steps)})
+            path = ev.path_smoothness(final, cent[a], cent[b], p.path_steps)
+            span = path["path_length"] / max(ev.class_mean_distance(test["images"], y_test, a, b), 1e-12)
+            transitions.append({"from": a, "to": b, "start": cent[a].tolist(), "end": cent[b].tolist(), **path,
+                                "span": span})
     reflection = ev.reflection(arrays[f"z_epoch{epochs[-2]}"], z_final) if len(epochs) > 1 else None
     metrics = {
         "variant": smk.wildcards.variant, "epochs": epochs, "checkpoints": rows,
         "n_test": int(len(y_test)), "n_knn_train": int(n_knn), "knn_k": p.knn_k,
         "transitions": transitions,
         "sharpness_ratio": ev.sharpness_ratio(final, test["images"][:1000]),
+        "digit_kept": ev.digit_kept(final, test["images"][:1000], y_test[:1000], knn_x, knn_y, p.knn_k),
         "reflection_penultimate_final": reflection,
         "environment": environment(torch.device("cpu")),
     }

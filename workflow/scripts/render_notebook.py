@@ -1,23 +1,22 @@
-"""Execute a report notebook with papermill (parameters from the rule) and render it to HTML."""
+"""Execute a report (jupytext percent script notebooks/<name>.py) with papermill, parameters from the rule,
+into the rule's .ipynb (code and outputs), and render that as an HTML document (outputs only)."""
 import os
 from pathlib import Path
 
 import nbformat
 import papermill
-from nbconvert import HTMLExporter
 
-from vaerep import scriptio
+from vaerep import reports, scriptio
 from vaerep.config import REPO_ROOT
 
 
 def main(smk):
     out_nb = Path(smk.output.notebook).resolve()
-    params = dict(smk.params.parameters)
+    notebook = reports.read_script(REPO_ROOT / smk.params.notebook)
     # The notebook runs from the working directory, so relative result paths resolve as in the rules.
-    papermill.execute_notebook(str(REPO_ROOT / smk.params.notebook), str(out_nb), parameters=params,
-                               kernel_name="python3", cwd=os.getcwd(), progress_bar=False)
-    body, _ = HTMLExporter(embed_images=True).from_notebook_node(nbformat.read(out_nb, as_version=4))
-    Path(smk.output.html).write_text(body)
+    papermill.execute_notebook(notebook, str(out_nb), parameters=dict(smk.params.parameters), kernel_name="python3",
+                               cwd=os.getcwd(), progress_bar=False)
+    Path(smk.output.html).write_text(reports.html_document(nbformat.read(out_nb, as_version=4)))
     print(f"rendered {out_nb} and {smk.output.html}")
 
 

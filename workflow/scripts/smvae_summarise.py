@@ -29,7 +29,7 @@ def main(smk):
     post = pd.concat(post, ignore_index=True)
     post.to_csv(smk.output["posterior_by_contrast.csv"], index=False)
     inv_cols = ["variant", "seed", "contrast_r2_shape", "shape_drift", "contrast_r2_c", "c_spearman",
-                "radius_spearman", "direction_cos_same_digit", "direction_cos_other_digit"]
+                "radius_spearman", "direction_cos_same_digit", "direction_cos_other_digit", "direction_knn_digit"]
     inv = per_seed[inv_cols]
     inv.to_csv(smk.output["invariance.csv"], index=False)
     claims = check_claims(per_seed, inv, post, smk.params.claims)

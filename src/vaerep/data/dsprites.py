@@ -1,5 +1,7 @@
 """dSprites (Matthey et al. 2017): the official ``.npz`` file (local path or DeepMind's GitHub URL,
 structure-checked and hashed) or a procedural generator of the same factor grid in the same layout.
+A file the user names (``DSPRITES_PATH`` or config ``path``) must be the official one; only when none
+is named does ``source: auto`` fall back to the generator.
 
 Layout (as the official file): ``imgs`` uint8 (N, 64, 64) with values 0/1; ``latents_values`` float64
 (N, 6) and ``latents_classes`` int64 (N, 6), columns (color, shape, scale, orientation, posX, posY);
@@ -14,6 +16,7 @@ a heart about 20 px; at scale 0.5 half that. Orientation rotates counter-clockwi
 
 from __future__ import annotations
 
+import hashlib
 import math
 import os
 import time
@@ -28,6 +31,9 @@ from .mnist import sha256
 
 FILENAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 URL = "https://github.com/deepmind/dsprites-dataset/raw/master/" + FILENAME
+# DeepMind publishes no checksum of the npz. Its MD5, as asserted by at least eight independent public
+# loaders (one of them downloads DeepMind's commit fa310c66); its SHA-256 is recorded in the provenance.
+OFFICIAL_MD5 = "7da33b31b13a06f4b04a70402ce90c2e"
 FACTORS = ("color", "shape", "scale", "orientation", "posX", "posY")
 SIZES = (1, 3, 6, 40, 32, 32)
 N_IMAGES = int(np.prod(SIZES))  # 737,280
@@ -170,10 +176,21 @@ def check_official(path: Path) -> dict:
             problems.append("latents_classes is not the factor grid in row order (color, shape, scale, orientation, posX, posY)")
         if imgs[:1000].max() > 1:
             problems.append("imgs are not 0/1")
+    md5 = _md5(path)
+    if not problems and md5 != OFFICIAL_MD5:
+        problems.append(f"its MD5 is {md5}, the official file's is {OFFICIAL_MD5}")
     if problems:
         raise PipelineError(f"'{path}' is not the official dSprites file: " + "; ".join(problems))
     return {"imgs": imgs, "latents_values": values, "latents_classes": classes.astype(np.int64),
-            "sha256": sha256(path)}
+            "sha256": sha256(path), "md5": md5}
+
+
+def _md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def download(url: str, root: Path, timeout: float = 60.0) -> Path:
@@ -219,13 +236,19 @@ class Source:
         self.meta: dict = {"requested": source}
         self._official = None
         if source in ("auto", "official"):
+            named = bool(os.environ.get("DSPRITES_PATH") or path)  # a file named on purpose must work
             try:
                 found, how = locate_official(path, url, download_root)
-                self._official = check_official(found)
-                self.meta.update(source="official", file=str(found), how=how, sha256=self._official["sha256"])
+                try:
+                    self._official = check_official(found)
+                except PipelineError as err:
+                    raise PipelineError(f"{err} (file {how})") from None
+                self.meta.update(source="official", file=str(found), how=how, sha256=self._official["sha256"],
+                                 md5=self._official["md5"], md5_reference=OFFICIAL_MD5)
             except PipelineError as err:
-                if source == "official":
-                    raise
+                if source == "official" or named:
+                    raise PipelineError(f"{err}. Fix or unset it, or set dsprites_beta.data.source: procedural"
+                                        if named else str(err)) from None
                 log(f"official dSprites not available ({err}); using the procedural generator")
                 self.meta["official_error"] = str(err)
         if self._official is None:

@@ -1,5 +1,6 @@
 """Numbers of Study D computed from a trained model: test-set -ELBO terms, latent means, k-NN accuracy
-of the 2-D latent, class-centroid neighbours, reflection between checkpoints, smoothness and blur."""
+of the 2-D latent, class-centroid neighbours, reflection between checkpoints, smoothness, blur and
+whether reconstructions keep the digit."""
 
 from __future__ import annotations
 
@@ -99,6 +100,14 @@ def path_smoothness(model, start: np.ndarray, end: np.ndarray, n_steps: int) -> 
             "path_length": float(steps.sum())}
 
 
+def class_mean_distance(images: torch.Tensor, labels: np.ndarray, a: int, b: int) -> float:
+    """Euclidean pixel distance (images in [0, 1]) between the mean test images of digits ``a`` and ``b``:
+    how far a path that shows ``a`` at one end and ``b`` at the other must at least travel."""
+    x = to_float(images).flatten(1)
+    y = torch.as_tensor(np.asarray(labels))
+    return float((x[y == a].mean(0) - x[y == b].mean(0)).norm())
+
+
 def gradient_energy(images: torch.Tensor) -> float:
     """Mean absolute horizontal plus vertical pixel difference of (B, 1, 28, 28) images (edge sharpness)."""
     dx = (images[..., :, 1:] - images[..., :, :-1]).abs().mean()
@@ -112,3 +121,15 @@ def sharpness_ratio(model, images: torch.Tensor) -> float:
     below 1 = blurrier than the input."""
     x = to_float(images)
     return gradient_energy(model(x)) / max(gradient_energy(x), 1e-12)
+
+
+@torch.no_grad()
+def digit_kept(model, images: torch.Tensor, labels: np.ndarray, ref_images: torch.Tensor, ref_labels: np.ndarray,
+               k: int = 5) -> dict[str, float]:
+    """Whether reconstructions keep the digit: accuracy of a pixel-space k-NN vote (reference: labelled
+    training images) on the mean reconstructions, and on the originals for comparison (chance 0.1)."""
+    ref = to_float(ref_images).flatten(1).numpy()
+    x = to_float(images)
+    recon = model(x).flatten(1).numpy()
+    return {"reconstructions": knn_accuracy(ref, ref_labels, recon, labels, k),
+            "originals": knn_accuracy(ref, ref_labels, x.flatten(1).numpy(), labels, k)}

@@ -93,7 +93,10 @@ class MnistVAE2D(nn.Module):
         units), ``kl`` (summed over dims), ``kl_z<i>`` per dim, and for comparison across models
         ``bce`` (summed over pixels) and ``mse`` (per pixel)."""
         x = x.reshape(-1, 1, 28, 28)
-        mu, logvar = self.encode(x)
+        return self.terms_given(x, *self.encode(x))
+
+    def terms_given(self, x: torch.Tensor, mu: torch.Tensor, logvar: torch.Tensor) -> dict[str, torch.Tensor]:
+        """``loss_terms`` of images x (B, 1, 28, 28) whose posterior (mu, logvar) is already encoded."""
         z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
         logits = self.decode_logits(z)
         rec = recon_error(logits, x, self.recon).mean()

@@ -30,9 +30,11 @@ def check_claims(table: pd.DataFrame, inv: pd.DataFrame, post: pd.DataFrame, thr
 
     if len(present) == len(THESIS_ORDER):
         best = elbo[present].idxmin()
+        gap = float(elbo[[v for v in present if v != "standard"]].min() - elbo["standard"])
         add("Standard VAE has the best (lowest) -ELBO of the five Table 4.1 models",
-            "mean -ELBO over seeds: " + ", ".join(f"{v} {elbo[v]:.2f}" for v in present) + f"; lowest: {best}",
-            best == "standard")
+            "mean -ELBO over seeds: " + ", ".join(f"{v} {elbo[v]:.2f}" for v in present) + f"; lowest: {best}; "
+            f"margin to the next {gap:.2f} nats (replicates if >= {thr['elbo_margin']}, the -ELBO tolerance)",
+            gap >= thr["elbo_margin"])
         order = list(elbo[present].sort_values().index)
         top3_ok = order[:3] == THESIS_ORDER[:3]
         add("Ranking: Standard < post logNormal < pre Normal < pre Gamma(1) ~ pre Gamma(3)",
@@ -43,9 +45,12 @@ def check_claims(table: pd.DataFrame, inv: pd.DataFrame, post: pd.DataFrame, thr
             f"Spearman(||mu||, contrast) per seed: {_fmt(rs)} (threshold {thr['tracks']})",
             inv_m.loc["standard", "radius_spearman"] >= thr["tracks"])
         same, other = inv_m.loc["standard", "direction_cos_same_digit"], inv_m.loc["standard", "direction_cos_other_digit"]
+        knn = inv_m.loc["standard", "direction_knn_digit"]
         add("Standard VAE: the direction of z encodes the digit (shape), nearly the same at every contrast",
-            f"mean cosine of mu directions, same digit at another contrast {same:.3f} vs different digits {other:.3f} "
-            f"(threshold: same >= {thr['direction_cos']})", same >= thr["direction_cos"] and same > other)
+            f"digit read from the direction across contrasts (5-NN on the highest-contrast directions): accuracy "
+            f"{knn:.3f} (chance 0.1; threshold {thr['direction_knn']}); mean cosine of mu directions, same digit at "
+            f"another contrast {same:.3f} vs different digits {other:.3f} (threshold: same >= {thr['direction_cos']})",
+            knn >= thr["direction_knn"] and same >= thr["direction_cos"] and same > other)
     if "pre_normal" in inv_m.index:
         cs = per_seed("pre_normal", "c_spearman")
         r2 = inv_m.loc["pre_normal", "contrast_r2_shape"]
@@ -79,16 +84,19 @@ def check_claims(table: pd.DataFrame, inv: pd.DataFrame, post: pd.DataFrame, thr
         lo, hi = p.index.get_level_values("contrast").min(), p.index.get_level_values("contrast").max()
         z_lo = (p.loc[("z1", lo), "std"] + p.loc[("z2", lo), "std"]) / 2
         z_hi = (p.loc[("z1", hi), "std"] + p.loc[("z2", hi), "std"]) / 2
+        fall = float(1 - z_hi / z_lo)
         add("post logNormal: the z posterior std decreases with contrast",
-            f"average z std at contrast {lo:g}: {z_lo:.3f}, at {hi:g}: {z_hi:.3f}", z_hi < z_lo)
+            f"average z std at contrast {lo:g}: {z_lo:.3f}, at {hi:g}: {z_hi:.3f}; relative fall {fall:.3f} "
+            f"(threshold {thr['std_decrease_relative']})", fall >= thr["std_decrease_relative"])
         c_std = p.loc["c", "std"]
         rel = float((c_std.max() - c_std.min()) / c_std.mean())
         add("post logNormal: the c posterior std does not depend on contrast",
             f"c std per contrast {_fmt(c_std.tolist())}; relative range {rel:.3f} (threshold {thr['flat_relative_range']})",
             rel <= thr["flat_relative_range"])
         smv = [v for v in inv_m.index if v != "standard" and v in present]
-        best = inv_m.loc[smv, "shape_drift"].idxmin() if smv else None
+        rivals = [inv_m.loc[v, "shape_drift"] for v in smv if v != "post_lognormal"]
         add("post logNormal is the most contrast-invariant model of Table 4.1",
-            "shape drift: " + ", ".join(f"{v} {inv_m.loc[v, 'shape_drift']:.3f}" for v in smv),
-            best == "post_lognormal")
+            "shape drift: " + ", ".join(f"{v} {inv_m.loc[v, 'shape_drift']:.3f}" for v in smv)
+            + " (replicates if post logNormal's is strictly the lowest)",
+            bool(rivals) and pl["shape_drift"] < min(rivals))
     return pd.DataFrame(rows)

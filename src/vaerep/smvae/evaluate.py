@@ -84,6 +84,24 @@ def spearman(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(np.corrcoef(ra, rb)[0, 1])
 
 
+def direction_knn_digit(shape: torch.Tensor, split: dict, k: int = 5, chunk: int = 2048) -> float:
+    """Accuracy of a k-NN vote that reads the digit of an image at a lower contrast from the directions
+    (unit shape-latent means) of the other images at the highest contrast (its own image excluded):
+    whether the direction encodes the digit across contrasts. Chance 0.1."""
+    contrast, base, label = split["contrast"], split["base_index"], split["label"]
+    unit = shape / shape.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    top = contrast == contrast.max()
+    ref, ref_y, ref_b = unit[top], label[top], base[top]
+    q, q_y, q_b = unit[~top], label[~top], base[~top]
+    correct = 0
+    for i in range(0, q.shape[0], chunk):
+        d = torch.cdist(q[i:i + chunk], ref)
+        d[q_b[i:i + chunk, None] == ref_b[None]] = float("inf")
+        votes = ref_y[d.topk(min(k, ref.shape[0] - 1), largest=False).indices]
+        correct += int((torch.mode(votes, 1).values == q_y[i:i + chunk]).sum())
+    return correct / max(q.shape[0], 1)
+
+
 def invariance(mean: torch.Tensor, std: torch.Tensor, split: dict, mix: str, seed: int = 0) -> dict[str, float]:
     """Contrast-invariance numbers of one model.
 
@@ -97,6 +115,7 @@ def invariance(mean: torch.Tensor, std: torch.Tensor, split: dict, mix: str, see
     - ``radius_spearman``: rank correlation of the norm of the z means with contrast.
     - ``direction_cos_same_digit`` / ``_other_digit``: mean cosine between the shape-latent mean of a
       digit at contrast c and the same (another) digit at the highest contrast.
+    - ``direction_knn_digit``: :func:`direction_knn_digit` (needs ``split['label']``).
     """
     contrast, base = split["contrast"], split["base_index"]
     shape = mean if mix == "none" else mean[:, :2]
@@ -116,6 +135,7 @@ def invariance(mean: torch.Tensor, std: torch.Tensor, split: dict, mix: str, see
     ref_unit = ref / ref.norm(dim=1, keepdim=True).clamp_min(1e-12)
     out["direction_cos_same_digit"] = float((unit[others] * ref_unit[base[others]]).sum(1).mean())
     out["direction_cos_other_digit"] = float((unit[pairs[0]] * unit[pairs[1]]).sum(1).mean())
+    out["direction_knn_digit"] = direction_knn_digit(shape, split)
     if mix == "none":
         out["contrast_r2_c"], out["c_spearman"] = float("nan"), float("nan")
     else:

@@ -8,12 +8,30 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..latent2d.evaluate import knn_accuracy, latent_means
-from ..train import evaluate as eval_terms
+from ..latent2d.evaluate import knn_accuracy
 from .evaluate import mnist_to_float
 
 RECON_NAMES = {"bce": "BCE summed over pixels", "mse_sum": "MSE summed over pixels (x784)",
                "mse_mean": "MSE per-pixel mean (un-weighted)"}
+
+
+def terms_and_means(model, images: torch.Tensor, seed: int, batch_size: int = 2048) -> tuple[dict, np.ndarray]:
+    """Per-image means of every loss term over uint8 ``images`` (model in eval mode, one posterior sample
+    per image, the sampling seed fixed as in ``vaerep.train.evaluate``) and the posterior means mu
+    (N, z_dim), from one encoder pass over the images."""
+    was_training = model.training
+    model.eval()
+    torch.manual_seed(seed)
+    sums, means = {}, []
+    with torch.no_grad():
+        for start in range(0, images.shape[0], batch_size):
+            x = mnist_to_float(images[start:start + batch_size])
+            mu, logvar = model.encode(x)
+            for key, value in model.terms_given(x, mu, logvar).items():
+                sums[key] = sums.get(key, 0.0) + value.float() * x.shape[0]
+            means.append(mu)
+    model.train(was_training)
+    return {key: float(value) / images.shape[0] for key, value in sums.items()}, torch.cat(means).numpy()
 
 
 def evaluate_vae2d(model, test_x: torch.Tensor, test_y: torch.Tensor, train_x: torch.Tensor, train_y: torch.Tensor,
@@ -22,10 +40,8 @@ def evaluate_vae2d(model, test_x: torch.Tensor, test_y: torch.Tensor, train_x: t
     (one posterior sample per image, fixed seed), the Bernoulli -ELBO (summed BCE + KL, comparable
     across models), the same -ELBO on the given training images (for the generalisation gap), the test
     latent means, their spread, and the k-NN accuracy of the test means (the train-image means vote)."""
-    terms = eval_terms(model, [test_x], torch.device("cpu"), prepare=mnist_to_float, batch_size=2048, seed=seed)
-    train_terms = eval_terms(model, [train_x], torch.device("cpu"), prepare=mnist_to_float, batch_size=2048, seed=seed)
-    z_test = latent_means(model, test_x)
-    z_train = latent_means(model, train_x)
+    terms, z_test = terms_and_means(model, test_x, seed)
+    train_terms, z_train = terms_and_means(model, train_x, seed)
     y_test = test_y.numpy()
     dims = sorted(k for k in terms if k.startswith("kl_z"))
     metrics = {

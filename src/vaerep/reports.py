@@ -1,0 +1,66 @@
+"""Report notebooks: each is kept as a jupytext percent script (notebooks/<name>.py), read here as a notebook
+for papermill; an executed notebook is rendered as an HTML document (outputs only: the .ipynb keeps the code)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jinja2
+import jupytext
+import nbformat
+import yaml
+from nbconvert import HTMLExporter
+
+from .config import CONFIG_DIR, study_settings
+from .errors import PipelineError
+
+# nbconvert's "lab" page without the scripts it fetches from a CDN (require.js for widgets, MathJax for LaTeX,
+# Mermaid for diagrams): the reports use none of them, and the page must read the same offline.
+_DOCUMENT_TEMPLATE = """{%- extends 'index.html.j2' -%}
+{%- block html_head_js -%}{%- endblock html_head_js -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+"""
+
+
+def read_script(path) -> nbformat.NotebookNode:
+    """The notebook of a percent-format report script; it must have exactly one cell tagged `parameters`."""
+    path = Path(path)
+    if path.suffix != ".py":
+        raise PipelineError(f"report notebook '{path}' is not a jupytext percent script (.py)")
+    if not path.is_file():
+        raise PipelineError(f"report notebook '{path}' does not exist")
+    nb = jupytext.read(path, fmt="py:percent")
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    if len(tagged) != 1:
+        raise PipelineError(f"report notebook '{path}' needs exactly one cell tagged 'parameters' "
+                            f"(`# %% tags=[\"parameters\"]`), found {len(tagged)}")
+    return nb
+
+
+def settings_at(scale: str, study: str) -> dict:
+    """A study's settings at ``scale`` from workflow/config/<study>.yaml, for a report run by hand (the rule
+    passes the settings it ran with, --config overrides included)."""
+    section = (yaml.safe_load((CONFIG_DIR / f"{study}.yaml").read_text()) or {}).get(study)
+    return study_settings({"scale": scale, study: section}, study)
+
+
+def title(nb: nbformat.NotebookNode) -> str:
+    """The text of the notebook's first Markdown heading ('' when it has none)."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            m = re.search(r"^#+\s+(.+)$", cell.source, re.MULTILINE)
+            if m:
+                return m[1].strip()
+    return ""
+
+
+def html_document(nb: nbformat.NotebookNode) -> str:
+    """The executed notebook as a self-contained HTML page: Markdown, tables and figures, no code cells or
+    prompts, titled by its first heading."""
+    exporter = HTMLExporter(template_name="lab", template_file="document.html.j2", embed_images=True,
+                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
+                            extra_loaders=[jinja2.DictLoader({"document.html.j2": _DOCUMENT_TEMPLATE})])
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title(nb) or "report"}})
+    return body

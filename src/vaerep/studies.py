@@ -1,0 +1,40 @@
+"""The four studies by workflow name: letter, thesis extraction and title, written once for the rules
+(`snakemake --report` categories), the scorecard's study column and the report notebooks."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .errors import PipelineError
+
+
+class Study(NamedTuple):
+    letter: str  # A-D, the order of the README and the scorecard
+    seed: str  # thesis extraction: shared/spec/<seed>.md
+    title: str
+
+
+STUDIES = {
+    "smvae": Study("A", "seed_000", "Scale Mixtures VAE on contrast-augmented MNIST"),
+    "dsprites_beta": Study("B", "seed_003", "β-VAE sweep on dSprites"),
+    "vqvae": Study("C", "seed_002", "VAE variants and VQ-VAE latent manipulations"),
+    "latent2d": Study("D", "seed_004", "2-D latent conv VAE on MNIST"),
+}
+
+
+def study(name: str) -> Study:
+    """The study called ``name`` (a clear error for an unknown one)."""
+    if name not in STUDIES:
+        raise PipelineError(f"unknown study '{name}': known studies are {', '.join(STUDIES)}")
+    return STUDIES[name]
+
+
+def label(name: str) -> str:
+    """Short label of the scorecard's study column: 'A smvae'."""
+    return f"{study(name).letter} {name}"
+
+
+def title(name: str) -> str:
+    """Full title for reports: 'A — Scale Mixtures VAE on contrast-augmented MNIST (seed_000)'."""
+    s = study(name)
+    return f"{s.letter} — {s.title} ({s.seed})"

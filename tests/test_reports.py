@@ -1,0 +1,96 @@
+"""Report notebooks as jupytext scripts, the HTML document they render to (no code), the one map of study
+titles, and captioned figures."""
+
+import base64
+import re
+
+import matplotlib
+import nbformat
+import pytest
+import yaml
+
+from vaerep import reports
+from vaerep.captions import figure_html
+from vaerep.config import REPO_ROOT, SCHEMA_DIR
+from vaerep.errors import PipelineError
+from vaerep.studies import STUDIES, label, title
+
+matplotlib.use("Agg")
+SCRIPTS = sorted((REPO_ROOT / "notebooks").glob("*.py"))
+
+
+def test_every_report_script_is_a_notebook_with_one_parameters_cell():
+    assert {p.stem for p in SCRIPTS} >= {"index", "smvae", "dsprites_beta", "vqvae_manipulation", "latent2d"}
+    for path in SCRIPTS:
+        nb = reports.read_script(path)
+        assert nb.cells[0].metadata.get("tags") == ["parameters"], path
+        assert reports.title(nb), f"{path} has no Markdown heading"
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                compile(cell.source, str(path), "exec")  # a syntax error fails here, not in papermill
+        sections = [c for c in nb.cells if c.cell_type == "markdown" and re.search(r"^## ", c.source, re.M)]
+        assert len(sections) >= 3, f"{path}: expected its sections under '## ' headings"
+
+
+def test_read_script_refuses_what_is_not_a_tagged_percent_script(tmp_path):
+    with pytest.raises(PipelineError, match="is not a jupytext percent script"):
+        reports.read_script(tmp_path / "report.ipynb")
+    with pytest.raises(PipelineError, match="does not exist"):
+        reports.read_script(tmp_path / "missing.py")
+    untagged = tmp_path / "untagged.py"
+    untagged.write_text('# %%\nscale = "smoke"\n\n# %% [markdown]\n# # Title\n')
+    with pytest.raises(PipelineError, match="exactly one cell tagged 'parameters'.*found 0"):
+        reports.read_script(untagged)
+    tagged = tmp_path / "tagged.py"
+    tagged.write_text(untagged.read_text().replace("# %%\n", '# %% tags=["parameters"]\n', 1))
+    assert reports.read_script(tagged).cells[0].source == 'scale = "smoke"'
+
+
+def test_html_document_hides_code_and_keeps_outputs():
+    code = nbformat.v4.new_code_cell("secret_name_in_code = 41 + 1\nprint(secret_name_in_code)", execution_count=3)
+    code.outputs = [nbformat.v4.new_output("execute_result", data={"text/plain": "forty-two printed"}, execution_count=3),
+                    nbformat.v4.new_output("display_data", data={"text/html": "<table><tr><td>cell</td></tr></table>"})]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('results_dir_param = "x"'),
+                                         nbformat.v4.new_markdown_cell("# A title\n\nSome *text*."), code])
+    html = reports.html_document(nb)
+    assert "forty-two printed" in html and "<td>cell</td>" in html and "<em>text</em>" in html
+    assert "secret_name_in_code" not in html and "results_dir_param" not in html  # no code cell is shown
+    assert "<title>A title</title>" in html
+    assert "cdnjs" not in html  # no script fetched from the network
+    body = html[html.index("<body"):]
+    assert "jp-InputArea-editor" not in body and "jp-OutputPrompt" not in body  # no code editor, no In[ ]/Out[ ] prompts
+
+
+def test_one_map_of_study_titles():
+    enum = yaml.safe_load((SCHEMA_DIR / "config.schema.yaml").read_text())["properties"]["studies"]["items"]["enum"]
+    assert list(STUDIES) == enum
+    assert label("smvae") == "A smvae" and label("latent2d") == "D latent2d"
+    assert title("dsprites_beta") == "B — β-VAE sweep on dSprites (seed_003)"
+    assert [s.letter for s in STUDIES.values()] == ["A", "B", "C", "D"]
+    with pytest.raises(PipelineError, match="unknown study 'smvea': known studies are smvae, dsprites_beta"):
+        title("smvea")
+
+
+def test_figure_html_embeds_the_png_with_its_caption(tmp_path):
+    import matplotlib.pyplot as plt
+
+    png = tmp_path / "fig4.2_reconstructions_standard.png"
+    plt.figure(figsize=(1, 1))
+    plt.savefig(png)
+    plt.close()
+    html = figure_html("smvae", png)
+    data = re.search(r'src="data:image/png;base64,([^"]+)"', html)[1]
+    assert base64.b64decode(data) == png.read_bytes()
+    assert "<figcaption><b>Fig 4.2.</b> Standard VAE reconstructions" in html
+    assert html.index("<img") < html.index("<figcaption>")  # caption under the figure
+    extra = tmp_path / "figextra_dropped.png"
+    png.rename(extra)
+    assert "<b>Beyond the thesis.</b> A variant the thesis dropped" in figure_html("smvae", extra)
+
+
+def test_settings_at_reads_the_study_config_at_a_scale():
+    # what a report run by hand uses when the rule passes no settings (README: smoke 2 epochs, thesis 20 / 500)
+    assert [reports.settings_at(s, "smvae")["train"]["epochs"] for s in ("smoke", "full")] == [2, 20]
+    assert reports.settings_at("full", "latent2d")["train"]["epochs"] == 500
+    with pytest.raises(PipelineError, match="unknown scale 'huge'"):
+        reports.settings_at("huge", "smvae")
