@@ -21,6 +21,9 @@ for _study in config["studies"]:
     include: f"workflow/rules/{_study}.smk"
 
 
+include: "workflow/rules/forensics.smk"
+
+
 include: "workflow/rules/summary.smk"
 
 

@@ -65,9 +65,9 @@ def test_claim_rows_and_markdown(tmp_path):
     counts = sc.summary(card)
     # verdicts at a reduced scale are counted apart from those at the thesis's scale
     assert counts.loc[("all", "reduced")].to_dict() == {"replicates": 1, "differs": 0, "not comparable": 1,
-                                                       sc.NOT_INFORMATIVE: 0}
+                                                       sc.NOT_INFORMATIVE: 0, sc.AT_CHANCE: 0}
     assert counts.loc[("all", "thesis")].to_dict() == {"replicates": 0, "differs": 1, "not comparable": 0,
-                                                      sc.NOT_INFORMATIVE: 0}
+                                                      sc.NOT_INFORMATIVE: 0, sc.AT_CHANCE: 0}
     assert card.loc[0, "reason"].startswith("reduced scale")  # a reduced-scale claim says so
     text = sc.to_markdown(card, "Scorecard")
     assert "a \\| b" in text and "| C vqvae | reduced | 1 | 0 | 1 | 0 |" in text and "**differs**" in text

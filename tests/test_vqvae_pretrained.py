@@ -93,13 +93,13 @@ def test_dalle_path_runs_through_the_same_figure_and_metric_code(tmp_path, monke
     assert torch.allclose(model.decode(z), D.decode_tokens(dec, idx))
     metrics = E.photo_metrics(model, photos, x[:2])
     assert metrics["grid"] == [4, 4] and metrics["pixels_per_cell"] == 8
-    table = E.manipulations(model, x, 1, 1.5)
+    table = E.manipulations(model, x, 1, 1.5, 0.5)
     assert {"rot90", "shift_x", "shift_y", "invert"} <= set(table["operation"])
     out, paste, rec_paste, box = E.transplant(model, photos["chelsea"], photos["astronaut"], (0, 1, 2, 2), (1, 1))
     assert box == (8, 8, 16, 16) and torch.equal(paste[:, 8:24, 8:24], photos["astronaut"][:, 0:16, 8:24])
     metrics["transplant"] = E.transplant_metrics(out, paste, rec_paste, box)
     claims = E.check_claims("dalle", metrics, table, {"a": "chelsea", "b": "rocket"},
-                            {"respect_ratio": 1.5, "recognisable_corr": 0.5, "better_db": 1.0})
+                            {"respect_ratio": 1.5, "respect_anchor": 0.5, "recognisable_corr": 0.5, "better_db": 1.0})
     assert set(claims["verdict"]) <= {"replicates", "differs"} and len(claims) == 5
     paths = F.figure_paths(str(tmp_path / "figs"))
     label = PR.model_label("dalle")

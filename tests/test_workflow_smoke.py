@@ -32,7 +32,7 @@ def finite_csv(path: Path):
 def check_scorecard(path: Path, studies):
     """Every study has rows; numbers carry a finite replicated value or a reason; verdicts are known."""
     card = pd.read_csv(path)
-    assert set(card["verdict"]) <= {"replicates", "differs", "not comparable", sc.NOT_INFORMATIVE}
+    assert set(card["verdict"]) <= {"replicates", "differs", "not comparable", sc.NOT_INFORMATIVE, sc.AT_CHANCE}
     # every row carries its null control's verdict (or why it has none); A and D have null controls for all
     assert card["null_verdict"].notna().all() and set(card["scale"]) <= {"thesis", "reduced"}
     assert not ((card["verdict"] == "replicates") & (card["null_verdict"] == "replicates")).any()

@@ -25,6 +25,17 @@ def kl_gamma_gamma(alpha_q, beta_q, alpha_p, beta_p) -> torch.Tensor:
             - torch.lgamma(alpha_q) + torch.lgamma(alpha_p))
 
 
+def kl_gamma_gamma_author(alpha_q, beta_q, alpha_p, beta_p) -> torch.Tensor:
+    """The thesis author's Gamma KL (seed_000 §9): the closed form with the posterior alpha_q in place of
+    the prior alpha_p in the alpha * log(beta_q / beta_p) term. Differs from ``kl_gamma_gamma`` by exactly
+    (alpha_q - alpha_p) * log(beta_q / beta_p)."""
+    alpha_p = torch.as_tensor(alpha_p, dtype=alpha_q.dtype, device=alpha_q.device)
+    beta_p = torch.as_tensor(beta_p, dtype=alpha_q.dtype, device=alpha_q.device)
+    return ((alpha_q - alpha_p) * torch.digamma(alpha_q) - (beta_q - beta_p) * alpha_q / beta_q
+            + alpha_q * (torch.log(beta_q) - torch.log(beta_p))
+            - torch.lgamma(alpha_q) + torch.lgamma(alpha_p))
+
+
 def gamma_from_log_mean_var(log_mean: torch.Tensor, log_var: torch.Tensor):
     """(alpha, rate beta) of the Gamma with the given log mean and log variance:
     alpha = mean^2 / var, beta = mean / var (the thesis prints these formulas wrongly)."""

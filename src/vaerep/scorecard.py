@@ -24,7 +24,8 @@ from .studies import label
 COLUMNS = ["study", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds",
            "difference", "tolerance", "null_value", "null_verdict", "verdict", "reason", "scale"]
 NOT_INFORMATIVE = "not informative (holds on an untrained model)"
-VERDICTS = ("replicates", "differs", "not comparable", NOT_INFORMATIVE)
+AT_CHANCE = "at chance"  # a score within the chance band of its estimator (Study B's MIG)
+VERDICTS = ("replicates", "differs", "not comparable", NOT_INFORMATIVE, AT_CHANCE)
 NO_NULL = "no null control"
 
 
@@ -99,13 +100,27 @@ def dsprites_rows(t23_csv, t24_csv, params_json, tol: dict, reason: str, fixed_r
             thesis = r.get("thesis_mig" if key == "mig" else f"thesis_{key}")
             if not _finite(thesis):
                 continue
-            rows.append(number_row(label("dsprites_beta"), "Table 2.4", f"β = {r['beta']:g}: MIG {name}", thesis, r[key],
-                                   tol["mig"], reason=reason))
+            rows.append(mig_row(number_row(label("dsprites_beta"), "Table 2.4", f"β = {r['beta']:g}: MIG {name}", thesis,
+                                           r[key], tol["mig"], reason=reason), r, key))
     counts = json.loads(Path(params_json).read_text())
     for part, thesis in counts["thesis"].items():
         rows.append(number_row(label("dsprites_beta"), "§2.3 (model summary)", f"β-VAE {part} parameters", thesis,
                                counts[part], tol["params"]))
     return rows
+
+
+def mig_row(row: dict, t24_row: dict, key: str) -> dict:
+    """A Table 2.4 row with its chance level (random codes, same N and bins) in the reason; a value the
+    table flags as within the chance band (``<key>_at_chance``) is AT_CHANCE instead of replicates/differs."""
+    mean, std = t24_row.get(f"chance_{key}"), t24_row.get(f"chance_{key}_std")
+    if not (_finite(mean) and _finite(std)):
+        return row
+    at = bool(t24_row.get(f"{key}_at_chance"))
+    note = f"chance level {mean:.4f} ± {std:.4f} (random codes, same N and bins){': value at chance' if at else ''}"
+    if at and row["verdict"] in ("replicates", "differs"):
+        row["verdict"] = AT_CHANCE
+    row["reason"] = "; ".join(x for x in [row["reason"], note] if x)
+    return row
 
 
 def latent2d_rows(table_csv, main_variant: str, tol: dict, reason: str) -> list[dict]:

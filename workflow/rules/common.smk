@@ -153,6 +153,41 @@ def null_train(train):
     return {**train, "epochs": 0, "keep_epochs": []}
 
 
+def c4_null_model(wildcards):
+    """Study C4 null control: the substitute at its initialisation when source.json chose the substitute
+    (the DALL-E dVAE has no null control here: the pipeline never trains its weights)."""
+    with open(checkpoints.vqvae_pretrained_source.get().output[0]) as fh:
+        return [f"{C4_NULL_SUB}/model.pt"] if json.load(fh)["source"] == "substitute" else []
+
+
+# ---------------------------------------------------------------------------------------------------
+# Forensics helpers (issue 11; workflow/rules/forensics.smk). They read the studies' globals (A_*, B_*)
+# and the forensics settings (FA, FB), so they are called only from forensics.smk.
+# ---------------------------------------------------------------------------------------------------
+
+
+def fa_spec(variant):
+    """Study A forensics: a hypothesis variant's model spec, its Table 4.1 base variant with the changed settings."""
+    hyp = FA["variants"][variant]
+    changed = {k: v for k, v in hyp.items() if k not in ("base", "hypothesis")}
+    return {**A_VARIANTS[hyp["base"]], **changed}
+
+
+def fa_model(wildcards):
+    """Study A forensics: the model file a forensics evaluation reads (a hypothesis run or the study's run)."""
+    run = (FA_RUN if wildcards.group == "hyp" else A_RUN).format(variant=wildcards.variant, seed=wildcards.seed)
+    return f"{run}/model.pt"
+
+
+def fb_conventions():
+    """Study B forensics: the trainable loss conventions that survive the arithmetic on Table 2.3."""
+    from vaerep.forensics import units as funits
+
+    batch, latent = FB["units"]["thesis_batch_size"], B["model"]["latent_dim"]
+    alive = funits.survivors(funits.arithmetic_table(B["thesis"]["table_2_3"], batch, latent))
+    return [c.trainable for c in funits.conventions(batch, latent) if c.trainable and c.name in alive]
+
+
 # ---------------------------------------------------------------------------------------------------
 # Time plan (issue 12): at the start of a run projected to train longer than workflow/config/plan.yaml's
 # warn_hours on the detected device, print the plan (vaerep.plan); when the run finishes, put the

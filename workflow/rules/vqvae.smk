@@ -67,6 +67,7 @@ rule vqvae_evaluate:
         n_test_images=C["n_test_images"],
         subset_seed=C["subset_seed"],
         manip=C["manipulations"],
+        random_code_seed=None,
     script:
         "../scripts/vqvae_evaluate.py"
 
@@ -120,3 +121,6 @@ use rule render_notebook_template as vqvae_report with:
             "figures_dir": C_FIG,
             "settings_json": json.dumps(C),
         },
+
+
+include: "vqvae_null.smk"

@@ -17,13 +17,14 @@ def main(smk):
     model = load_model(smk.input.model, build_beta_vae, device)
     means = ev.posterior_means(model, tensors["eval_imgs"], device)
     scores = ev.mig_scores(means, tensors["eval_classes"], smk.params.bins)
-    # Chance level of the plug-in estimator at this sample size: the MIG of an i.i.d. Gaussian code.
-    noise = torch.randn(means.shape, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
-    chance = ev.mig_scores(noise, tensors["eval_classes"], smk.params.bins)["mig"]
+    # Chance level of the plug-in estimator at this N and these bins: MIG of i.i.d. Gaussian codes.
+    chance = ev.mig_chance(tensors["eval_classes"], means.shape[1], smk.params.bins, smk.params.chance_draws)
     last = pd.read_csv(smk.input.history).iloc[-1]
     metrics = {"beta": float(smk.wildcards.beta), "epochs": int(last["epoch"]),
                **{k: float(last[k]) for k in last.index if k.startswith(("train_", "val_"))},
-               "mig": scores["mig"], "mig_chance": chance, "mig_per_factor": scores["per_factor"], "mi": scores["mi"],
+               "mig": scores["mig"], "mig_chance": chance["mean"], "mig_chance_std": chance["std"],
+               "mig_chance_per_factor": chance["per_factor"], "mig_chance_draws": chance["draws"],
+               "mig_per_factor": scores["per_factor"], "mi": scores["mi"],
                "factor_entropy": scores["entropy"], "top_latents": scores["top_latents"],
                "n_eval": int(means.shape[0]), "bins": smk.params.bins, "source": meta["source"],
                "latent_std_of_means": means.std(0).tolist(), "environment": environment(device)}

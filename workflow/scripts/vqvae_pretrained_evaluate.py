@@ -22,7 +22,7 @@ def main(smk):
     with torch.no_grad():
         metrics = photo_metrics(model, {name: x for name, x in photos.values()}, crops.float() / 255)
         x = torch.stack([x for _, x in photos.values()])
-        table = manipulations(model, x, m["shift_cells"], m["respect_ratio"])
+        table = manipulations(model, x, m["shift_cells"], m["respect_ratio"], m["respect_anchor"])
         t = m["transplant"]
         out, paste, rec_paste, box = transplant(model, photos["a"][1], photos["transplant_source"][1],
                                                 t["src_box"], t["dst_yx"])

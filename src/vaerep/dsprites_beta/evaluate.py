@@ -25,6 +25,12 @@ def mig_scores(means: torch.Tensor, classes: torch.Tensor, bins: int) -> dict:
     return M.mig(means, classes[:, cols], list(MIG_FACTORS), bins)
 
 
+def mig_chance(classes: torch.Tensor, n_latents: int, bins: int, draws: int, seed: int = 0) -> dict:
+    """Chance level of MIG (mean and spread over ``draws`` random Gaussian codes, same N and bins)."""
+    cols = list(MIG_FACTORS.values())
+    return M.chance_level(classes[:, cols], n_latents, list(MIG_FACTORS), bins, draws, seed)
+
+
 def pca2(codes: torch.Tensor) -> tuple[torch.Tensor, list[float]]:
     """Projection of the centred codes on their first two principal components (SVD), and the
     fraction of variance each explains."""
@@ -46,14 +52,22 @@ def table_2_3(rows: list[dict], thesis: dict) -> pd.DataFrame:
     return pd.DataFrame(out).sort_values("beta")
 
 
-def table_2_4(rows: list[dict], thesis: dict) -> pd.DataFrame:
-    """MIG overall and per factor per beta, with the thesis's Table 2.4 in the thesis_* columns."""
+def table_2_4(rows: list[dict], thesis: dict, at_chance_k: float) -> pd.DataFrame:
+    """MIG overall and per factor per beta, with the thesis's Table 2.4 in the thesis_* columns and, next
+    to every value, the chance level (``chance_*``: mean MIG of random Gaussian codes, same N and bins),
+    its spread (``chance_*_std``) and whether the value is at chance (``*_at_chance``: at most
+    mean + ``at_chance_k`` x spread)."""
     out = []
     for r in rows:
         t = thesis.get(f"{r['beta']:g}", {})
-        row = {"beta": r["beta"], "mig": r["mig"], **r["mig_per_factor"], "chance_mig": r.get("mig_chance"),
-               "thesis_mig": t.get("overall")}
+        row = {"beta": r["beta"], "mig": r["mig"], **r["mig_per_factor"], "chance_mig": r["mig_chance"],
+               "chance_mig_std": r["mig_chance_std"], "thesis_mig": t.get("overall")}
         row.update({f"thesis_{f}": t.get(f) for f in MIG_FACTORS})
+        row["mig_at_chance"] = M.at_chance(r["mig"], r["mig_chance"], r["mig_chance_std"], at_chance_k)
+        for f in MIG_FACTORS:
+            c = r["mig_chance_per_factor"][f]
+            row.update({f"chance_{f}": c["mean"], f"chance_{f}_std": c["std"],
+                        f"{f}_at_chance": M.at_chance(r["mig_per_factor"][f], c["mean"], c["std"], at_chance_k)})
         out.append(row)
     return pd.DataFrame(out).sort_values("beta")
 

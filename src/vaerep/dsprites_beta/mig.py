@@ -55,3 +55,30 @@ def mig(codes: torch.Tensor, factors: torch.Tensor, names: list[str] | None = No
         top[name] = [int(order[0]), int(order[1]) if d > 1 else -1]
     return {"mig": float(np.nanmean(list(per_factor.values()))), "per_factor": per_factor,
             "mi": mi.tolist(), "entropy": dict(zip(names, ent.tolist())), "top_latents": top}
+
+
+def chance_level(factors: torch.Tensor, n_latents: int, names: list[str] | None = None, bins: int = 20,
+                 draws: int = 20, seed: int = 0) -> dict:
+    """MIG of ``draws`` i.i.d. Gaussian codes (n, n_latents) against the same ``factors`` with the same
+    bins: the estimator's chance level (its positive bias at this N) and its spread. Returns per-factor
+    and overall ``mean`` and ``std`` (sample std over the draws)."""
+    gen = torch.Generator().manual_seed(seed)
+    scores = [mig(torch.randn(len(factors), n_latents, generator=gen, dtype=torch.float64), factors, names, bins)
+              for _ in range(draws)]
+    keys = list(scores[0]["per_factor"])
+    per = np.array([[s["per_factor"][k] for k in keys] for s in scores])
+    overall = np.array([s["mig"] for s in scores])
+    ddof = 1 if draws > 1 else 0
+    return {"mean": float(overall.mean()), "std": float(overall.std(ddof=ddof)), "draws": draws,
+            "per_factor": {k: {"mean": float(per[:, j].mean()), "std": float(per[:, j].std(ddof=ddof))}
+                           for j, k in enumerate(keys)}}
+
+
+def chance_band(mean: float, std: float, k: float) -> float:
+    """Upper edge of the chance band: a score at or below ``mean + k * std`` is 'at chance'."""
+    return mean + k * std
+
+
+def at_chance(value: float, mean: float, std: float, k: float) -> bool:
+    """Whether ``value`` lies within the chance band (see :func:`chance_band`)."""
+    return bool(value <= chance_band(mean, std, k))

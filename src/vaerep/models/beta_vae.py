@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import torch
 from torch import nn
+import torch.nn.functional as F
 
 from ..kl import kl_std_normal
 from .layers import bce_with_logits_sum
 
 THESIS_PARAMS = {"encoder": 2_200_224, "decoder": 380_288}
+# How the logged/optimised loss terms are reduced (issue 11, Table 2.3's unknown unit); see vaerep.forensics.units.
+LOSS_CONVENTIONS = ("image_sum", "batch_sum", "row_mean_x4096", "pixel_x4096_sum", "keras_clipped_linear")
+KERAS_EPS = 1e-7  # keras.backend.epsilon(): probabilities clipped into [eps, 1 - eps], and eps added in the logs
 
 
 class Encoder(nn.Module):
@@ -62,11 +66,15 @@ class Decoder(nn.Module):
 class BetaVAE(nn.Module):
     """beta-VAE with a Bernoulli likelihood on logits. ``loss_terms`` returns per-image batch means:
     'rec' = BCE summed over the 4096 pixels, 'kl' = KL summed over the latent dimensions,
-    'loss' = rec + beta * kl."""
+    'loss' = rec + beta * kl. Another ``loss_convention`` (LOSS_CONVENTIONS) reduces the terms as a
+    Keras script might have (issue 11 hypothesis runs)."""
 
     def __init__(self, beta: float = 1.0, latent_dim: int = 16, dropout: float = 0.1, negative_slope: float = 0.3,
-                 filters=(32, 64, 128), dense: int = 256):
+                 filters=(32, 64, 128), dense: int = 256, loss_convention: str = "image_sum"):
         super().__init__()
+        if loss_convention not in LOSS_CONVENTIONS:
+            raise ValueError(f"unknown loss_convention '{loss_convention}': choose one of {LOSS_CONVENTIONS}")
+        self.loss_convention = loss_convention
         self.beta = float(beta)
         self.latent_dim = latent_dim
         self.encoder = Encoder(tuple(filters), dense, latent_dim, dropout, negative_slope)
@@ -81,9 +89,25 @@ class BetaVAE(nn.Module):
     def loss_terms(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
         mu, logvar = self.encode(x)
         z = mu + torch.randn_like(mu) * (0.5 * logvar).exp()
-        rec = bce_with_logits_sum(self.decode_logits(z), x).mean()
-        kl = kl_std_normal(mu, logvar).sum(1).mean()
+        rec, kl = self._reduce(self.decode_logits(z), x, kl_std_normal(mu, logvar).sum(1))
         return {"loss": rec + self.beta * kl, "rec": rec, "kl": kl}
+
+    def _reduce(self, out: torch.Tensor, x: torch.Tensor, kl_img: torch.Tensor):
+        """(rec, kl) of a batch under the model's loss convention (``out``: decoder output (B, 1, 64, 64))."""
+        conv = self.loss_convention
+        if conv == "keras_clipped_linear":  # decoder output used as a probability, Keras-clipped
+            p = out.clamp(KERAS_EPS, 1 - KERAS_EPS)
+            bce = -(x * torch.log(p + KERAS_EPS) + (1 - x) * torch.log(1 - p + KERAS_EPS))
+            return bce.flatten(1).sum(1).mean(), kl_img.mean()
+        if conv == "row_mean_x4096":  # mean over the last image axis x 4096, summed over the other axis
+            bce = F.binary_cross_entropy_with_logits(out, x, reduction="none")
+            return (bce.mean(-1).flatten(1).sum(1) * x[0].numel()).mean(), kl_img.mean()
+        if conv == "pixel_x4096_sum":  # per-pixel BCE x 4096, summed over the pixels
+            return bce_with_logits_sum(out, x).mean() * x[0].numel(), kl_img.mean()
+        rec_img = bce_with_logits_sum(out, x)
+        if conv == "batch_sum":
+            return rec_img.sum(), kl_img.sum()
+        return rec_img.mean(), kl_img.mean()
 
     @torch.no_grad()
     def reconstruct(self, x: torch.Tensor) -> torch.Tensor:

@@ -27,3 +27,10 @@ def bce_prob_sum(prob: torch.Tensor, target: torch.Tensor, eps: float = 1e-6) ->
     """Bernoulli negative log-likelihood of probabilities clamped into [eps, 1 - eps], summed per image."""
     p = prob.clamp(eps, 1.0 - eps)
     return -(target * p.log() + (1.0 - target) * torch.log1p(-p)).flatten(1).sum(1)
+
+
+def bce_prob_author_sum(prob: torch.Tensor, target: torch.Tensor, eps: float = 0.0) -> torch.Tensor:
+    """The author's reconstruction term for clamp(max=1) outputs: torch's binary_cross_entropy, whose
+    logs are clamped at -100 (so x_hat = 1 costs 100 * (1 - x) nats per pixel), summed per image."""
+    p = prob.clamp(max=1.0)
+    return F.binary_cross_entropy(p, target, reduction="none").flatten(1).sum(1)

@@ -14,22 +14,31 @@ from torch.distributions import Gamma, LogNormal, Normal
 NO_CHECK = {"validate_args": False}
 
 from ..errors import PipelineError
-from ..kl import gamma_from_log_mean_var, kl_gamma_gamma, kl_normal_normal, kl_std_normal, lognormal_mean_std
-from .layers import bce_prob_sum, bce_with_logits_sum, mlp
+from ..kl import gamma_from_log_mean_var, kl_gamma_gamma, kl_gamma_gamma_author, kl_normal_normal, kl_std_normal, lognormal_mean_std
+from .layers import bce_prob_author_sum, bce_prob_sum, bce_with_logits_sum, mlp
 
 MIXES = ("none", "pre", "post")
 C_DISTS = ("normal", "gamma", "lognormal")
+KL_FORMS = ("closed_form", "author_code")  # Gamma KL: the true closed form, or the author's (seed_000 §9)
+OUTPUT_CLAMPS = ("eps", "author")  # post-hoc output: clamp into [eps, 1 - eps], or the author's clamp(max=1)
 
 
 class SMVAE(nn.Module):
     """MLP VAE with latent dimension 3. ``mix='none'``: standard VAE, z in R^3. ``'pre'``: decoder
     input c * (z1, z2). ``'post'``: x_hat = c * Decoder(z1, z2). ``c_dist``: normal (prior N(0,1)),
-    gamma (prior Gamma(alpha, 1), posterior from log mean / log variance) or lognormal (log c ~ N(0,1))."""
+    gamma (prior Gamma(alpha, 1), posterior from log mean / log variance) or lognormal (log c ~ N(0,1)).
+    ``kl``: the Gamma KL trained with (closed_form | author_code); ``output_clamp``: how a post-hoc
+    output c * sigmoid(.) is kept a probability (eps | author)."""
 
     def __init__(self, mix: str = "none", c_dist: str = "normal", alpha: float = 1.0,
                  encoder_hidden=(256, 32), decoder_hidden=(32, 256), n_pixels: int = 784,
-                 post_clamp_eps: float = 1e-6):
+                 post_clamp_eps: float = 1e-6, kl: str = "closed_form", output_clamp: str = "eps"):
         super().__init__()
+        if kl not in KL_FORMS:
+            raise PipelineError(f"unknown SMVAE kl '{kl}': choose one of {KL_FORMS}")
+        if output_clamp not in OUTPUT_CLAMPS:
+            raise PipelineError(f"unknown SMVAE output_clamp '{output_clamp}': choose one of {OUTPUT_CLAMPS}")
+        self.kl_form, self.output_clamp = kl, output_clamp
         if mix not in MIXES:
             raise PipelineError(f"unknown SMVAE mix '{mix}': choose one of {MIXES}")
         if mix != "none" and c_dist not in C_DISTS:
@@ -62,8 +71,9 @@ class SMVAE(nn.Module):
             return LogNormal(zero, one, **NO_CHECK)
         return Gamma(one * self.alpha, one, **NO_CHECK)
 
-    def kl(self, mu, logvar) -> torch.Tensor:
-        """Closed-form KL(q(z, c | x) || p(z, c)) per image."""
+    def kl(self, mu, logvar, form: str | None = None) -> torch.Tensor:
+        """KL(q(z, c | x) || p(z, c)) per image; for a Gamma c in the model's ``kl`` form unless ``form``
+        (closed_form | author_code) is given."""
         if self.mix == "none":
             return kl_std_normal(mu, logvar).sum(1)
         kl_z = kl_std_normal(mu[:, :2], logvar[:, :2]).sum(1)
@@ -72,7 +82,8 @@ class SMVAE(nn.Module):
             kl_c = kl_std_normal(mu_c, lv_c)
         else:
             alpha_q, beta_q = gamma_from_log_mean_var(mu_c, lv_c)
-            kl_c = kl_gamma_gamma(alpha_q, beta_q, self.alpha, 1.0)
+            kl_gamma = kl_gamma_gamma_author if (form or self.kl_form) == "author_code" else kl_gamma_gamma
+            kl_c = kl_gamma(alpha_q, beta_q, self.alpha, 1.0)
         return kl_z + kl_c
 
     def posterior_mean_std(self, x: torch.Tensor):
@@ -114,10 +125,11 @@ class SMVAE(nn.Module):
         return self.decoder(z)
 
     def decode(self, z, c=None) -> torch.Tensor:
-        """Mean image in [0, 1] (post-hoc: c * sigmoid(.), clamped into [eps, 1 - eps])."""
+        """Mean image in [0, 1] (post-hoc: c * sigmoid(.), clamped into [eps, 1 - eps], or at 1 only)."""
         prob = torch.sigmoid(self.decoder_logits(z, c))
         if self.mix == "post":
-            prob = (prob * c.unsqueeze(-1)).clamp(self.eps, 1 - self.eps)
+            prob = prob * c.unsqueeze(-1)
+            prob = prob.clamp(max=1.0) if self.output_clamp == "author" else prob.clamp(self.eps, 1 - self.eps)
         return prob
 
     def reconstruction_nll(self, x, z, c=None) -> torch.Tensor:
@@ -125,7 +137,8 @@ class SMVAE(nn.Module):
         logits = self.decoder_logits(z, c)
         if self.mix == "post":
             prob = torch.sigmoid(logits) * c.unsqueeze(-1)
-            return bce_prob_sum(prob.reshape(-1, x.shape[-1]), x.expand_as(prob).reshape(-1, x.shape[-1]),
+            bce = bce_prob_author_sum if self.output_clamp == "author" else bce_prob_sum
+            return bce(prob.reshape(-1, x.shape[-1]), x.expand_as(prob).reshape(-1, x.shape[-1]),
                                 self.eps).reshape(prob.shape[:-1])
         return bce_with_logits_sum(logits.reshape(-1, x.shape[-1]),
                                    x.expand_as(logits).reshape(-1, x.shape[-1])).reshape(logits.shape[:-1])
@@ -166,5 +179,6 @@ class SMVAE(nn.Module):
 
 
 def build_smvae(spec: dict) -> SMVAE:
-    """An SMVAE from a config entry {mix, c_dist, alpha}."""
-    return SMVAE(mix=spec["mix"], c_dist=spec.get("c_dist", "normal"), alpha=spec.get("alpha", 1.0))
+    """An SMVAE from a config entry {mix, c_dist, alpha[, kl, output_clamp]}."""
+    return SMVAE(mix=spec["mix"], c_dist=spec.get("c_dist", "normal"), alpha=spec.get("alpha", 1.0),
+                 kl=spec.get("kl", "closed_form"), output_clamp=spec.get("output_clamp", "eps"))

@@ -1,0 +1,22 @@
+"""Issue 11, "why the numbers differ": hypothesis experiments for the thesis numbers the replication does
+not reproduce, and the link from scorecard rows to them (:func:`explanation`)."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .table import check
+
+
+def explanation(scorecard: pd.DataFrame, forensics: pd.DataFrame, where: str = "forensics.md") -> pd.Series:
+    """The scorecard's ``explanation`` column: for every scorecard row, the forensics rows of its study and
+    source whose ``target`` occurs in its claim, as "H-x: verdict" joined by "; " and pointing at ``where``;
+    "" where no hypothesis was tested."""
+    forensics = check(forensics)
+    out = []
+    for r in scorecard.to_dict("records"):
+        hits = forensics[(forensics["study"] == r["study"]) & (forensics["source"] == r["source"])]
+        hits = hits[[str(t) in str(r["claim"]) for t in hits["target"]]]
+        out.append("; ".join(f"{h.split(':')[0]}: {v}" for h, v in zip(hits["hypothesis"], hits["verdict"]))
+                   + (f" ({where})" if len(hits) else ""))
+    return pd.Series(out, index=scorecard.index, name="explanation")

@@ -1,0 +1,65 @@
+"""The "why it differs" figures of the forensics stage (issue 11)."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from ..plotting import save
+
+
+def study_a(evals: dict, variants: dict, forensics: dict, path) -> None:
+    """Per hypothesis variant: the thesis's -ELBO, the baseline's, and the hypothesis run's with the
+    thesis's (author's) KL and with the true KL (mean over seeds, std as error bars)."""
+    names = list(forensics["variants"])
+    bars = [("thesis", "k"), ("baseline (true KL)", "tab:blue"), ("hypothesis, thesis's KL", "tab:red"),
+            ("hypothesis, true KL", "tab:orange")]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.2
+    for j, (label, color) in enumerate(bars):
+        vals, errs = [], []
+        for n in names:
+            hyp = forensics["variants"][n]
+            if j == 0:
+                v = [variants[hyp["base"]]["thesis"]["neg_elbo"]]
+            elif j == 1:
+                v = [r["neg_elbo_true"] for r in evals[("base", hyp["base"])]]
+            else:
+                v = [r["neg_elbo_author" if j == 2 else "neg_elbo_true"] for r in evals[("hyp", n)]]
+            vals.append(np.mean(v))
+            errs.append(np.std(v, ddof=1) if len(v) > 1 else 0.0)
+        ax.bar(np.arange(len(names)) + (j - 1.5) * width, vals, width, yerr=errs, label=label, color=color)
+    ax.set_xticks(np.arange(len(names)), [f"{forensics['variants'][n]['hypothesis']}\n{n}" for n in names], fontsize=8)
+    ax.set_ylabel("−ELBO per test image (nats)")
+    lo = min(min(p.get_height() for p in ax.patches), 100)
+    ax.set_ylim(lo - 5, None)
+    ax.legend(fontsize=8)
+    ax.set_title("Study A: Table 4.1 cells under the hypotheses")
+    save(fig, path)
+
+
+def study_b_mig(per_protocol: dict, thesis: dict, factors: list[str], path) -> None:
+    """MIG per factor under each estimator/protocol hypothesis, one panel per beta, next to the thesis's
+    Table 2.4 bars. ``per_protocol``: {protocol: {beta: {factor: value}}}."""
+    betas = sorted({b for v in per_protocol.values() for b in v}, key=float)
+    fig, axes = plt.subplots(1, len(betas), figsize=(4.2 * len(betas), 3.6), squeeze=False)
+    protocols = ["thesis"] + list(per_protocol)
+    width = 0.8 / len(protocols)
+    for ax, beta in zip(axes[0], betas):
+        for j, p in enumerate(protocols):
+            src = thesis.get(beta, {}) if p == "thesis" else per_protocol[p].get(beta, {})
+            vals = [max(float(src.get(f, np.nan)), 1e-6) for f in factors]
+            ax.bar(np.arange(len(factors)) + (j - (len(protocols) - 1) / 2) * width, vals, width, label=p,
+                   color="k" if p == "thesis" else None)
+        ax.set_yscale("log")
+        ax.set_ylim(1e-6, 1)
+        ax.set_xticks(np.arange(len(factors)), factors, fontsize=8, rotation=30)
+        ax.set_title(f"β = {beta}")
+    axes[0][0].set_ylabel("MIG (log scale; 0 drawn at 1e-6)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, labels, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.suptitle("Study B: MIG under each estimator/protocol hypothesis vs the thesis's Table 2.4")
+    save(fig, path)

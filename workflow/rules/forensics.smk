@@ -1,0 +1,171 @@
+# Issue 11 "why the numbers differ": hypothesis runs and the forensics table (results/<scale>/forensics.*).
+
+F_OUT = f"{RES}/forensics"
+F_FIG = f"{FIG}/forensics"
+F_PARTS = []
+
+if "smvae" in config["studies"]:
+    FA = A["forensics"]
+    FA_RUN = f"{F_OUT}/smvae/runs/{{variant}}/seed{{seed}}"
+    FA_EVAL = f"{F_OUT}/smvae/eval/{{group}}/{{variant}}/seed{{seed}}"
+    FA_RUNS = [(v, s) for v in FA["variants"] for s in FA["seeds"]]
+    FA_TABLE_RUNS = [(v, s) for v, spec in A_VARIANTS.items() if spec["table"] for s in A["seeds"]]
+    FA_ALL = [("hyp", v, s) for v, s in FA_RUNS] + [("base", v, s) for v, s in FA_TABLE_RUNS]
+
+    wildcard_constraints:
+        group="base|hyp",
+
+    use rule smvae_train as forensics_smvae_train with:
+        output:
+            model=f"{FA_RUN}/model.pt",
+            history=f"{FA_RUN}/history.csv",
+            meta=f"{FA_RUN}/train_meta.json",
+        log:
+            f"{FA_RUN}/train.log",
+        params:
+            spec=lambda w: fa_spec(w.variant),
+            train=A["train"],
+            n_train_images=A["n_train_images"],
+            subset_seed=A["subset_seed"],
+            device=config["device"],
+
+    rule forensics_smvae_evaluate:
+        """Table 4.1 terms of one run (hypothesis or baseline) with the true and the author's Gamma KL."""
+        input:
+            data=f"{DATA}/cmnist.pt",
+            model=fa_model,
+        output:
+            f"{FA_EVAL}.json",
+        log:
+            f"{FA_EVAL}.log",
+        conda:
+            "../envs/vaerep.yaml"
+        threads: 1
+        params:
+            n_test_images=A["n_test_images"],
+            subset_seed=A["subset_seed"],
+            eval_seed=A["eval_seed"],
+            device=config["device"],
+        script:
+            "../scripts/forensics_smvae_evaluate.py"
+
+    rule forensics_smvae:
+        """Study A's forensics rows (H-A1, H-A2, ranking), its "why it differs" snippet and figure."""
+        input:
+            evals=[f"{F_OUT}/smvae/eval/{g}/{v}/seed{s}.json" for g, v, s in FA_ALL],
+        output:
+            csv=f"{F_OUT}/smvae.csv",
+            md=f"{F_OUT}/smvae.md",
+            figure=f"{F_FIG}/smvae_why_it_differs.png",
+        log:
+            f"{F_OUT}/smvae.log",
+        conda:
+            "../envs/vaerep.yaml"
+        params:
+            runs=FA_ALL,
+            variants=A_VARIANTS,
+            forensics=FA,
+            settings=f"{A['train']['epochs']} epochs, n_train_images {A['n_train_images']}, seeds {FA['seeds']}",
+        script:
+            "../scripts/forensics_smvae_summarise.py"
+
+    F_PARTS.append(f"{F_OUT}/smvae.csv")
+
+
+if "dsprites_beta" in config["studies"]:
+    FB = B["forensics"]
+    FB_RUN = f"{F_OUT}/dsprites_beta/units/{{convention}}/beta{{beta}}"
+    FB_UNIT_RUNS = [(c, f"{b:g}") for c in fb_conventions() for b in FB["units"]["runs"]["betas"]]
+
+    rule forensics_dsprites_units_train:
+        """A short beta-VAE run with one candidate loss convention of Table 2.3."""
+        input:
+            f"{B_OUT}/data.pt",
+        output:
+            model=f"{FB_RUN}/model.pt",
+            history=f"{FB_RUN}/history.csv",
+            meta=f"{FB_RUN}/train_meta.json",
+        log:
+            f"{FB_RUN}/train.log",
+        conda:
+            "../envs/vaerep.yaml"
+        threads: 1
+        resources:
+            gpu=1,
+        params:
+            model=B["model"],
+            n_train=FB["units"]["runs"]["n_train"],
+            train=FB["units"]["runs"]["train"],
+            device=config["device"],
+        script:
+            "../scripts/forensics_dsprites_units_train.py"
+
+    rule forensics_dsprites_mig:
+        """MIG of the study's trained beta models under each estimator/protocol hypothesis (Table 2.4)."""
+        input:
+            grid=[B_GRID] if B["data"]["cache_full_grid"] else [],
+            models=expand(f"{B_RUN}/model.pt", beta=B_BETAS),
+        output:
+            f"{F_OUT}/dsprites_beta/mig_protocols.json",
+        log:
+            f"{F_OUT}/dsprites_beta/mig_protocols.log",
+        conda:
+            "../envs/vaerep.yaml"
+        threads: 1
+        params:
+            mig=FB["mig"],
+            betas=B_BETAS,
+            bins=B["mig"]["bins"],
+            data=B["data"],
+            download_root=f"{DATA}/download",
+            device=config["device"],
+        script:
+            "../scripts/forensics_dsprites_mig.py"
+
+    rule forensics_dsprites:
+        """Study B's forensics rows (Table 2.3 unit, Table 2.4 MIG), its snippet and figure."""
+        input:
+            histories=[f"{F_OUT}/dsprites_beta/units/{c}/beta{b}/history.csv" for c, b in FB_UNIT_RUNS],
+            mig=f"{F_OUT}/dsprites_beta/mig_protocols.json",
+        output:
+            csv=f"{F_OUT}/dsprites_beta.csv",
+            md=f"{F_OUT}/dsprites_beta.md",
+            arithmetic=f"{F_OUT}/dsprites_beta_units_arithmetic.csv",
+            figure=f"{F_FIG}/dsprites_beta_why_it_differs.png",
+        log:
+            f"{F_OUT}/dsprites_beta.log",
+        conda:
+            "../envs/vaerep.yaml"
+        params:
+            thesis=B["thesis"],
+            units=FB["units"],
+            mig=FB["mig"],
+            latent_dim=B["model"]["latent_dim"],
+            unit_runs=FB_UNIT_RUNS,
+            unit_settings=f"first {FB['units']['runs']['n_train']} training images, {FB['units']['runs']['train']}",
+            mig_settings=f"the study's models ({B['train']['epochs']} epochs, n_images {B['n_images']})",
+        script:
+            "../scripts/forensics_dsprites_summarise.py"
+
+    F_PARTS.append(f"{F_OUT}/dsprites_beta.csv")
+
+
+if F_PARTS:
+
+    rule forensics:
+        """Every study's forensics rows: results/<scale>/forensics.{csv,md} (issue 11)."""
+        input:
+            F_PARTS,
+        output:
+            csv=f"{RES}/forensics.csv",
+            md=f"{RES}/forensics.md",
+        log:
+            f"{RES}/forensics.log",
+        conda:
+            "../envs/vaerep.yaml"
+        params:
+            scale=SCALE,
+        script:
+            "../scripts/forensics_table.py"
+
+    ALL_OUTPUTS += [f"{RES}/forensics.csv", f"{RES}/forensics.md"]

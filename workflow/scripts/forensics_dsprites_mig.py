@@ -1,0 +1,37 @@
+"""Rule forensics_dsprites_mig: MIG of every trained beta model under each estimator/protocol hypothesis."""
+import json
+
+from vaerep import scriptio
+from vaerep.data import dsprites
+from vaerep.device import pick_device
+from vaerep.dsprites_beta import data as D
+from vaerep.forensics import mig_protocols as P
+from vaerep.models.beta_vae import build_beta_vae
+from vaerep.train import load_model
+
+
+def main(smk):
+    p = smk.params
+    cfg = p.mig
+    if smk.input.grid:
+        source = D.CachedGrid(smk.input.grid[0])
+    else:
+        source = dsprites.Source(p.data["source"], p.data.get("path"), p.data.get("url"), p.download_root)
+    device = pick_device(p.device)
+    models = {beta: load_model(path, build_beta_vae, device) for beta, path in zip(p.betas, smk.input.models)}
+    posteriors, out = {}, {}
+    for name, proto in cfg["protocols"].items():
+        key = (proto["order"], proto.get("n_images", cfg["n_images"]))
+        rows = P.rows_for(*key, cfg["seed"])
+        classes = dsprites.classes_of(rows)
+        if key not in posteriors:
+            imgs = source.images(rows)
+            posteriors[key] = {beta: P.encode(m, imgs, device) for beta, m in models.items()}
+        # seed + i: each beta's sampled / collapsed codes get their own noise
+        out[name] = {beta: P.mig_scores(P.codes_for(*posteriors[key][beta], proto["codes"], cfg["seed"] + i),
+                                        classes, proto["estimator"], p.bins) for i, beta in enumerate(models)}
+        print(name, out[name])
+    json.dump(out, open(smk.output[0], "w"), indent=1)
+
+
+scriptio.run(main, snakemake)  # noqa: F821
