@@ -4,7 +4,8 @@ A model provides ``loss_terms(x) -> dict`` of per-batch means with the objective
 The data stay in tensors on the device; each step indexes a batch, optionally converts it
 (``prepare``), and runs one Adam step. Per epoch: a CSV row (loss terms, seconds, samples/s), a
 checkpoint that an interrupted run resumes from, and optional kept snapshots. A NaN or Inf loss
-stops the run naming the epoch, the step and the loss terms.
+stops the run naming the epoch, the step and the loss terms. The same loop trains K seeds of one
+model at once (:class:`vaerep.ensemble.Ensemble`), each member writing what its separate run writes.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import math
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
 import pandas as pd
 import torch
 
+from .ensemble import Ensemble, member_optimizer_state, stack_optimizer_states
 from .errors import PipelineError
 from .provenance import environment, write_json
 
@@ -113,17 +115,20 @@ def _make_optimizer(model, settings: TrainSettings):
         return torch.optim.Adam(model.parameters(), **kwargs)
 
 
-def _raise_non_finite(buffer: torch.Tensor, n_rows: int, keys: list[str], epoch: int, first_step: int):
-    rows = buffer[:n_rows].cpu()
-    bad = int((~torch.isfinite(rows).all(1)).nonzero()[0])
-    terms = ", ".join(f"{k}={v:.4g}" for k, v in zip(keys, rows[bad].tolist()))
-    raise PipelineError(f"non-finite loss at epoch {epoch}, step {first_step + bad} of the epoch: {terms}. "
+def _raise_non_finite(buffer: torch.Tensor, n_rows: int, keys: list[str], epoch: int, first_step: int,
+                      seeds: list[int], out_dirs: list[Path], batched: bool):
+    rows = buffer[:n_rows].cpu()  # (steps, members, terms)
+    bad, member = (int(i) for i in (~torch.isfinite(rows).all(2)).nonzero()[0])
+    terms = ", ".join(f"{k}={v:.4g}" for k, v in zip(keys, rows[bad, member].tolist()))
+    who = f"member seed {seeds[member]} ({out_dirs[member]}): " if batched else ""
+    raise PipelineError(f"{who}non-finite loss at epoch {epoch}, step {first_step + bad} of the epoch: {terms}. "
                         "Lower the learning rate or check the data; the last good checkpoint is kept.")
 
 
-def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSettings, out_dir: Path | str,
-        *, device: torch.device, model_spec: dict | None = None, prepare: Callable = _identity,
-        val: Sequence[torch.Tensor] | None = None, log: Callable[[str], None] = print) -> pd.DataFrame:
+def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSettings,
+        out_dir: Path | str | Sequence[Path | str], *, device: torch.device, model_spec: dict | None = None,
+        prepare: Callable = _identity, val: Sequence[torch.Tensor] | None = None,
+        log: Callable[[str], None] = print) -> pd.DataFrame | list[pd.DataFrame]:
     """Train ``model`` on the tensors ``train`` (first dim = samples) and return the per-epoch history.
 
     Writes into ``out_dir``: ``history.csv``, ``model.pt`` (weights and ``model_spec``),
@@ -131,107 +136,166 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     while running ``checkpoint.pt``, from which an interrupted run resumes. With ``settings.epochs == 0``
     nothing is trained: ``model.pt`` holds the seeded initialisation (a null control) and ``history.csv``
     one epoch-0 row with its training-set loss terms.
+
+    ``model`` may be a :class:`vaerep.ensemble.Ensemble` of K seeds: then ``out_dir`` lists one folder
+    per member, each member runs with ``settings.seed`` = its own seed (own init, data order and
+    sampling noise), writes exactly what a separate run writes, and a list of K histories is returned.
     """
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    batched = isinstance(model, Ensemble)
+    if batched and isinstance(out_dir, (str, Path)):
+        raise PipelineError(f"an ensemble of {model.k} seeds needs one output folder per seed, got '{out_dir}'")
+    out_dirs = [Path(d) for d in out_dir] if batched else [Path(out_dir)]
+    seeds = model.seeds if batched else [settings.seed]
+    if len(out_dirs) != len(seeds):
+        raise PipelineError(f"{len(seeds)} ensemble members but {len(out_dirs)} output folders")
+    members = [replace(settings, seed=int(s)) for s in seeds]
+    for d in out_dirs:
+        d.mkdir(parents=True, exist_ok=True)
     model_spec = model_spec or {}
     if settings.tf32 and device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
-    init_parameters(model, settings.seed)
+    if not batched:
+        init_parameters(model, settings.seed)
     model.to(device)
     train = [t.to(device) for t in train]
     n = train[0].shape[0]
     if n == 0:
         raise PipelineError("training set is empty")
     optimizer = _make_optimizer(model, settings)
-    fingerprint = settings.fingerprint(model_spec, n)
+    fingerprints = [m.fingerprint(model_spec, n) for m in members]
+    histories, log_lines, start_epoch = _resume(model, optimizer, out_dirs, fingerprints, device, log)
 
-    history: list[dict] = []
-    log_lines: list[str] = []  # the epoch lines, kept in the checkpoint so a resumed run's log has them all
-    start_epoch = 1
-    ckpt_path = out_dir / CHECKPOINT
-    if ckpt_path.is_file():
-        ckpt = _load_checkpoint(ckpt_path, device)
-        if ckpt.get("fingerprint") == fingerprint:
-            model.load_state_dict(ckpt["model"])
-            optimizer.load_state_dict(ckpt["optimizer"])
-            history = ckpt["history"]
-            start_epoch = ckpt["epoch"] + 1
-            log_lines = list(ckpt.get("log", []))
-            log(f"resuming from {ckpt_path} after epoch {ckpt['epoch']}; the log of those epochs (from the "
-                "checkpoint) follows")
-            for line in log_lines:
-                log(line)
-        else:
-            log(f"ignoring {ckpt_path}: it belongs to a run with other settings")
-
-    loss_terms = _compiled(model.loss_terms, log) if settings.compile else model.loss_terms
+    loss_terms = model.loss_terms
+    if settings.compile and batched:
+        log("compile is not used with seed-batched training; training eagerly")
+    elif settings.compile:
+        loss_terms = _compiled(model.loss_terms, log)
     steps_per_epoch = math.ceil(n / settings.batch_size)
     keys: list[str] | None = None
     buffer = None
     for epoch in range(start_epoch, settings.epochs + 1):
         model.train()
         t0 = time.perf_counter()
-        gen = torch.Generator(device=device).manual_seed(settings.seed * 100_003 + epoch)
-        perm = torch.randperm(n, generator=gen, device=device)
-        torch.manual_seed(settings.seed * 100_003 + epoch)  # sampling noise: reproducible after resume
+        epoch_seeds = [m.seed * 100_003 + epoch for m in members]
+        perm = torch.stack([torch.randperm(n, generator=torch.Generator(device=device).manual_seed(s),
+                                           device=device) for s in epoch_seeds])
+        if batched:
+            model.reseed(epoch_seeds, device)  # per-member sampling noise, as a separate run's global RNG
+        else:
+            torch.manual_seed(epoch_seeds[0])  # sampling noise: reproducible after resume
         sums = None
         row_in_buffer, first_step = 0, 0
         for step in range(steps_per_epoch):
-            idx = perm[step * settings.batch_size:(step + 1) * settings.batch_size]
-            batch = [t[idx] for t in train]
+            idx = perm[:, step * settings.batch_size:(step + 1) * settings.batch_size]
+            batch = [t[idx.reshape(-1)] for t in train]  # member-major rows
             with _autocast(device, settings.autocast_bf16):
                 terms = loss_terms(prepare(*batch))
             optimizer.zero_grad(set_to_none=True)
-            terms["loss"].backward()
+            (terms["loss"].sum() if batched else terms["loss"]).backward()
             optimizer.step()
             if keys is None:
                 keys = list(terms)
-                buffer = torch.empty(settings.check_every, len(keys), device=device)
-            values = torch.stack([terms[k].detach().float() for k in keys])
+                buffer = torch.empty(settings.check_every, len(seeds), len(keys), device=device)
+            values = torch.stack([terms[k].detach().float().reshape(len(seeds)) for k in keys], 1)
             buffer[row_in_buffer] = values
-            sums = values * idx.numel() if sums is None else sums + values * idx.numel()
+            size = idx.shape[1]
+            sums = values * size if sums is None else sums + values * size
             row_in_buffer += 1
             if row_in_buffer == settings.check_every or step == steps_per_epoch - 1:
                 if not bool(torch.isfinite(buffer[:row_in_buffer]).all()):
-                    _raise_non_finite(buffer, row_in_buffer, keys, epoch, first_step)
+                    _raise_non_finite(buffer, row_in_buffer, keys, epoch, first_step, seeds, out_dirs, batched)
                 first_step, row_in_buffer = step + 1, 0
         if device.type == "cuda":
             torch.cuda.synchronize(device)
         seconds = time.perf_counter() - t0
-        row = {"epoch": epoch}
-        row.update({f"train_{k}": float(v) / n for k, v in zip(keys, sums.tolist())})
-        if val is not None:
-            row.update({f"val_{k}": v for k, v in evaluate(model, val, device, prepare,
-                                                           settings.eval_batch_size, seed=epoch).items()})
-        row.update({"seconds": seconds, "samples_per_s": n / seconds})
-        history.append(row)
-        log_lines.append(" ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in row.items()))
-        log(log_lines[-1])
-        if epoch in set(settings.keep_epochs):
-            _save_atomic({"model": model.state_dict(), "spec": model_spec, "epoch": epoch},
-                         out_dir / f"epoch_{epoch}.pt")
-        _save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(), "epoch": epoch,
-                      "history": history, "log": log_lines, "fingerprint": fingerprint}, ckpt_path)
-        pd.DataFrame(history).to_csv(out_dir / "history.csv", index=False)
+        totals = sums.tolist()
+        for i, d in enumerate(out_dirs):
+            row = {"epoch": epoch}
+            row.update({f"train_{k}": float(v) / n for k, v in zip(keys, totals[i])})
+            if val is not None:
+                member = model.member(i) if batched else model
+                row.update({f"val_{k}": v for k, v in evaluate(member, val, device, prepare,
+                                                               settings.eval_batch_size, seed=epoch).items()})
+            row.update({"seconds": seconds, "samples_per_s": n / seconds})
+            histories[i].append(row)
+            log_lines[i].append((f"[seed {seeds[i]}] " if batched else "")
+                                + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                                           for k, v in row.items()))
+            log(log_lines[i][-1])
+            weights = _member_weights(model, i)
+            if epoch in set(settings.keep_epochs):
+                _save_atomic({"model": weights, "spec": model_spec, "epoch": epoch}, d / f"epoch_{epoch}.pt")
+            _save_atomic({"model": weights, "optimizer": _member_optimizer(model, optimizer, i), "epoch": epoch,
+                          "history": histories[i], "log": log_lines[i], "fingerprint": fingerprints[i]},
+                         d / CHECKPOINT)
+            pd.DataFrame(histories[i]).to_csv(d / "history.csv", index=False)
 
     if settings.epochs == 0:  # a null control: the seeded initialisation, its loss terms logged as epoch 0
-        terms = evaluate(model, train, device, prepare, settings.eval_batch_size, seed=settings.seed)
-        history = [{"epoch": 0, **{f"train_{k}": v for k, v in terms.items()}, "seconds": 0.0}]
-    frame = pd.DataFrame(history)
-    frame.to_csv(out_dir / "history.csv", index=False)
-    _save_atomic({"model": model.state_dict(), "spec": model_spec, "epoch": settings.epochs},
-                 out_dir / "model.pt")
-    train_seconds = float(frame["seconds"].sum()) if len(frame) else 0.0
-    write_json(out_dir / "train_meta.json", {
-        "settings": asdict(settings), "model_spec": model_spec, "n_train": n,
-        "train_seconds": train_seconds,
-        "samples_per_s": n * len(frame) / train_seconds if train_seconds else None,
-        "environment": environment(device),
-    })
-    ckpt_path.unlink(missing_ok=True)
-    return frame
+        for i in range(len(out_dirs)):
+            member = model.member(i) if batched else model
+            terms = evaluate(member, train, device, prepare, settings.eval_batch_size, seed=members[i].seed)
+            histories[i] = [{"epoch": 0, **{f"train_{k}": v for k, v in terms.items()}, "seconds": 0.0}]
+    frames = []
+    for i, d in enumerate(out_dirs):
+        frame = pd.DataFrame(histories[i])
+        frame.to_csv(d / "history.csv", index=False)
+        _save_atomic({"model": _member_weights(model, i), "spec": model_spec, "epoch": settings.epochs},
+                     d / "model.pt")
+        train_seconds = float(frame["seconds"].sum()) if len(frame) else 0.0
+        meta = {"settings": asdict(members[i]), "model_spec": model_spec, "n_train": n,
+                "train_seconds": train_seconds,
+                "samples_per_s": n * len(frame) / train_seconds if train_seconds else None,
+                "environment": environment(device)}
+        if batched:  # train_seconds is the wall time of the whole batch, shared by its members
+            meta["batched_with_seeds"] = seeds
+        write_json(d / "train_meta.json", meta)
+        (d / CHECKPOINT).unlink(missing_ok=True)
+        frames.append(frame)
+    return frames if batched else frames[0]
+
+
+def _member_weights(model, i: int) -> dict:
+    return model.member_state_dict(i) if isinstance(model, Ensemble) else model.state_dict()
+
+
+def _member_optimizer(model, optimizer, i: int) -> dict:
+    state = optimizer.state_dict()
+    return member_optimizer_state(state, i, model.transposed_index) if isinstance(model, Ensemble) else state
+
+
+def _resume(model, optimizer, out_dirs: list[Path], fingerprints: list[str], device, log):
+    """Load every member's checkpoint when all belong to this run and stopped after the same epoch;
+    returns (histories, epoch log lines, first epoch to train)."""
+    fresh = [[] for _ in out_dirs], [[] for _ in out_dirs], 1
+    ckpts = []
+    for d, fingerprint in zip(out_dirs, fingerprints):
+        ckpt_path = d / CHECKPOINT
+        if not ckpt_path.is_file():
+            if ckpts or any((o / CHECKPOINT).is_file() for o in out_dirs):
+                log(f"ignoring the checkpoints: {ckpt_path} is missing, the members restart together")
+            return fresh
+        ckpt = _load_checkpoint(ckpt_path, device)
+        if ckpt.get("fingerprint") != fingerprint:
+            log(f"ignoring {ckpt_path}: it belongs to a run with other settings")
+            return fresh
+        ckpts.append(ckpt)
+    if len({c["epoch"] for c in ckpts}) != 1:
+        log(f"ignoring the checkpoints: the members stopped after different epochs {[c['epoch'] for c in ckpts]}")
+        return fresh
+    if isinstance(model, Ensemble):
+        for i, ckpt in enumerate(ckpts):
+            model.load_member_state_dict(i, ckpt["model"])
+        optimizer.load_state_dict(stack_optimizer_states([c["optimizer"] for c in ckpts], model.transposed_index))
+    else:
+        model.load_state_dict(ckpts[0]["model"])
+        optimizer.load_state_dict(ckpts[0]["optimizer"])
+    for d, ckpt in zip(out_dirs, ckpts):
+        log(f"resuming from {d / CHECKPOINT} after epoch {ckpt['epoch']}; the log of those epochs (from the "
+            "checkpoint) follows")
+        for line in ckpt.get("log", []):
+            log(line)
+    return [c["history"] for c in ckpts], [list(c.get("log", [])) for c in ckpts], ckpts[0]["epoch"] + 1
 
 
 def _load_checkpoint(path: Path, device: torch.device) -> dict:

@@ -186,3 +186,33 @@ def fb_conventions():
     batch, latent = FB["units"]["thesis_batch_size"], B["model"]["latent_dim"]
     alive = funits.survivors(funits.arithmetic_table(B["thesis"]["table_2_3"], batch, latent))
     return [c.trainable for c in funits.conventions(batch, latent) if c.trainable and c.name in alive]
+
+
+# ---------------------------------------------------------------------------------------------------
+# Time plan (issue 12): at the start of a run projected to train longer than workflow/config/plan.yaml's
+# warn_hours on the detected device, print the plan (vaerep.plan); when the run finishes, put the
+# projection next to the measured training time (results/<scale>/plan_vs_measured.txt).
+# ---------------------------------------------------------------------------------------------------
+
+
+def plan_at_start():
+    """Print the time plan when the run would train long; keep it in results/<scale>/plan.json."""
+    from vaerep.plan import startup_summary
+
+    startup_summary(config, RES)
+
+
+def plan_at_end():
+    """Write the saved projection next to the measured training times, when a plan was saved."""
+    from vaerep.plan import compare
+
+    if Path(f"{RES}/plan.json").is_file():
+        Path(f"{RES}/plan_vs_measured.txt").write_text(compare(RES) + "\n")
+
+
+onstart:
+    plan_at_start()
+
+
+onsuccess:
+    plan_at_end()

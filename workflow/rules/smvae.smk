@@ -60,6 +60,9 @@ rule smvae_train:
         "../scripts/smvae_train.py"
 
 
+include: "smvae_batched.smk"
+
+
 rule smvae_evaluate:
     """Test-set -ELBO terms, IWAE log-likelihood, posterior moments and invariance numbers of one run."""
     input:

@@ -1,0 +1,88 @@
+"""The time plan: rows per study consistent with the config, counted FLOPs, advice, projection vs measured."""
+
+import json
+
+import pytest
+import torch
+
+from vaerep import plan
+from vaerep.config import study_settings
+
+CPU = torch.device("cpu")
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    config = plan.full_config("smoke")
+    settings = plan.load_settings()
+    return config, settings, plan.make_plan(config, CPU, settings)
+
+
+def test_smoke_plan_has_a_consistent_row_per_study(smoke):
+    config, _, rows = smoke
+    assert [r["study"] for r in rows] == config["studies"]
+    a = study_settings(config, "smvae")
+    n_runs = sum(len(a["seeds"] if v["table"] else a["extra_seeds"]) for v in a["variants"].values())
+    smvae = rows[0]
+    assert smvae["runs"] == n_runs
+    assert smvae["samples"] == n_runs * a["train"]["epochs"] * a["n_train_images"] * len(a["contrasts"])
+    d = study_settings(config, "latent2d")
+    assert rows[3]["runs"] == len(d["variants"])
+    assert rows[3]["samples"] == len(d["variants"]) * d["train"]["epochs"] * d["n_train_images"]
+    for r in rows:
+        for key in ("runs", "samples", "flops_per_sample", "samples_per_s", "hours_here", "hours_gpu"):
+            assert r[key] > 0, (r["study"], key)
+        assert r["hours_here"] == pytest.approx(r["samples"] / r["samples_per_s"] / 3600)
+        assert r["flops"] == pytest.approx(r["samples"] * r["flops_per_sample"])
+
+
+def test_flops_of_the_standard_vae_are_counted_exactly():
+    """784-256-32-6 encoder, 3-32-256-784 decoder: forward 2 x 418,080 multiply-adds per image, backward
+    the weight gradients of all six layers plus the input gradients of all but the first."""
+    job = plan._jobs_smvae(study_settings(plan.full_config("full"), "smvae"))[0]
+    assert job.name == "standard"
+    macs = 784 * 256 + 256 * 32 + 32 * 6 + 3 * 32 + 32 * 256 + 256 * 784
+    expected = 2 * macs + 2 * macs + 2 * (macs - 784 * 256)
+    assert plan.count_flops(job, CPU) == expected == 2_107_072
+
+
+def test_full_scale_counts_the_thesis_runs():
+    config = plan.full_config("full")
+    jobs = plan._jobs_smvae(study_settings(config, "smvae"))
+    assert sum(j.runs for j in jobs) == 21  # 7 variants x 3 seeds
+    assert sum(j.samples for j in jobs) == 21 * 20 * 240_000
+    # seed-batched: the three seeds of a variant step together (1,875 steps of 128 per epoch)
+    assert sum(j.steps for j in jobs) == 7 * 20 * 1875 if config["smvae"]["batch_seeds"] else 21 * 20 * 1875
+    assert sum(j.samples for j in plan._jobs_latent2d(study_settings(config, "latent2d"))) == 2 * 500 * 60_000
+
+
+def test_cpu_advice_appears_only_beyond_the_warning_threshold(smoke):
+    _, settings, rows = smoke
+    long = [dict(r, hours_here=settings["warn_hours"]) for r in rows]  # sum = 4 x warn_hours
+    text = plan.render(long, "full", CPU, settings)
+    assert "scale=cpu" in text and "profiles/slurm" in text and "projection" in text
+    short = [dict(r, hours_here=settings["warn_hours"] / (len(rows) + 1)) for r in rows]
+    assert "scale=cpu" not in plan.render(short, "full", CPU, settings)
+
+
+def test_start_hook_times_nothing_for_a_smoke_run(tmp_path, smoke):
+    config, settings, _ = smoke
+    assert plan.flop_bound_hours(config, CPU, settings) < settings["warn_hours"] / 10
+    plan.startup_summary(config, tmp_path)
+    assert not (tmp_path / "plan.json").exists()
+
+
+def test_compare_puts_measured_time_next_to_the_projection(tmp_path):
+    rows = [{"study": "smvae", "runs": 4, "seconds_here": 100.0, "hours_here": 100 / 3600}]
+    plan.save(rows, "cpu", CPU, tmp_path / "plan.json")
+    # a seed-batched job of three seeds (30 s wall, counted once) and a separate run of 20 s
+    for seed in (0, 1, 2):
+        folder = tmp_path / "smvae" / "runs" / "pre" / f"seed{seed}"
+        folder.mkdir(parents=True)
+        (folder / "train_meta.json").write_text(json.dumps({"train_seconds": 30.0, "batched_with_seeds": [0, 1, 2]}))
+    folder = tmp_path / "smvae" / "runs" / "post" / "seed0"
+    folder.mkdir(parents=True)
+    (folder / "train_meta.json").write_text(json.dumps({"train_seconds": 20.0}))
+    assert plan.measured_seconds(tmp_path, "smvae") == (pytest.approx(50.0), 4)
+    line = plan.compare(tmp_path).splitlines()[-1].split()
+    assert line[0] == "smvae" and line[1] == "4/4" and float(line[-1]) == pytest.approx(0.5)
