@@ -11,8 +11,7 @@ from vaerep.config import CONFIG_DIR
 from vaerep.data import mnist
 from vaerep.models.vae2d_mnist import build_vae2d
 from vaerep.models.vqvae import build_vqvae
-from vaerep.train import init_parameters
-from vaerep.untrained import init_history
+from vaerep.train import TrainSettings, fit, init_parameters
 from vaerep.vqvae.claims import check_claims as c3_claims
 from vaerep.vqvae.evaluate import manipulation_table, mnist_to_float, reconstruction_metrics
 from vaerep.vqvae.vae2d import check_claims as c1_claims
@@ -196,9 +195,9 @@ def test_c1_claims_all_fail_on_the_untrained_null(mnist_test, tmp_path):
         spec = {**C["vae2d"]["architecture"], "head": m["head"], "recon": m["recon"]}
         model = build_vae2d(spec)
         init_parameters(model, C["vae2d"]["train"]["seed"])
-        (tmp_path / name).mkdir()
-        histories[name] = init_history(model, tmp_path / name, [train_x], torch.device("cpu"), mnist_to_float,
-                                       val=[test_x])
+        settings = TrainSettings(epochs=0, batch_size=64, seed=C["vae2d"]["train"]["seed"])
+        histories[name] = fit(model, [train_x], settings, tmp_path / name, device=torch.device("cpu"),
+                              model_spec=spec, prepare=mnist_to_float, val=[test_x], log=lambda _: None)
         table_metrics[name], _ = evaluate_vae2d(model, test_x, test_y, train_x, train_y, 0, 5)
         metas[name] = {"n_train": len(train_x), "samples_per_s": None, "train_seconds": 0.0}
     table = loss_table(C["vae2d"]["models"], table_metrics, histories, metas)

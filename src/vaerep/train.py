@@ -135,7 +135,7 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     ``train_meta.json`` (settings, environment, timing), ``epoch_N.pt`` for N in ``keep_epochs``, and
     while running ``checkpoint.pt``, from which an interrupted run resumes. With ``settings.epochs == 0``
     nothing is trained: ``model.pt`` holds the seeded initialisation (a null control) and ``history.csv``
-    one epoch-0 row with its training-set loss terms.
+    one epoch-0 row with its loss terms on the training (and validation) tensors.
 
     ``model`` may be a :class:`vaerep.ensemble.Ensemble` of K seeds: then ``out_dir`` lists one folder
     per member, each member runs with ``settings.seed`` = its own seed (own init, data order and
@@ -234,8 +234,12 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     if settings.epochs == 0:  # a null control: the seeded initialisation, its loss terms logged as epoch 0
         for i in range(len(out_dirs)):
             member = model.member(i) if batched else model
-            terms = evaluate(member, train, device, prepare, settings.eval_batch_size, seed=members[i].seed)
-            histories[i] = [{"epoch": 0, **{f"train_{k}": v for k, v in terms.items()}, "seconds": 0.0}]
+            row = {"epoch": 0}
+            for split, tensors in (("train", train), ("val", val)):
+                if tensors is not None:
+                    terms = evaluate(member, tensors, device, prepare, settings.eval_batch_size, seed=members[i].seed)
+                    row.update({f"{split}_{k}": v for k, v in terms.items()})
+            histories[i] = [{**row, "seconds": 0.0}]
     frames = []
     for i, d in enumerate(out_dirs):
         frame = pd.DataFrame(histories[i])

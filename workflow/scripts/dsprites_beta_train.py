@@ -6,7 +6,6 @@ from vaerep.device import pick_device
 from vaerep.dsprites_beta import data as D
 from vaerep.models.beta_vae import build_beta_vae, param_counts, to_float
 from vaerep.train import TrainSettings, fit
-from vaerep.untrained import init_history
 
 
 def main(smk):
@@ -19,9 +18,6 @@ def main(smk):
           f"validation images ({meta['source']} source), device {device}, parameters {param_counts(model)}")
     fit(model, [tensors["train_imgs"]], settings, Path(smk.output.model).parent, device=device,
         model_spec=spec, prepare=to_float, val=[tensors["val_imgs"]])
-    if settings.epochs == 0:  # null control: the seeded initial weights, evaluated as epoch 0
-        init_history(model, Path(smk.output.model).parent, [tensors["train_imgs"]], device, to_float,
-                     val=[tensors["val_imgs"]])
 
 
 scriptio.run(main, snakemake)  # noqa: F821

@@ -5,7 +5,6 @@ from vaerep import scriptio
 from vaerep.device import pick_device
 from vaerep.models.vae2d_mnist import build_vae2d
 from vaerep.train import TrainSettings, fit
-from vaerep.untrained import init_history
 from vaerep.vqvae.evaluate import load_mnist, mnist_to_float
 
 
@@ -21,8 +20,6 @@ def main(smk):
     settings = TrainSettings(**p.train)
     fit(model, [train], settings, Path(smk.output.model).parent, device=device, model_spec=spec,
         prepare=mnist_to_float, val=[test])
-    if settings.epochs == 0:  # null control: the seeded initial weights, evaluated as epoch 0
-        init_history(model, Path(smk.output.model).parent, [train], device, mnist_to_float, val=[test])
 
 
 scriptio.run(main, snakemake)  # noqa: F821
