@@ -16,7 +16,6 @@ a heart about 20 px; at scale 0.5 half that. Orientation rotates counter-clockwi
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import time
@@ -27,7 +26,7 @@ import numpy as np
 import torch
 
 from ..errors import PipelineError
-from .mnist import sha256
+from .mnist import file_digest, sha256
 
 FILENAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 URL = "https://github.com/deepmind/dsprites-dataset/raw/master/" + FILENAME
@@ -176,21 +175,13 @@ def check_official(path: Path) -> dict:
             problems.append("latents_classes is not the factor grid in row order (color, shape, scale, orientation, posX, posY)")
         if imgs[:1000].max() > 1:
             problems.append("imgs are not 0/1")
-    md5 = _md5(path)
+    md5 = file_digest(path, "md5")
     if not problems and md5 != OFFICIAL_MD5:
         problems.append(f"its MD5 is {md5}, the official file's is {OFFICIAL_MD5}")
     if problems:
         raise PipelineError(f"'{path}' is not the official dSprites file: " + "; ".join(problems))
     return {"imgs": imgs, "latents_values": values, "latents_classes": classes.astype(np.int64),
             "sha256": sha256(path), "md5": md5}
-
-
-def _md5(path: Path) -> str:
-    digest = hashlib.md5()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def download(url: str, root: Path, timeout: float = 60.0) -> Path:
