@@ -35,8 +35,11 @@ def test_readme_config_example_is_accepted(tmp_path, args):
     run = smk(["-n", "--config", *args], tmp_path)
     assert run.returncode == 0, run.stderr[-2000:]
     if "smvae={seeds: [0, 1, 2, 3, 4]}" in args:
-        # five seeds for each of the five Table 4.1 variants, three (extra_seeds) for the two dropped ones
-        assert re.search(r"^smvae_train\s+31$", run.stdout, re.M), run.stdout[-3000:]
+        # five seeds for each of the five Table 4.1 variants, three (extra_seeds) for the two dropped ones:
+        # 31 runs, each with its null control; at `full` the seeds of a variant train as one batched job
+        assert re.search(r"^smvae_train_null\s+31$", run.stdout, re.M), run.stdout[-3000:]
+        assert re.search(r"^smvae_train_seeds\s+5$", run.stdout, re.M), run.stdout[-3000:]
+        assert re.search(r"^smvae_train_extra_seeds\s+2$", run.stdout, re.M), run.stdout[-3000:]
 
 
 @pytest.mark.parametrize("how", ["config", "configfile"])
