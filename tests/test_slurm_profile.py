@@ -192,12 +192,20 @@ def slurm():
 
 
 def _gpu_rules() -> set[str]:
-    """Rules that declare `resources: gpu=1` in workflow/rules/*.smk."""
-    rules = set()
+    """Rules that declare `resources: gpu=1` in workflow/rules/*.smk, and those derived from one with
+    `use rule X as Y with:` that do not set `gpu=0` (the null controls' zero-step training)."""
+    rules, derived = set(), []
     for smk in (REPO / "workflow" / "rules").glob("*.smk"):
-        for block in re.split(r"^rule ", smk.read_text(), flags=re.M)[1:]:
-            if re.search(r"^\s+gpu\s*=\s*1\b", block, flags=re.M):
-                rules.add(block.split(":", 1)[0].strip())
+        for block in re.split(r"^\s*(?=rule |use rule )", smk.read_text(), flags=re.M):
+            gpu = re.search(r"^\s+gpu\s*=\s*(\d+)\b", block, flags=re.M)
+            if block.startswith("rule ") and gpu and gpu.group(1) == "1":
+                rules.add(block[5:].split(":", 1)[0].strip())
+            elif block.startswith("use rule "):
+                m = re.match(r"use rule (\w+) as (\w+)", block)
+                derived.append((m.group(1), m.group(2), gpu.group(1) if gpu else None))
+    for base, name, gpu in derived:
+        if gpu == "1" or (gpu is None and base in rules):
+            rules.add(name)
     return rules
 
 

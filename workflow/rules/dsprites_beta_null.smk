@@ -13,6 +13,9 @@ use rule dsprites_beta_train as dsprites_beta_null_init with:
         meta=f"{B_NULL_RUN}/train_meta.json",
     log:
         f"{B_NULL_RUN}/train.log",
+    # zero training steps: no GPU to ask a cluster for
+    resources:
+        gpu=0,
     params:
         train={**B["train"], "epochs": 0},
 

@@ -14,6 +14,9 @@ use rule latent2d_train as latent2d_train_null with:
         meta=f"{D_NULL_RUN}/train_meta.json",
     log:
         f"{D_NULL_RUN}/train.log",
+    # zero training steps: no GPU to ask a cluster for
+    resources:
+        gpu=0,
     params:
         model=lambda w: D_VARIANTS[w.variant]["model"],
         train=lambda w: null_train(d_train(w.variant)),

@@ -14,6 +14,9 @@ use rule smvae_train as smvae_train_null with:
         meta=f"{A_NULL_RUN}/train_meta.json",
     log:
         f"{A_NULL_RUN}/train.log",
+    # zero training steps: no GPU to ask a cluster for
+    resources:
+        gpu=0,
     params:
         spec=lambda w: A_VARIANTS[w.variant],
         train=null_train(A["train"]),

@@ -24,6 +24,9 @@ use rule vqvae_train_mnist as vqvae_null_init_mnist with:
         meta=f"{C_NULL_RUN}/train_meta.json",
     log:
         f"{C_NULL_RUN}/train.log",
+    # zero training steps: no GPU to ask a cluster for
+    resources:
+        gpu=0,
     params:
         train={**C["mnist"]["train"], "epochs": 0},
 
@@ -54,6 +57,9 @@ use rule vqvae_vae2d_train as vqvae_vae2d_null_init with:
         meta=f"{C1_NULL_RUN}/train_meta.json",
     log:
         f"{C1_NULL_RUN}/train.log",
+    # zero training steps: no GPU to ask a cluster for
+    resources:
+        gpu=0,
     params:
         train={**C1["train"], "epochs": 0},
 
@@ -87,6 +93,9 @@ use rule vqvae_pretrained_train_substitute as vqvae_pretrained_null_init with:
         meta=f"{C4_NULL_SUB}/train_meta.json",
     log:
         f"{C4_NULL_SUB}/train.log",
+    # zero training steps: no GPU to ask a cluster for
+    resources:
+        gpu=0,
     params:
         sub={**C4["substitute"], "train": {**C4["substitute"]["train"], "epochs": 0}},
 
