@@ -9,7 +9,7 @@ import pytest
 from conftest import run_snakemake as smk
 
 from vaerep import scorecard as sc
-from vaerep.captions import caption
+from vaerep.captions import caption_of_file
 
 
 def finite_csv(path: Path):
@@ -79,7 +79,7 @@ def test_smoke_workflow_produces_every_output(smoke_run):
         assert f'href="{study}/report.html"' in index
     # every figure has a caption (workflow/report/captions.yaml), shared by the notebooks and --report
     figures = [Path(o) for o in outputs if o.endswith(".png")]
-    uncaptioned = [str(f) for f in figures if not caption(f.parent.name, f)]
+    uncaptioned = [str(f) for f in figures if not caption_of_file(f)]
     assert not uncaptioned, f"figures without a caption in workflow/report/captions.yaml: {uncaptioned}"
     # the rules that build outputs ran, and a second run has nothing to do
     again = smk(["-n", "--cores", "2", "--config", "scale=smoke"], tmp_path, mnist_dir)

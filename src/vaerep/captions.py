@@ -31,6 +31,15 @@ def caption(study: str, path, key: str | None = None) -> str:
     return str(_all().get(study, {}).get(key or figure_key(path), ""))
 
 
+def caption_of_file(path) -> str:
+    """The caption of a figure file from its place: figures/<scale>/<study>/fig<number>_*.png, or a forensics
+    figure figures/<scale>/forensics/<study>_why_it_differs.png (caption key ``why_it_differs``)."""
+    path = Path(str(path))
+    if path.parent.name == "forensics" and path.stem.endswith("_why_it_differs"):
+        return caption(path.stem[: -len("_why_it_differs")], path, "why_it_differs")
+    return caption(path.parent.name, path)
+
+
 def thesis_order(path):
     """Sort key: thesis figure order (4.2 < 4.9 < 4.10a < 5.1 < B.1 < C.1), extras last."""
     key = figure_key(path)

@@ -40,14 +40,15 @@ FIG = f"figures/{SCALE}"
 ALL_OUTPUTS = []
 
 
-def reported(files, study):
+def reported(files, study, key=None):
     """Flag figure files for `snakemake --report`: grouped by study, labelled with the thesis figure number
-    and the caption from workflow/report/captions.yaml."""
+    (or ``key``, the caption's key when the file name has no fig<number>_) and the caption from
+    workflow/report/captions.yaml."""
     from vaerep.captions import caption, figure_key
     from vaerep.studies import title
 
     category = title(study)
-    labels = [{"figure": figure_key(f), "caption": caption(study, f) or Path(f).name} for f in files]
+    labels = [{"figure": key or figure_key(f), "caption": caption(study, f, key) or Path(f).name} for f in files]
     # one line on purpose: snakefmt reads `report(` at the start of a line as the `report:` keyword
     return [report(f, caption="../report/figure.rst", category=category, labels=lab) for f, lab in zip(files, labels)]
 

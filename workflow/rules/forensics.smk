@@ -56,7 +56,7 @@ if "smvae" in config["studies"]:
         output:
             csv=f"{F_OUT}/smvae.csv",
             md=f"{F_OUT}/smvae.md",
-            figure=f"{F_FIG}/smvae_why_it_differs.png",
+            figure=reported([f"{F_FIG}/smvae_why_it_differs.png"], "smvae", "why_it_differs")[0],
         log:
             f"{F_OUT}/smvae.log",
         conda:
@@ -131,7 +131,7 @@ if "dsprites_beta" in config["studies"]:
             csv=f"{F_OUT}/dsprites_beta.csv",
             md=f"{F_OUT}/dsprites_beta.md",
             arithmetic=f"{F_OUT}/dsprites_beta_units_arithmetic.csv",
-            figure=f"{F_FIG}/dsprites_beta_why_it_differs.png",
+            figure=reported([f"{F_FIG}/dsprites_beta_why_it_differs.png"], "dsprites_beta", "why_it_differs")[0],
         log:
             f"{F_OUT}/dsprites_beta.log",
         conda:
