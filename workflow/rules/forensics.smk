@@ -5,7 +5,8 @@ F_FIG = f"{FIG}/forensics"
 F_PARTS = []
 
 if "smvae" in config["studies"]:
-    FA = A["forensics"]
+    # one threshold per quantity: "c rises with contrast" is judged with the claims' `rises`
+    FA = {**A["forensics"], "rises": A["claims"]["rises"]}
     FA_RUN = f"{F_OUT}/smvae/runs/{{variant}}/seed{{seed}}"
     FA_EVAL = f"{F_OUT}/smvae/eval/{{group}}/{{variant}}/seed{{seed}}"
     FA_RUNS = [(v, s) for v in FA["variants"] for s in FA["seeds"]]
