@@ -15,6 +15,8 @@ scale = "smoke"
 results_dir = "results/smoke/latent2d"
 figures_dir = "figures/smoke/latent2d"
 settings_json = ""  # the rule passes the settings it ran with; "" = workflow/config at `scale`
+forensics_md = "results/smoke/forensics/latent2d.md"  # the forensics snippet of this study
+forensics_figure = "figures/smoke/forensics/latent2d_why_it_differs.png"
 
 # %% [markdown]
 # # Study D — a convolutional VAE with a 2-D latent space on MNIST
@@ -110,6 +112,25 @@ nb[last].round(2)
 from vaerep.captions import show_figures
 
 show_figures("latent2d", figs)
+
+# %% [markdown]
+# ## Why it differs
+#
+# One row per Figs 5.8–5.9 number or claim of this study that *differs*, classed by explicit rules (`scorecard.forensics` in
+# `workflow/config/config.yaml`, each with its source): a **scale artefact** when the run is smaller than the thesis's
+# and the failing quantity still moves toward its threshold fast enough to cross it within the thesis's training
+# (trend over the kept epochs or checkpoints; epoch 0 is the untrained null control), a **threshold choice** when it
+# misses a chosen threshold by less than the margin (the reason gives the threshold at which the verdict flips), else
+# a **real difference**. Verdicts: *explains*, *partly*, *does not explain*. The table across studies is
+# `results/<scale>/forensics.md`; the scorecard's `explanation` column points each affected row at it.
+
+# %%
+from IPython.display import HTML
+from vaerep.captions import figure_html
+from vaerep.reports import snippet_body
+
+display(Markdown(snippet_body(open(forensics_md).read())))
+display(HTML(figure_html("latent2d", forensics_figure, key="why_it_differs")))
 
 # %% [markdown]
 # ## Decisions taken where the thesis is silent or wrong

@@ -151,6 +151,79 @@ if "dsprites_beta" in config["studies"]:
     F_PARTS.append(f"{F_OUT}/dsprites_beta.csv")
 
 
+if "vqvae" in config["studies"]:
+
+    rule forensics_vqvae:
+        """Study C's forensics rows: every C1/C2/C3/C4 claim that differs, classed (scale, threshold, real)."""
+        input:
+            claims=[C_TABLES["claims"], C1_TABLES["claims"], C4_TABLES["claims"]],
+            manip=C_TABLES["table_csv"],
+            null_manip=C_NULL_TABLES["table_csv"],
+            c1_table=C1_TABLES["table_csv"],
+            c1_null_table=C1_NULL_TABLES["table_csv"],
+            c1_histories=expand(f"{C1_RUN}/history.csv", model=C1_MODELS),
+            c1_null_histories=expand(f"{C1_NULL_RUN}/history.csv", model=C1_MODELS),
+        output:
+            csv=f"{F_OUT}/vqvae.csv",
+            md=f"{F_OUT}/vqvae.md",
+            figure=reported([f"{F_FIG}/vqvae_why_it_differs.png"], "vqvae", "why_it_differs")[0],
+        log:
+            f"{F_OUT}/vqvae.log",
+        conda:
+            "../envs/vaerep.yaml"
+        params:
+            results=RES,
+            scale=SCALE,
+            section=config["vqvae"],
+            scale_keys=config["scorecard"]["thesis_scale_keys"]["vqvae"],
+            rules=config["scorecard"]["forensics"],
+            parts=C["forensics"]["parts"],
+            manip=C["manipulations"],
+            c1_claims=C1["claims"],
+            roles=C1_ROLES,
+            models=list(C1_MODELS),
+        script:
+            "../scripts/forensics_vqvae.py"
+
+    F_PARTS.append(f"{F_OUT}/vqvae.csv")
+
+
+if "latent2d" in config["studies"]:
+
+    rule forensics_latent2d:
+        """Study D's forensics rows: every Figs 5.8-5.9 number and claim that differs, classed (scale, threshold, real)."""
+        input:
+            losses=D_TABLES["table_losses.csv"],
+            checkpoints=D_TABLES["checkpoints.csv"],
+            claims=D_TABLES["claims.csv"],
+            metrics=[f"{D_OUT}/runs/{v}/eval.json" for v in D_VARIANTS],
+            histories=[f"{D_OUT}/runs/{v}/history.csv" for v in D_VARIANTS],
+            null_metrics=f"{D_NULL}/runs/{D_MAIN}/eval.json",
+        output:
+            csv=f"{F_OUT}/latent2d.csv",
+            md=f"{F_OUT}/latent2d.md",
+            figure=reported([f"{F_FIG}/latent2d_why_it_differs.png"], "latent2d", "why_it_differs")[0],
+        log:
+            f"{F_OUT}/latent2d.log",
+        conda:
+            "../envs/vaerep.yaml"
+        params:
+            results=RES,
+            scale=SCALE,
+            section=config["latent2d"],
+            scale_keys=config["scorecard"]["thesis_scale_keys"]["latent2d"],
+            rules=config["scorecard"]["forensics"],
+            parts=D["forensics"]["parts"],
+            variants=D_VARIANTS,
+            main=D_MAIN,
+            thesis=D["thesis"],
+            claims={**D["claims"], "loss_tolerance": config["scorecard"]["tolerances"]["latent2d"]},
+        script:
+            "../scripts/forensics_latent2d.py"
+
+    F_PARTS.append(f"{F_OUT}/latent2d.csv")
+
+
 if F_PARTS:
 
     rule forensics:

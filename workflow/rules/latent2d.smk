@@ -115,6 +115,8 @@ rule latent2d_figures:
 
 use rule render_notebook_template as latent2d_report with:
     input:
+        # the "Why it differs" section: forensics.smk's snippet and figure of this study
+        forensics=[f"{RES}/forensics/latent2d.md", f"{FIG}/forensics/latent2d_why_it_differs.png"],
         tables=list(D_TABLES.values()),
         figures=d_figure_files(),
         metas=[f"{D_OUT}/runs/{v}/train_meta.json" for v in D_VARIANTS],
@@ -130,6 +132,8 @@ use rule render_notebook_template as latent2d_report with:
             "results_dir": D_OUT,
             "figures_dir": D_FIG,
             "settings_json": json.dumps(D),
+            "forensics_md": input.forensics[0],
+            "forensics_figure": input.forensics[1],
         },
 
 

@@ -103,6 +103,8 @@ include: "vqvae_pretrained.smk"
 
 use rule render_notebook_template as vqvae_report with:
     input:
+        # the "Why it differs" section: forensics.smk's snippet and figure of this study
+        forensics=[f"{RES}/forensics/vqvae.md", f"{FIG}/forensics/vqvae_why_it_differs.png"],
         tables=list(C_TABLES.values()),
         figures=C_FIGURES,
         meta=f"{C_RUN}/train_meta.json",
@@ -120,6 +122,8 @@ use rule render_notebook_template as vqvae_report with:
             "results_dir": C_OUT,
             "figures_dir": C_FIG,
             "settings_json": json.dumps(C),
+            "forensics_md": input.forensics[0],
+            "forensics_figure": input.forensics[1],
         },
 
 

@@ -63,3 +63,39 @@ def study_b_mig(per_protocol: dict, thesis: dict, factors: list[str], path) -> N
     fig.legend(handles, labels, fontsize=7, loc="center left", bbox_to_anchor=(1.0, 0.5))
     fig.suptitle("Study B: MIG under each estimator/protocol hypothesis vs the thesis's Table 2.4")
     save(fig, path)
+
+
+CATEGORY_COLOURS = {"scale artefact": "tab:blue", "threshold choice": "tab:orange", "real difference": "tab:red"}
+
+
+def trends(rows: list[dict], path, title: str, max_panels: int = 12) -> None:
+    """Issue 11 §3: per failing condition of each classed "differs" row (``_leaves``), the quantity over the
+    kept epochs with its threshold (dashed); the colour is the condition's class. At most ``max_panels``."""
+    import textwrap
+
+    panels, seen = [], set()
+    for r in rows:
+        for x in r.get("_leaves", []):
+            if len(x["leaf"].series) >= 2 and x["leaf"].name not in seen:  # a condition shared by two claims once
+                seen.add(x["leaf"].name)
+                panels.append((r, x))
+    panels = panels[:max_panels]
+    cols = min(3, max(1, len(panels)))
+    nrows = max(1, -(-len(panels) // cols))
+    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.2 * nrows), squeeze=False)
+    for ax in axes.flat[len(panels):]:
+        ax.axis("off")
+    if not panels:
+        axes[0, 0].text(0.5, 0.5, "no 'differs' row with a kept trend at this scale", ha="center", va="center")
+    for ax, (r, x) in zip(axes.flat, panels):
+        leaf = x["leaf"]
+        e = sorted(leaf.series)
+        ax.plot(e, [leaf.series[k] for k in e], "o-", color=CATEGORY_COLOURS[x["category"]],
+                label=f"{x['category']} ({x['verdict']})")
+        ax.axhline(leaf.threshold, ls="--", color="k", lw=1, label=f"threshold ({leaf.op} {leaf.threshold:g})")
+        ax.set_xlabel("epoch")
+        ax.set_title("\n".join(textwrap.wrap(f"{r['hypothesis'].split(' (')[0]}: {leaf.name}", 42)), fontsize=8)
+        ax.legend(fontsize=7)
+    fig.suptitle(title)
+    fig.tight_layout()
+    save(fig, path)

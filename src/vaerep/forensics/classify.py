@@ -1,0 +1,159 @@
+"""Why a claim or number "differs" (issue 11 §3): split its check into the conditions it failed and class each as
+a *scale artefact* (the run is smaller than the thesis's and the quantity still moves toward its threshold fast
+enough to cross it within the thesis's training budget), a *threshold choice* (it misses a chosen threshold by
+less than the configured margin; the threshold at which the verdict flips is the measured value) or a *real
+difference* (neither). The rules' numbers come from config (``rules``: threshold_margin, trend_points,
+min_trend_points, max_extrapolation)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+VERDICT_ORDER = ("explains", "partly", "does not explain")
+OPS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
+
+
+@dataclass
+class Leaf:
+    """One condition of a check: ``value op threshold`` passes. ``definitional``: the threshold is the claim's
+    own meaning (0 for "better", "grows"), not a choice, so it cannot be a threshold choice. ``series``: the
+    quantity per epoch (epoch -> value) where the run kept it; ``series_from`` says where it was read."""
+    name: str
+    value: float
+    op: str
+    threshold: float
+    source: str
+    definitional: bool = False
+    series: dict = field(default_factory=dict)
+    series_from: str = ""
+
+    def passes(self) -> bool:
+        if self.op not in OPS:
+            raise ValueError(f"condition '{self.name}': unknown comparison '{self.op}' (choose from {list(OPS)})")
+        return bool(np.isfinite(self.value) and OPS[self.op](self.value, self.threshold))
+
+
+@dataclass
+class Group:
+    """Conditions that must all pass (``kind`` 'all') or of which one must pass ('any')."""
+    kind: str
+    parts: list
+
+    def passes(self) -> bool:
+        if self.kind not in ("all", "any"):
+            raise ValueError(f"unknown condition group '{self.kind}' (choose 'all' or 'any')")
+        hits = [p.passes() for p in self.parts]
+        return all(hits) if self.kind == "all" else any(hits)
+
+
+@dataclass
+class Budget:
+    """The run's training size against the thesis's: ``reduced`` is the scorecard's reduced-scale reason
+    ('' at the thesis's scale); epochs and training images of the run and of the thesis."""
+    reduced: str
+    epochs: int
+    n_train: int
+    thesis_epochs: int
+    thesis_n_train: int
+
+    def remaining_samples(self) -> int:
+        return self.thesis_epochs * self.thesis_n_train - self.epochs * self.n_train
+
+
+def trend(series: dict, points: int) -> tuple[float, int]:
+    """(least-squares slope per epoch over the last ``points`` entries, how many entries it used)."""
+    e = sorted(series)[-points:]
+    if len(e) < 2:
+        return float("nan"), len(e)
+    y = np.array([series[k] for k in e], dtype=float)
+    return float(np.polyfit(np.array(e, dtype=float), y, 1)[0]), len(e)
+
+
+def _scale(leaf: Leaf, budget: Budget, rules: dict) -> tuple[str, str]:
+    """(verdict, why) of the scale-artefact hypothesis for one failing condition."""
+    if not budget.reduced:
+        return "does not explain", "the run is at the thesis's scale"
+    if len(leaf.series) < 2:
+        return "does not explain", "no trend: the run keeps fewer than 2 values of this quantity"
+    slope, n = trend(leaf.series, rules["trend_points"])
+    up = leaf.op in (">=", ">")
+    gap = abs(leaf.threshold - leaf.value)
+    where = f"slope {slope:+.3g} per epoch over epochs {sorted(leaf.series)[-n:]} ({leaf.series_from})"
+    flat = abs(slope) <= 1e-9 * max(1.0, abs(leaf.value), abs(leaf.threshold))  # round-off of a constant series
+    if not np.isfinite(slope) or flat or (slope > 0) != up:
+        return "does not explain", f"{where}: moves away from the threshold (or not at all)"
+    epochs = gap / abs(slope)
+    need = epochs * budget.n_train
+    left = budget.remaining_samples()
+    at = (f"{where}: at that slope it crosses after {epochs:.3g} more epochs of {budget.n_train:,} images "
+          f"({need / budget.thesis_n_train:.3g} thesis epochs); the thesis trained {left / budget.thesis_n_train:.3g} "
+          f"epochs' worth more than this run")
+    if need > left:
+        return "does not explain", at + ": too slow to close the gap"
+    if epochs > rules["max_extrapolation"] * budget.epochs:
+        return "partly", at + (f", but that is more than {rules['max_extrapolation']}x the {budget.epochs} epochs the "
+                               "trend was measured over")
+    if n < rules["min_trend_points"]:
+        return "partly", at + f", but the trend rests on {n} points (fewer than {rules['min_trend_points']})"
+    return "explains", at
+
+
+def _threshold(leaf: Leaf, rules: dict) -> tuple[str, str]:
+    """(verdict, why) of the threshold-choice hypothesis for one failing condition."""
+    if leaf.definitional:
+        return "does not explain", f"the threshold {leaf.threshold:g} is the claim's meaning, not a choice"
+    if not np.isfinite(leaf.value):
+        return "does not explain", "no finite value"
+    rel = abs(leaf.value - leaf.threshold) / max(abs(leaf.threshold), 1e-12)
+    flip = f"the verdict flips at a threshold of {leaf.value:.4g} ({rel:.0%} from {leaf.threshold:g})"
+    if rel <= rules["threshold_margin"]:
+        return "explains", flip + f", within the margin {rules['threshold_margin']:.0%}"
+    return "does not explain", flip + f", beyond the margin {rules['threshold_margin']:.0%}"
+
+
+def classify_leaf(leaf: Leaf, budget: Budget, rules: dict) -> dict:
+    """One failing condition: the verdict of each hypothesis, the one that explains it (if any), the text."""
+    sv, swhy = _scale(leaf, budget, rules)
+    tv, twhy = _threshold(leaf, rules)
+    if sv == "explains":
+        cat, verdict = "scale artefact", "explains"
+    elif tv == "explains":
+        cat, verdict = "threshold choice", "explains"
+    elif sv == "partly":
+        cat, verdict = "scale artefact", "partly"
+    else:
+        cat, verdict = "real difference", "does not explain"
+    text = (f"{leaf.name} = {leaf.value:.4g}, needs {leaf.op} {leaf.threshold:g} ({leaf.source}); "
+            f"scale: {swhy}; threshold: {twhy}")
+    return {"leaf": leaf, "category": cat, "verdict": verdict, "text": text}
+
+
+def category(verdict: str, leaves: list[dict]) -> str:
+    """The class of a check from its classed failing conditions: the hypotheses that explain them (marked
+    "(in part)" when only some are explained), or "real difference"."""
+    if verdict == "does not explain":
+        return "real difference"
+    named = " + ".join(sorted({x["category"] for x in leaves if x["verdict"] != "does not explain"}))
+    return named if verdict == "explains" else f"{named} (in part)"
+
+
+def classify(cond, budget: Budget, rules: dict) -> dict:
+    """The failing conditions of a check, each classed; the check's category and verdict: *explains* when
+    every failing condition of an 'all' group (or one of an 'any' group) is explained, *partly* when some
+    are, *does not explain* (a real difference) when none is. A passing check raises ValueError."""
+    if cond.passes():
+        raise ValueError("the check passes: there is no difference to explain")
+    if isinstance(cond, Leaf):
+        out = classify_leaf(cond, budget, rules)
+        verdict, leaves = out["verdict"], [out]
+    else:
+        parts = [classify(p, budget, rules) for p in cond.parts if not p.passes()]
+        if cond.kind == "any":
+            return min(parts, key=lambda p: VERDICT_ORDER.index(p["verdict"]))
+        leaves = [x for p in parts for x in p["leaves"]]
+        verdicts = {p["verdict"] for p in parts}
+        verdict = ("explains" if verdicts == {"explains"} else
+                   "does not explain" if verdicts == {"does not explain"} else "partly")
+    return {"category": category(verdict, leaves), "verdict": verdict, "leaves": leaves}

@@ -1,0 +1,49 @@
+"""Forensics rows for the scorecard rows that "differ" (issue 11 §3): one row per such row, classed by
+:func:`vaerep.forensics.classify.classify` as a scale artefact, a threshold choice or a real difference."""
+
+from __future__ import annotations
+
+from ..config import study_settings
+from ..scorecard import _get
+from .classify import Budget, classify
+
+ALL_TRAINING_IMAGES = None  # a study setting n_train_images: null means every training image
+
+
+def budget(section: dict, scale: str, part: dict, reduced: str) -> Budget:
+    """The run's and the thesis's training size for one part of a study (``part``: dotted setting names of its
+    ``epochs`` and ``n_train``, and ``thesis_n_train``, the size of the training split a null setting means).
+    A part without ``epochs`` trains nothing of its own (a pretrained model): it counts as the thesis's scale."""
+    if "epochs" not in part:
+        return Budget("", 0, 0, 0, 0)
+    now = study_settings({"scale": scale, "study": section}, "study")
+    full = study_settings({"scale": "full", "study": section}, "study")
+
+    def n(tree):
+        v = _get(tree, part["n_train"])
+        return part["thesis_n_train"] if v is ALL_TRAINING_IMAGES else int(v)
+
+    return Budget(reduced, int(_get(now, part["epochs"])), n(now), int(_get(full, part["epochs"])), n(full))
+
+
+def forensics_row(card_row: dict, cond, budget_: Budget, rules: dict, hypothesis_id: str, experiment: str) -> dict:
+    """The forensics row of one scorecard row that differs; ``cond`` None: its check has no condition model."""
+    base = {"study": card_row["study"], "source": card_row["source"], "target": card_row["claim"],
+            "thesis_value": card_row["thesis_value"], "experiment": experiment}
+    if cond is None:
+        return {**base, "hypothesis": f"{hypothesis_id} (not classified)", "measured": str(card_row["replicated_value"]),
+                "verdict": "does not explain", "reason": "no condition model for this check in vaerep.forensics"}
+    out = classify(cond, budget_, rules)
+    leaves = out["leaves"]
+    return {**base, "hypothesis": f"{hypothesis_id} ({out['category']})",
+            "measured": "; ".join(f"{x['leaf'].name} = {x['leaf'].value:.4g} (needs {x['leaf'].op} {x['leaf'].threshold:g})"
+                                  for x in leaves),
+            "verdict": out["verdict"],
+            "reason": " | ".join(f"{x['category']}: {x['text']}" for x in leaves)
+                      + (f" | settings: {budget_.reduced}" if budget_.reduced else ""),
+            "_leaves": leaves}
+
+
+def differs(rows: list[dict]) -> list[dict]:
+    """The scorecard rows whose verdict is 'differs'."""
+    return [r for r in rows if r["verdict"] == "differs"]
