@@ -172,7 +172,6 @@ if "vqvae" in config["studies"]:
         conda:
             "../envs/vaerep.yaml"
         params:
-            results=RES,
             scale=SCALE,
             section=config["vqvae"],
             scale_keys=config["scorecard"]["thesis_scale_keys"]["vqvae"],
@@ -208,7 +207,6 @@ if "latent2d" in config["studies"]:
         conda:
             "../envs/vaerep.yaml"
         params:
-            results=RES,
             scale=SCALE,
             section=config["latent2d"],
             scale_keys=config["scorecard"]["thesis_scale_keys"]["latent2d"],

@@ -25,7 +25,7 @@ def main(smk):
     budget = fd.budget(p.section, p.scale, part, sc.reduced_scale(p.section, p.scale, [part["epochs"], part["n_train"]]))
     tol = p.claims["loss_tolerance"]
     numbers = sc.latent2d_rows(inp.losses, p.main, tol, note)
-    claims = sc.claim_rows(label("latent2d"), inp.claims, note, source=str(Path(inp.claims).relative_to(p.results)))
+    claims = sc.claim_rows(label("latent2d"), inp.claims, note, source=str(Path(inp.claims).relative_to(Path(inp.claims).parents[1])))
     experiment = f"rule forensics_latent2d: history.csv, checkpoints.csv, eval.json and the null control ({budget.reduced or 'thesis scale'})"
     rows = []
     for i, r in enumerate(fd.differs(numbers + claims), 1):

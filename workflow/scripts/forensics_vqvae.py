@@ -14,7 +14,7 @@ from vaerep.studies import label
 
 def main(smk):
     p, inp = smk.params, smk.input
-    results = Path(p.results)
+    results = Path(inp.manip).parents[1]  # results/<scale>/vqvae/manipulations.csv
     note = sc.reduced_scale(p.section, p.scale, p.scale_keys)
     manip = pd.read_csv(inp.manip), pd.read_csv(inp.null_manip)
     models = list(p.models)

@@ -1,0 +1,211 @@
+"""Issue 11 §3: the classifier of Study C/D "differs" rows (scale artefact / threshold choice / real difference) on
+constructed inputs, and the condition models of every C/D claim agreeing with the claim checks themselves."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from test_latent2d import _fake_results, claim_thresholds
+
+from vaerep.config import study_settings
+from vaerep.forensics import classify as C
+from vaerep.forensics import differs as fd
+from vaerep.forensics import latent2d as fl
+from vaerep.forensics import vqvae as fv
+from vaerep.latent2d.claims import check_claims as d_claims
+from vaerep.latent2d.table import checkpoint_table, loss_table
+from vaerep.vqvae.claims import check_claims as c3_claims
+from vaerep.vqvae.evaluate import respects
+from vaerep.vqvae.vae2d import check_claims as c1_claims
+
+CONFIG = Path(__file__).resolve().parents[1] / "workflow" / "config"
+RULES = yaml.safe_load((CONFIG / "config.yaml").read_text())["scorecard"]["forensics"]
+REDUCED = C.Budget("reduced scale `cpu`: train.epochs = 3 (thesis 15)", 3, 1000, 15, 60000)
+THESIS = C.Budget("", 15, 60000, 15, 60000)
+
+
+def leaf(value, series=None, threshold=0.4, op=">=", definitional=False):
+    return C.Leaf("k-NN accuracy", value, op, threshold, "separates_knn", definitional, series or {}, "history")
+
+
+# -- the classifier on constructed inputs ----------------------------------------------------------
+def test_trend_still_moving_toward_the_threshold_is_a_scale_artefact():
+    out = C.classify(leaf(0.3, {1: 0.1, 2: 0.2, 3: 0.3}), REDUCED, RULES)
+    assert (out["category"], out["verdict"]) == ("scale artefact", "explains")
+    assert "crosses after 1 more epochs" in out["leaves"][0]["text"]
+    # the same trend at the thesis's scale is no scale artefact: a real difference
+    assert C.classify(leaf(0.3, {1: 0.1, 2: 0.2, 3: 0.3}), THESIS, RULES)["category"] == "real difference"
+
+
+def test_trend_away_from_the_threshold_is_a_real_difference():
+    out = C.classify(leaf(0.3, {1: 0.35, 2: 0.32, 3: 0.3}), REDUCED, RULES)
+    assert (out["category"], out["verdict"]) == ("real difference", "does not explain")
+    assert "moves away" in out["leaves"][0]["text"]
+    flat = C.classify(leaf(0.3, {1: 0.3, 2: 0.3, 3: 0.3}), REDUCED, RULES)
+    assert flat["category"] == "real difference"
+
+
+def test_trend_too_slow_for_the_thesis_budget_or_too_far_out_or_too_short():
+    # 0.001 per epoch of 1,000 images: 100 epochs = 100,000 images, within the 897,000 left, but > 3 x 3 epochs
+    far = C.classify(leaf(0.3, {1: 0.298, 2: 0.299, 3: 0.3}), REDUCED, RULES)
+    assert far["verdict"] == "partly" and "more than 3x" in far["leaves"][0]["text"]
+    slow = C.Budget("reduced", 3, 1000, 3, 1100)  # the thesis trained only 300 images more
+    assert C.classify(leaf(0.3, {1: 0.298, 2: 0.299, 3: 0.3}), slow, RULES)["verdict"] == "does not explain"
+    two = C.classify(leaf(0.3, {0: 0.1, 3: 0.3}), REDUCED, RULES)  # null control and final model only
+    assert two["verdict"] == "partly" and "rests on 2 points" in two["leaves"][0]["text"]
+
+
+@pytest.mark.parametrize("value, category", [(0.361, "threshold choice"), (0.359, "real difference")])
+def test_value_just_past_a_threshold_is_a_threshold_choice_with_the_flip_threshold(value, category):
+    # margin 0.1 of the threshold 0.4: 0.36 is its edge
+    assert RULES["threshold_margin"] == 0.1
+    out = C.classify(leaf(value, {1: value, 2: value, 3: value}), REDUCED, RULES)
+    assert out["category"] == category
+    assert f"flips at a threshold of {value:.4g}" in out["leaves"][0]["text"]
+
+
+def test_a_definitional_threshold_is_never_a_threshold_choice():
+    out = C.classify(leaf(-0.001, threshold=0.0, op=">", definitional=True), REDUCED, RULES)
+    assert out["category"] == "real difference" and "the claim's meaning" in out["leaves"][0]["text"]
+
+
+def test_groups_combine_their_failing_conditions():
+    scale = leaf(0.3, {1: 0.1, 2: 0.2, 3: 0.3})
+    real = leaf(0.1, {1: 0.3, 2: 0.2, 3: 0.1})
+    ok = leaf(0.5)
+    both = C.classify(C.Group("all", [scale, real, ok]), REDUCED, RULES)
+    assert (both["category"], both["verdict"]) == ("scale artefact (in part)", "partly") and len(both["leaves"]) == 2
+    thr = leaf(0.39, {1: 0.39, 2: 0.39, 3: 0.39})
+    assert C.classify(C.Group("all", [scale, thr]), REDUCED, RULES)["category"] == "scale artefact + threshold choice"
+    assert C.classify(C.Group("any", [real, scale]), REDUCED, RULES)["category"] == "scale artefact"
+    with pytest.raises(ValueError, match="passes"):
+        C.classify(C.Group("all", [ok]), REDUCED, RULES)
+
+
+def test_forensics_row_points_at_the_scorecard_row():
+    card = {"study": "C vqvae", "source": "vqvae/claims.csv", "claim": "The conv-head VAE also separates some classes",
+            "thesis_value": "claim", "replicated_value": "x", "verdict": "differs"}
+    row = fd.forensics_row(card, leaf(0.39, {1: 0.39, 2: 0.39}), REDUCED, RULES, "H-C1.2", "rule x")
+    assert row["target"] == card["claim"] and row["hypothesis"] == "H-C1.2 (threshold choice)"
+    assert row["verdict"] == "explains" and "settings: reduced scale" in row["reason"]
+    assert fd.forensics_row(card, None, REDUCED, RULES, "H-C1.3", "x")["verdict"] == "does not explain"
+
+
+def test_budget_reads_the_study_settings_at_the_scale():
+    section = yaml.safe_load((CONFIG / "vqvae.yaml").read_text())["vqvae"]
+    part = section["forensics"]["parts"]["vae2d/claims.csv"]
+    b = fd.budget(section, "cpu", part, "reduced")
+    cpu = study_settings({"scale": "cpu", "s": section}, "s")["vae2d"]
+    assert (b.epochs, b.n_train, b.thesis_epochs, b.thesis_n_train) == (cpu["train"]["epochs"], cpu["n_train_images"], 15, 60000)
+    assert fd.budget(section, "cpu", section["forensics"]["parts"]["pretrained/claims.csv"], "x").reduced == ""
+
+
+# -- every C/D claim has a condition model that agrees with its check --------------------------------
+def _manipulation_table(rng, thr):
+    ops = ["shift_x", "shift_y", "rot90", "flip_x", "flip_y", "splice_x", "splice_y", "invert"]
+    # values on both sides of each threshold and exactly at it (an op is respected about half the time)
+    rr, ra = thr["respect_ratio"], thr["respect_anchor"]
+    t = pd.DataFrame({"operation": ops, "ratio": rng.choice([0.5 * rr, rr, 1.5 * rr], len(ops)),
+                      "ratio_vs_no_op": rng.choice([0.5 * ra, ra, 1.5 * ra, 1.0], len(ops)),
+                      "corr_with_reconstruction": rng.choice([-0.5, 0.0, 0.5], len(ops)), "mse_vs_pixel_op": 0.1})
+    t["respects"] = respects(t, thr["respect_ratio"], thr["respect_anchor"])
+    return t
+
+
+def test_c2_c3_conditions_agree_with_the_claims():
+    thr = yaml.safe_load((CONFIG / "vqvae.yaml").read_text())["vqvae"]["manipulations"]
+    rng = np.random.default_rng(0)
+    seen = {"replicates": 0, "differs": 0}
+    for _ in range(200):
+        t, null = _manipulation_table(rng, thr), _manipulation_table(rng, thr)
+        claims = c3_claims(t, {"codes_used": 10, "codebook_size": 64, "perplexity": 5.0, "usage": 0.2},
+                           thr["respect_ratio"], thr["respect_anchor"])
+        for r in claims.itertuples():
+            cond = fv.manipulation_conditions(r.claim, t, null, thr, 6)
+            if r.claim.startswith("(beyond the thesis)"):
+                assert cond is None
+                continue
+            assert cond.passes() == (r.verdict == "replicates"), r.claim
+            seen[r.verdict] += 1
+            if r.verdict == "differs":
+                assert C.classify(cond, REDUCED, RULES)["verdict"] in C.VERDICT_ORDER
+    assert min(seen.values()) > 60
+
+
+def _c1_inputs(rng, models, thr, epochs=5):
+    table = pd.DataFrame({"model": models, "label": [f"L{m}" for m in models], "epochs": epochs,
+                          "knn_accuracy": rng.choice([0.2, thr["separates_knn"], 0.6], len(models)),
+                          **{f"latent_mean_z{i}": rng.choice([-1.0, -thr["normal_mean_abs"], 0.1, thr["normal_mean_abs"], 1.0], len(models))
+                             for i in (1, 2)},
+                          **{f"latent_std_z{i}": rng.choice([0.1, *thr["normal_std"], 1.0, 2.0], len(models)) for i in (1, 2)},
+                          "generalisation_gap": rng.choice([-1.0, 0.0, 1.0, 3.0, 1.0 + thr["overfit_margin_nats"]], len(models)),
+                          **{f"test_kl_z{i}": rng.choice([0.01, thr["collapse_kl_per_dim"], 0.2, thr["active_kl_per_dim"], 1.5], len(models))
+                             for i in (1, 2)},
+                          "test_mse_per_pixel": rng.choice([0.02, 0.04, 0.08], len(models)), "test_mse_mean_image": 0.05})
+
+    def history(start):
+        h = pd.DataFrame({"epoch": range(start, epochs + 1)})
+        for col, lo, hi in [("train_loss", 30, 200), ("train_kl", 0.1, 8), ("train_rec", 30, 200), ("val_kl_z1", 0, 2),
+                            ("val_kl_z2", 0, 2), ("val_mse", 0.02, 0.08)]:
+            h[col] = rng.choice(np.linspace(lo, hi, 4), len(h))  # ties: a minimum reached twice
+        return h
+
+    return table, {m: history(1) for m in models}, {m: history(0).iloc[:1] for m in models}
+
+
+def test_c1_conditions_agree_with_the_claims():
+    section = yaml.safe_load((CONFIG / "vqvae.yaml").read_text())["vqvae"]["vae2d"]
+    thr, models = section["claims"], list(section["models"])
+    roles = {"fc_mse": "M1", "fc_bce": "M2", "conv_mse": "M3", "conv_bce": "M4", "collapse": "collapse"}
+    rng = np.random.default_rng(1)
+    seen = {"replicates": 0, "differs": 0}
+    for _ in range(150):
+        table, hist, null_hist = _c1_inputs(rng, models, thr)
+        null_table, _, _ = _c1_inputs(rng, models, thr)
+        inputs = fv.C1Inputs(table, hist, null_table, null_hist)
+        for r in c1_claims(table, hist, roles, thr, 15).itertuples():
+            cond = fv.vae2d_conditions(r.claim, inputs, roles, thr)
+            assert cond is not None, r.claim
+            assert cond.passes() == (r.verdict == "replicates"), r.claim
+            seen[r.verdict] += 1
+            if r.verdict == "differs":
+                assert C.classify(cond, REDUCED, RULES)["verdict"] in C.VERDICT_ORDER
+    assert min(seen.values()) > 50
+
+
+def _d_inputs(knn_final=0.85, span=1.0, sharp=0.5, epochs=500):
+    variants, histories, metrics, thesis = _fake_results()
+    for m in metrics.values():
+        m["checkpoints"][-1]["knn_accuracy"] = knn_final
+        m["transitions"][0]["span"] = span
+        m["sharpness_ratio"] = sharp
+    if epochs < 500:  # a reduced run: its first checkpoints and epochs only
+        histories = {v: h.iloc[:epochs] for v, h in histories.items()}
+        metrics = {v: dict(m, checkpoints=m["checkpoints"][:2]) for v, m in metrics.items()}
+    table = loss_table(histories, metrics, variants, thesis)
+    ck = checkpoint_table(histories, metrics, variants)
+    null = {"checkpoints": [dict(metrics["canonical"]["checkpoints"][0], epoch=0, knn_accuracy=0.15)],
+            "transitions": [dict(metrics["canonical"]["transitions"][0], span=0.01)], "sharpness_ratio": 0.2,
+            "digit_kept": {"reconstructions": 0.1, "originals": 0.9}}
+    return variants, histories, metrics, thesis, table, ck, null
+
+
+@pytest.mark.parametrize("changes", [{}, {"knn_final": 0.5}, {"span": 0.3, "sharp": 0.9}, {"epochs": 5},
+                                     {"epochs": 5, "knn_final": 0.9}])
+def test_d_conditions_agree_with_the_claims(changes):
+    variants, histories, metrics, thesis, table, ck, null = _d_inputs(**changes)
+    thr = dict(claim_thresholds(), neighbour_pairs=[[4, 5], [4, 9]])
+    d = fl.DInputs(table, ck, metrics, histories, null, variants, "canonical")
+    claims = d_claims(table, ck, metrics, histories, "canonical", thesis, thr)
+    for r in claims.itertuples():
+        cond = fl.claim_conditions(r.claim, d, thesis, thr)
+        assert cond is not None, r.claim
+        if not r.verdict.startswith("not comparable"):
+            assert cond.passes() == (r.verdict == "replicates"), (r.claim, r.verdict)
+    assert (claims["verdict"] == "differs").any()  # 4 and 9 are not neighbours on the synthetic circle
+    for key in ("total", "rec", "kl"):
+        name = fl.KEYS[key]
+        cond = fl.number_conditions(f"final training {name} after 500 epochs", d, thesis, thr["loss_tolerance"])
+        assert cond.passes() == (abs(table.set_index("variant").loc["canonical", key] - thesis[key]) <= thr["loss_tolerance"][key])
