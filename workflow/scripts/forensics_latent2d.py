@@ -8,7 +8,6 @@ import pandas as pd
 from vaerep import scorecard as sc
 from vaerep import scriptio
 from vaerep.forensics import differs as fd
-from vaerep.forensics import figures, table
 from vaerep.forensics import latent2d as fl
 from vaerep.studies import label
 
@@ -32,10 +31,7 @@ def main(smk):
         cond = (fl.number_conditions(r["claim"], d, p.thesis, tol) if r["thesis_value"] != "claim"
                 else fl.claim_conditions(r["claim"], d, p.thesis, p.claims))
         rows.append(fd.forensics_row(r, cond, budget, p.rules, f"H-{part['hypothesis']}.{i}", experiment))
-    frame = pd.DataFrame(rows, columns=table.COLUMNS)
-    frame.to_csv(smk.output.csv, index=False)
-    Path(smk.output.md).write_text(table.snippet("Study D: why the numbers differ", frame, smk.output.figure))
-    figures.trends(rows, smk.output.figure, "Study D: the failing quantities over training")
+    frame = fd.write(rows, smk.output, "Study D")
     print(frame.to_string())
 
 

@@ -7,7 +7,6 @@ import pandas as pd
 from vaerep import scorecard as sc
 from vaerep import scriptio
 from vaerep.forensics import differs as fd
-from vaerep.forensics import figures, table
 from vaerep.forensics import vqvae as fc
 from vaerep.studies import label
 
@@ -36,10 +35,7 @@ def main(smk):
                 cond = None
             rows.append(fd.forensics_row(r, cond, budget, p.rules, f"H-{part['hypothesis']}.{i}",
                                          f"rule forensics_vqvae: {rel} and its null control ({reduced or 'thesis scale'})"))
-    frame = pd.DataFrame(rows, columns=table.COLUMNS)
-    frame.to_csv(smk.output.csv, index=False)
-    Path(smk.output.md).write_text(table.snippet("Study C: why the numbers differ", frame, smk.output.figure))
-    figures.trends(rows, smk.output.figure, "Study C: the failing quantities over training")
+    frame = fd.write(rows, smk.output, "Study C")
     print(frame.to_string())
 
 

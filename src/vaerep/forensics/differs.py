@@ -3,8 +3,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
+
 from ..config import study_settings
 from ..scorecard import _get
+from . import figures, table
 from .classify import Budget, classify
 
 ALL_TRAINING_IMAGES = None  # a study setting n_train_images: null means every training image
@@ -47,3 +52,13 @@ def forensics_row(card_row: dict, cond, budget_: Budget, rules: dict, hypothesis
 def differs(rows: list[dict]) -> list[dict]:
     """The scorecard rows whose verdict is 'differs'."""
     return [r for r in rows if r["verdict"] == "differs"]
+
+
+def write(rows: list[dict], output, study: str) -> pd.DataFrame:
+    """A study's forensics rows as ``output.csv``, its "Why it differs" snippet as ``output.md`` and the trend
+    figure as ``output.figure`` (``study``: "Study C", "Study D")."""
+    frame = pd.DataFrame(rows, columns=table.COLUMNS)
+    frame.to_csv(output.csv, index=False)
+    Path(output.md).write_text(table.snippet(f"{study}: why the numbers differ", frame, output.figure))
+    figures.trends(rows, output.figure, f"{study}: the failing quantities over training")
+    return frame

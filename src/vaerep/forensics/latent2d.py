@@ -71,7 +71,7 @@ def claim_conditions(claim: str, d: DInputs, thesis: dict, thr: dict):
         return Leaf(f"|drop between the last two checkpoints - {thesis['total_drop_penultimate']}|", value, "<=",
                     thr["drop_tolerance"], "drop_tolerance", False, drops, "checkpoints.csv, consecutive checkpoints")
     knn = d.per_checkpoint(lambda c: c["knn_accuracy"])
-    final_knn = Leaf("5-NN accuracy of the final latent", knn[max(knn)], ">=", thr["knn_clustered"], "knn_clustered",
+    final_knn = Leaf(f"{d.m[main].get('knn_k', 5)}-NN accuracy of the final latent", knn[max(knn)], ">=", thr["knn_clustered"], "knn_clustered",
                      False, knn, "kept checkpoints, epoch 0 = null control")
     if claim.startswith("Digit clusters emerge over training"):
         first = min(e for e in knn if e > 0)
@@ -97,9 +97,9 @@ def claim_conditions(claim: str, d: DInputs, thesis: dict, thr: dict):
         if claim.startswith(f"Moving between the {tr['from']} and {tr['to']} regions"):
             def two(key, tr=tr, tn=tn):
                 return {0: float(tn[key]), d.epochs: float(tr[key])}
-            return Group("all", [Leaf("largest step / path length", tr["max_step_fraction"], "<=", thr["smooth_max_step"],
+            return Group("all", [Leaf(f"largest step / path length ({tr['from']} to {tr['to']})", tr["max_step_fraction"], "<=", thr["smooth_max_step"],
                                       "smooth_max_step", False, two("max_step_fraction"), NULL_FINAL),
-                                 Leaf("path length / class-mean distance", tr["span"], ">=", thr["transition_span"],
+                                 Leaf(f"path length / class-mean distance ({tr['from']} to {tr['to']})", tr["span"], ">=", thr["transition_span"],
                                       "transition_span", False, two("span"), NULL_FINAL)])
     if claim.startswith("Reconstructions keep the digit but are blurry"):
         m, n = d.m[main], d.null
