@@ -79,7 +79,11 @@ def trends(rows: list[dict], path, title: str, max_panels: int = 12) -> None:
             if len(x["leaf"].series) >= 2 and x["leaf"].name not in seen:  # a condition shared by two claims once
                 seen.add(x["leaf"].name)
                 panels.append((r, x))
-    panels = panels[:max_panels]
+    total = len(panels)
+    # the longest kept trends first (per-epoch histories, then checkpoints, then null control and final model)
+    panels = sorted(panels, key=lambda p: -len(p[1]["leaf"].series))[:max_panels]
+    if total > max_panels:
+        title += f" ({max_panels} of {total} conditions with a trend; the table lists all)"
     cols = min(3, max(1, len(panels)))
     nrows = max(1, -(-len(panels) // cols))
     fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 3.2 * nrows), squeeze=False)

@@ -71,7 +71,7 @@ def claim_conditions(claim: str, d: DInputs, thesis: dict, thr: dict):
         return Leaf(f"|drop between the last two checkpoints - {thesis['total_drop_penultimate']}|", value, "<=",
                     thr["drop_tolerance"], "drop_tolerance", False, drops, "checkpoints.csv, consecutive checkpoints")
     knn = d.per_checkpoint(lambda c: c["knn_accuracy"])
-    final_knn = Leaf(f"{d.m[main].get('knn_k', 5)}-NN accuracy of the final latent", knn[max(knn)], ">=", thr["knn_clustered"], "knn_clustered",
+    final_knn = Leaf(f"{d.m[main]['knn_k']}-NN accuracy of the final latent", knn[max(knn)], ">=", thr["knn_clustered"], "knn_clustered",
                      False, knn, "kept checkpoints, epoch 0 = null control")
     if claim.startswith("Digit clusters emerge over training"):
         first = min(e for e in knn if e > 0)
