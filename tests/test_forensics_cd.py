@@ -209,3 +209,13 @@ def test_d_conditions_agree_with_the_claims(changes):
         name = fl.KEYS[key]
         cond = fl.number_conditions(f"final training {name} after 500 epochs", d, thesis, thr["loss_tolerance"])
         assert cond.passes() == (abs(table.set_index("variant").loc["canonical", key] - thesis[key]) <= thr["loss_tolerance"][key])
+
+
+def test_scorecard_explanation_names_the_class_of_a_c_d_row():
+    from vaerep.forensics import explanation
+
+    card_row = {"study": "C vqvae", "source": "vqvae/vae2d/claims.csv", "claim": "The conv-head VAE also separates some classes",
+                "thesis_value": "claim", "replicated_value": "x", "verdict": "differs"}
+    row = fd.forensics_row(card_row, leaf(0.2, {1: 0.2, 2: 0.21, 3: 0.2}), REDUCED, RULES, "H-C1.2", "rule x")
+    out = explanation(pd.DataFrame([card_row, dict(card_row, claim="another claim")]), pd.DataFrame([row]))
+    assert out.tolist() == ["H-C1.2 (real difference): does not explain (forensics.md)", ""]
