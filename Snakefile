@@ -23,6 +23,7 @@ for _study in config["studies"]:
 
 include: "workflow/rules/forensics.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/usage.smk"
 
 
 rule all:

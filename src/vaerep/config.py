@@ -14,7 +14,8 @@ from .errors import PipelineError
 REPO_ROOT = Path(__file__).resolve().parents[2]
 CONFIG_DIR = REPO_ROOT / "workflow" / "config"
 SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
-SCALES = ("smoke", "cpu", "full")
+REHEARSAL = "rehearsal"  # the `full` scale's data, shapes and evaluation, training cut to a few steps
+SCALES = ("smoke", "cpu", "full", REHEARSAL)
 
 
 def deep_merge(base: dict, override: dict) -> dict:
@@ -171,4 +172,28 @@ def study_settings(config: dict, study: str) -> dict:
     if section is None:
         raise PipelineError(f"config has no section '{study}'")
     base = {k: v for k, v in section.items() if k != "scales"}
+    if scale == REHEARSAL:
+        full = deep_merge(base, section.get("scales", {}).get("full", {}) or {})
+        return rehearse(full, rehearsal_steps(config))
     return deep_merge(base, section.get("scales", {}).get(scale, {}) or {})
+
+
+def rehearsal_steps(config: dict) -> int:
+    """Training steps per epoch of a rehearsal (config key ``rehearsal.max_steps_per_epoch``)."""
+    try:
+        return int(config["rehearsal"]["max_steps_per_epoch"])
+    except (KeyError, TypeError):
+        raise PipelineError("scale 'rehearsal' needs the config key rehearsal.max_steps_per_epoch") from None
+
+
+def rehearse(settings: dict, steps: int) -> dict:
+    """``settings`` with every training block (a ``train`` mapping with ``epochs``) cut to ``steps`` steps
+    per epoch; everything else (data sizes, shapes, evaluation, epochs, kept checkpoints) unchanged."""
+    out = {}
+    for key, value in settings.items():
+        if key == "train" and isinstance(value, dict) and "epochs" in value:
+            value = {**value, "max_steps_per_epoch": steps}
+        elif isinstance(value, dict):
+            value = rehearse(value, steps)
+        out[key] = value
+    return out

@@ -32,7 +32,8 @@ MNIST_TRAIN = 60_000
 
 @dataclass
 class Job:
-    """Training runs of one model shape: ``runs`` runs of ``epochs`` x ``n_train`` samples."""
+    """Training runs of one model shape: ``runs`` runs of ``epochs`` x ``n_train`` samples (``n_train``: the
+    rows trained on per epoch)."""
 
     study: str
     name: str
@@ -55,6 +56,12 @@ class Job:
         return -(-self.runs // self.members) * self.epochs * -(-self.n_train // self.batch_size)
 
 
+def _rows(n: int, train: dict) -> int:
+    """Rows trained on per epoch: ``n``, or fewer in a rehearsal (``max_steps_per_epoch``)."""
+    steps = train.get("max_steps_per_epoch")
+    return n if steps is None else min(n, steps * train["batch_size"])
+
+
 def _precision(train: dict) -> str:
     return "bf16" if train.get("autocast_bf16") else "tf32" if train.get("tf32") else "fp32"
 
@@ -71,7 +78,7 @@ def _jobs_smvae(s: dict) -> list[Job]:
     for name, v in s["variants"].items():
         spec = {k: v[k] for k in ("mix", "c_dist", "alpha") if k in v}
         runs = len(s["seeds"] if v["table"] else s["extra_seeds"])
-        jobs.append(Job("smvae", name, runs, s["train"]["epochs"], n, s["train"]["batch_size"],
+        jobs.append(Job("smvae", name, runs, s["train"]["epochs"], _rows(n, s["train"]), s["train"]["batch_size"],
                         lambda spec=spec: build_smvae(spec), _images(784), _precision(s["train"]),
                         members=runs if s.get("batch_seeds") else 1))
     return jobs
@@ -81,7 +88,7 @@ def _jobs_dsprites_beta(s: dict) -> list[Job]:
     from .models.beta_vae import build_beta_vae
 
     n = round(s["n_images"] * (1 - s["val_fraction"]))
-    return [Job("dsprites_beta", f"beta{b}", 1, s["train"]["epochs"], n, s["train"]["batch_size"],
+    return [Job("dsprites_beta", f"beta{b}", 1, s["train"]["epochs"], _rows(n, s["train"]), s["train"]["batch_size"],
                 lambda b=b: build_beta_vae({"beta": float(b), **s["model"]}),
                 lambda k: (torch.rand(k, 1, 64, 64) > 0.5).float(), _precision(s["train"])) for b in s["betas"]]
 
@@ -92,18 +99,20 @@ def _jobs_vqvae(s: dict) -> list[Job]:
 
     n = min(s["n_train_images"] or MNIST_TRAIN, MNIST_TRAIN)
     m = s["mnist"]
-    jobs = [Job("vqvae", "C3 mnist vq-vae", 1, m["train"]["epochs"], n, m["train"]["batch_size"],
+    jobs = [Job("vqvae", "C3 mnist vq-vae", 1, m["train"]["epochs"], _rows(n, m["train"]), m["train"]["batch_size"],
                 lambda: build_vqvae(dict(m["model"])), _images(1, 28, 28), _precision(m["train"]))]
     c1 = s["vae2d"]
     n1 = min(c1["n_train_images"] or MNIST_TRAIN, MNIST_TRAIN)
     for name, model in c1["models"].items():
         spec = {**c1["architecture"], "head": model["head"], "recon": model["recon"]}
-        jobs.append(Job("vqvae", f"C1 {name}", 1, c1["train"]["epochs"], n1, c1["train"]["batch_size"],
+        jobs.append(Job("vqvae", f"C1 {name}", 1, c1["train"]["epochs"], _rows(n1, c1["train"]),
+                        c1["train"]["batch_size"],
                         lambda spec=spec: build_vae2d(spec), _images(1, 28, 28), _precision(c1["train"])))
     sub = s["pretrained"]["substitute"]
     if s["pretrained"]["source"] != "dalle":  # trained only when the DALL-E weights are not used
         crop = sub["crop"]
-        jobs.append(Job("vqvae", "C4 substitute (without DALL-E)", 1, sub["train"]["epochs"], sub["n_crops"],
+        jobs.append(Job("vqvae", "C4 substitute (without DALL-E)", 1, sub["train"]["epochs"],
+                        _rows(sub["n_crops"], sub["train"]),
                         sub["train"]["batch_size"], lambda: build_vqvae(dict(sub["model"])),
                         _images(sub["model"]["in_channels"], crop, crop), _precision(sub["train"])))
     return jobs
@@ -116,7 +125,7 @@ def _jobs_latent2d(s: dict) -> list[Job]:
     jobs = []
     for name, v in s["variants"].items():
         train = {**s["train"], **(v.get("train") or {})}
-        jobs.append(Job("latent2d", name, 1, train["epochs"], n, train["batch_size"],
+        jobs.append(Job("latent2d", name, 1, train["epochs"], _rows(n, train), train["batch_size"],
                         lambda v=v: build_conv2d_vae(dict(v["model"])), _images(1, 28, 28), _precision(train)))
     return jobs
 

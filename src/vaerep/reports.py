@@ -43,7 +43,8 @@ def settings_at(scale: str, study: str) -> dict:
     """A study's settings at ``scale`` from workflow/config/<study>.yaml, for a report run by hand (the rule
     passes the settings it ran with, --config overrides included)."""
     section = (yaml.safe_load((CONFIG_DIR / f"{study}.yaml").read_text()) or {}).get(study)
-    return study_settings({"scale": scale, study: section}, study)
+    main = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text()) or {}
+    return study_settings({"scale": scale, study: section, "rehearsal": main.get("rehearsal")}, study)
 
 
 def title(nb: nbformat.NotebookNode) -> str:

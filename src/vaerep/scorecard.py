@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .config import study_settings
+from .config import REHEARSAL, study_settings
 from .studies import label
 
 COLUMNS = ["study", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds",
@@ -40,7 +40,11 @@ def _get(tree: dict, dotted: str):
 
 def reduced_scale(study_section: dict, scale: str, keys: list[str]) -> str:
     """Why a study run at ``scale`` is not the thesis's experiment: the ``keys`` (dotted paths) whose value
-    at this scale differs from the thesis (``full``) value, as one sentence; '' when none differs."""
+    at this scale differs from the thesis (``full``) value, as one sentence; '' when none differs. A rehearsal
+    is never the thesis's experiment: its training is cut to a few steps per epoch."""
+    if scale == REHEARSAL:
+        return (f"{REHEARSAL}: the `full` scale's data sizes, shapes and evaluation with training cut to a few "
+                "steps per epoch; its numbers test the pipeline, not the thesis")
     base = study_settings({"scale": "full", "study": study_section}, "study")
     now = study_settings({"scale": scale, "study": study_section}, "study")
 
@@ -164,7 +168,9 @@ def claim_rows(study: str, claims_csv, note: str = "", source: str | None = None
 
 def with_scale(rows: list[dict], reduced_reason: str) -> list[dict]:
     """Mark rows from one study's run as at the thesis's scale or a reduced one (``reduced_reason`` as
-    from :func:`reduced_scale`, '' at thesis scale)."""
+    from :func:`reduced_scale`, '' at thesis scale); a rehearsal's rows are all 'not comparable'."""
+    if reduced_reason.startswith(REHEARSAL):  # every row, claims too, is "not comparable" in a rehearsal
+        return [{**r, "scale": REHEARSAL, "verdict": "not comparable"} for r in rows]
     return [{**r, "scale": "reduced" if reduced_reason else "thesis"} for r in rows]
 
 

@@ -47,10 +47,14 @@ class TrainSettings:
     autocast_bf16: bool = False
     tf32: bool = False
     compile: bool = False  # torch.compile the loss (fuses elementwise work); falls back to eager on failure
+    # A rehearsal (scale `rehearsal`): each epoch trains only its first N batches, and validation before the last
+    # epoch sees only N batches' worth of rows; None (every real run) trains on every batch.
+    max_steps_per_epoch: int | None = None
 
     def fingerprint(self, model_spec: dict, n_train: int) -> str:
         """Identifies a run so a checkpoint is only resumed by the same run."""
-        blob = json.dumps({"settings": asdict(self), "model": model_spec, "n_train": n_train},
+        settings = {k: v for k, v in asdict(self).items() if not (k == "max_steps_per_epoch" and v is None)}
+        blob = json.dumps({"settings": settings, "model": model_spec, "n_train": n_train},
                           sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -172,6 +176,9 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     elif settings.compile:
         loss_terms = _compiled(model.loss_terms, log)
     steps_per_epoch = math.ceil(n / settings.batch_size)
+    if settings.max_steps_per_epoch is not None:  # a rehearsal: full-size data and shapes, a few steps
+        steps_per_epoch = min(steps_per_epoch, settings.max_steps_per_epoch)
+    seen = min(n, steps_per_epoch * settings.batch_size)  # rows trained on per epoch (= n in a real run)
     keys: list[str] | None = None
     buffer = None
     for epoch in range(start_epoch, settings.epochs + 1):
@@ -212,12 +219,13 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
         totals = sums.tolist()
         for i, d in enumerate(out_dirs):
             row = {"epoch": epoch}
-            row.update({f"train_{k}": float(v) / n for k, v in zip(keys, totals[i])})
+            row.update({f"train_{k}": float(v) / seen for k, v in zip(keys, totals[i])})
             if val is not None:
                 member = model.member(i) if batched else model
-                row.update({f"val_{k}": v for k, v in evaluate(member, val, device, prepare,
+                rows = val if seen == n or epoch == settings.epochs else [t[:seen] for t in val]
+                row.update({f"val_{k}": v for k, v in evaluate(member, rows, device, prepare,
                                                                settings.eval_batch_size, seed=epoch).items()})
-            row.update({"seconds": seconds, "samples_per_s": n / seconds})
+            row.update({"seconds": seconds, "samples_per_s": seen / seconds})
             histories[i].append(row)
             log_lines[i].append((f"[seed {seeds[i]}] " if batched else "")
                                 + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
@@ -249,7 +257,7 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
         train_seconds = float(frame["seconds"].sum()) if len(frame) else 0.0
         meta = {"settings": asdict(members[i]), "model_spec": model_spec, "n_train": n,
                 "train_seconds": train_seconds,
-                "samples_per_s": n * len(frame) / train_seconds if train_seconds else None,
+                "samples_per_s": seen * len(frame) / train_seconds if train_seconds else None,
                 "environment": environment(device)}
         if batched:  # train_seconds is the wall time of the whole batch, shared by its members
             meta["batched_with_seeds"] = seeds

@@ -1,0 +1,59 @@
+"""Resource usage of a run: the per-job records that :func:`vaerep.scriptio.run` keeps beside each log,
+gathered into one table per rule (wall time, CPU time, peak memory; results/<scale>/usage.{csv,md})."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+JOB_COLUMNS = ["rule", "job", "threads", "wall_s", "cpu_s", "peak_rss_mib", "cuda_max_allocated_mib", "device",
+               "finished"]
+
+
+def jobs(roots: list[str | Path]) -> pd.DataFrame:
+    """One row per ``*.usage.json`` found under ``roots`` (folders that do not exist are skipped)."""
+    rows = []
+    for root in roots:
+        for path in sorted(Path(root).rglob("*.usage.json")) if Path(root).is_dir() else []:
+            try:
+                rec = json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError) as err:
+                raise ValueError(f"unreadable usage record {path}: {err}") from None
+            job = ",".join(f"{k}={v}" for k, v in (rec.get("wildcards") or {}).items())
+            rows.append({**{c: rec.get(c) for c in JOB_COLUMNS}, "job": job or "-"})
+    return pd.DataFrame(rows, columns=JOB_COLUMNS)
+
+
+def per_rule(frame: pd.DataFrame) -> pd.DataFrame:
+    """Jobs, summed and longest wall time, summed CPU time, and the largest peak memory of each rule,
+    longest total wall time first."""
+    if frame.empty:
+        return pd.DataFrame(columns=["rule", "jobs", "wall_total_s", "wall_max_s", "cpu_total_s",
+                                     "peak_rss_max_mib", "cuda_max_allocated_mib", "device"])
+    out = frame.groupby("rule").agg(jobs=("job", "size"), wall_total_s=("wall_s", "sum"),
+                                    wall_max_s=("wall_s", "max"), cpu_total_s=("cpu_s", "sum"),
+                                    peak_rss_max_mib=("peak_rss_mib", "max"),
+                                    cuda_max_allocated_mib=("cuda_max_allocated_mib", "max"),
+                                    device=("device", lambda d: ", ".join(sorted(set(map(str, d))))))
+    return out.sort_values("wall_total_s", ascending=False).reset_index()
+
+
+def to_markdown(table: pd.DataFrame, title: str) -> str:
+    """The per-rule table as Markdown, with the totals on its last line."""
+    cols = ["rule", "jobs", "wall_total_s", "wall_max_s", "cpu_total_s", "peak_rss_max_mib", "cuda_max_allocated_mib",
+            "device"]
+
+    def cell(v):
+        if isinstance(v, float):
+            return "–" if pd.isna(v) else f"{v:,.1f}"
+        return str(v)
+
+    lines = [f"# {title}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    lines += ["| " + " | ".join(cell(r[c]) for c in cols) + " |" for r in table.to_dict("records")]
+    if len(table):
+        lines.append(f"| **all** | {int(table['jobs'].sum())} | {table['wall_total_s'].sum():,.1f} | "
+                     f"{table['wall_max_s'].max():,.1f} | {table['cpu_total_s'].sum():,.1f} | "
+                     f"{table['peak_rss_max_mib'].max():,.1f} | {cell(float(table['cuda_max_allocated_mib'].max()))} | |")
+    return "\n".join(lines) + "\n"
