@@ -60,8 +60,10 @@ def _identity(*batch):
 
 
 def _autocast(device: torch.device, enabled: bool):
-    if enabled and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+    """bf16 autocast of the forward pass when ``enabled``, on CUDA and on the CPU alike (convolutions and
+    matmuls in bf16; the models keep their loss reductions in float32); elsewhere, or disabled, nothing."""
+    if enabled and device.type in ("cuda", "cpu"):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
