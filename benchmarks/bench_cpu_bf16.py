@@ -1,7 +1,7 @@
 """Benchmark: bf16 autocast against FP32 on the CPU for the convolutional studies (issue 12 §4).
 
     python benchmarks/bench_cpu_bf16.py [--seconds 4] [--reps 3] [--threads 1 2] [--cases all]
-        [--losses short|cpu|none] [--jobs 1] [--seed-spread] [--json FILE]
+        [--losses short|cpu|none] [--jobs 1] [--runs fp32,bf16,fp32_next_seed] [--json FILE]
 
 Models, data and settings are the pipeline's (``--scale cpu`` settings of workflow/config): B the beta-VAE
 on dSprites (the study's source: the official file when DSPRITES_PATH or data.path names it, else the
@@ -20,7 +20,7 @@ terms (validation images for B, test images otherwise; evaluated in FP32): ``sho
 models on ``--short-images`` images for ``--short-epochs`` epochs; ``cpu`` = the full cpu-scale runs
 (``--jobs`` runs at once, one thread each; finished runs are kept in --work and resumed). Each
 difference is judged against the scorecard tolerance or claim threshold of its study (printed);
-``--seed-spread`` adds an FP32 run with the next seed for scale.
+``--runs`` adds an FP32 run with the next seed (fp32_next_seed) for scale.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from bench_smvae import CORES, timed
@@ -178,31 +179,52 @@ def train_once(case: dict, bf16: bool, seed: int, out_dir: Path, threads: int = 
     return row
 
 
+RUN_KINDS = (("fp32", False, 0), ("bf16", True, 0), ("fp32_next_seed", False, 1))  # (key, bf16, seed offset)
+
+
+def _tag(name: str, bf16: bool, seed: int) -> str:
+    return f"{name.replace(' ', '_').replace('=', '')}_{'bf16' if bf16 else 'fp32'}_seed{seed}"
+
+
 def _job(args):
     scale, cut, name, bf16, seed, work = args
     case = next(c for c in cases(scale, Path(work), *cut) if c["name"] == name)
-    tag = f"{name.replace(' ', '_').replace('=', '')}_{'bf16' if bf16 else 'fp32'}_seed{seed}"
-    done = Path(work) / f"{tag}.json"
-    if not done.is_file():
-        row = train_once(case, bf16, seed, Path(work) / tag)
-        done.write_text(json.dumps(row))
-    return name, bf16, seed, json.loads(done.read_text())
+    train_once(case, bf16, seed, Path(work) / _tag(name, bf16, seed))
+    return name, bf16, seed
 
 
-def run_losses(scale, cut, names, seed_spread, jobs, work, log=print) -> dict:
-    """{case: {'fp32': row, 'bf16': row, 'fp32_next_seed': row?}}, runs spread over ``jobs`` processes."""
+def collect(work: Path, seeds: dict) -> dict:
+    """{case: {run key: history row}} from the runs' history.csv (written every epoch), all at the last
+    epoch that every run of the case has reached (an interrupted run is compared where it stopped)."""
+    out = {}
+    for name, seed in seeds.items():
+        hists = {}
+        for key, bf16, offset in RUN_KINDS:
+            path = work / _tag(name, bf16, seed + offset) / "history.csv"
+            if path.is_file():
+                hists[key] = pd.read_csv(path)
+        if "fp32" not in hists or "bf16" not in hists:
+            continue
+        epoch = min(int(h["epoch"].max()) for h in hists.values())
+        out[name] = {key: {**h[h["epoch"] == epoch].iloc[0].to_dict(),
+                           "train_seconds": float(h.loc[h["epoch"] <= epoch, "seconds"].sum())}
+                     for key, h in hists.items()}
+    return out
+
+
+def run_losses(scale, cut, names, kinds, jobs, work, log=print) -> dict:
+    """Train every case in the run ``kinds`` (keys of RUN_KINDS), ``jobs`` runs at once (the longest
+    first; a run resumes from its checkpoint in ``work``), then :func:`collect` the rows of the runs
+    found in ``work`` (a run trained elsewhere, e.g. the pipeline's own, can be put there)."""
     seed = {c["name"]: c["settings"].get("seed", 0) for c in cases(scale, Path(work), *cut) if c["name"] in names}
-    order = {"D": 0, "B": 1, "C2": 2, "C1": 3}  # the longest runs first
-    todo = [(scale, cut, n, bf16, s, str(work)) for n in sorted(names, key=lambda n: order[n.split()[0]])
-            for bf16, s in ((False, seed[n]), (True, seed[n])) + (((False, seed[n] + 1),) if seed_spread else ())]
-    results: dict = {}
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for fut in as_completed([pool.submit(_job, t) for t in todo]):
-            name, bf16, s, row = fut.result()
-            key = "bf16" if bf16 else "fp32" if s == seed[name] else "fp32_next_seed"
-            results.setdefault(name, {})[key] = row
-            log(f"  done {name} {key}: {row['train_seconds']:.0f} s")
-    return results
+    order = {"D": 0, "B": 1, "C2": 2, "C1": 3}
+    todo = [(scale, cut, n, bf16, seed[n] + offset, str(work)) for n in sorted(names, key=lambda n: order[n.split()[0]])
+            for key, bf16, offset in RUN_KINDS if key in kinds]
+    if jobs:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for fut in as_completed([pool.submit(_job, t) for t in todo]):
+                log(f"  done {fut.result()}", flush=True)
+    return collect(Path(work), seed)
 
 
 def checks(key: str, runs: dict, config: dict) -> list[dict]:
@@ -214,6 +236,8 @@ def checks(key: str, runs: dict, config: dict) -> list[dict]:
     out = []
 
     def diff(col, limit, source):
+        if col not in f or col not in b:  # e.g. a pipeline run without held-out terms
+            return
         out.append({"quantity": col, "fp32": f[col], "bf16": b[col], "difference": abs(b[col] - f[col]),
                     "seed_difference": abs(n[col] - f[col]) if n else None, "limit": limit, "source": source,
                     "agrees": abs(b[col] - f[col]) <= limit})
@@ -271,8 +295,9 @@ def main():
     ap.add_argument("--losses", choices=("short", "cpu", "none"), default="short")
     ap.add_argument("--short-images", type=int, default=1000)
     ap.add_argument("--short-epochs", type=int, default=2)
-    ap.add_argument("--jobs", type=int, default=1, help="loss runs at once (one thread each)")
-    ap.add_argument("--seed-spread", action="store_true", help="also an FP32 run with the next seed")
+    ap.add_argument("--jobs", type=int, default=1, help="loss runs at once (one thread each); 0: only collect")
+    ap.add_argument("--runs", default="fp32,bf16", help="runs to train: fp32, bf16, fp32_next_seed (scale)")
+    ap.add_argument("--loss-cases", default=None, help="comma-separated model names (default: all)")
     ap.add_argument("--no-throughput", action="store_true")
     ap.add_argument("--work", type=Path, default=Path("results/bench_cpu_bf16"))
     ap.add_argument("--json", type=Path, default=Path("results/bench_cpu_bf16/bench.json"))
@@ -306,18 +331,24 @@ def main():
         report["load_after_throughput"] = load_text()
     if args.losses != "none":
         cut = (args.short_images, args.short_images, args.short_epochs) if args.losses == "short" else (None, None, None)
-        names = [c["name"] for c in cases("cpu", args.work, *cut)]
+        names = [c["name"] for c in cases("cpu", args.work, *cut)
+                 if not args.loss_cases or c["name"] in args.loss_cases.split(",")]
         print(f"\nlosses: {args.losses} runs of {len(names)} models, FP32 and bf16, same seed", flush=True)
         t0 = time.perf_counter()
-        runs = run_losses("cpu", cut, names, args.seed_spread, args.jobs, args.work / args.losses)
+        runs = run_losses("cpu", cut, names, args.runs.split(","), args.jobs, args.work / args.losses)
         config = full_config("cpu")
         report["losses"] = {"mode": args.losses, "cut": cut, "seconds": time.perf_counter() - t0, "models": {}}
         print(f"{'model':14s} {'quantity':32s} {'fp32':>10s} {'bf16':>10s} {'|diff|':>9s} {'seed diff':>9s} "
               f"{'limit':>7s}  agrees")
         for name in names:
+            if name not in runs:
+                print(f"{name:14s} no epoch finished in both precisions")
+                continue
             key = name.split()[0]
             rows = checks(key, runs[name], config)
             report["losses"]["models"][name] = {"runs": runs[name], "checks": rows}
+            print(f"{name:14s} epoch {int(runs[name]['fp32']['epoch'])}, seconds "
+                  + ", ".join(f"{k} {v['train_seconds']:.0f}" for k, v in runs[name].items()))
             for r in rows:
                 sd = f"{r['seed_difference']:9.3g}" if r["seed_difference"] is not None else "        -"
                 lim = f"{r['limit']:7.3g}" if r["limit"] is not None else "   side"

@@ -15,7 +15,7 @@ from vaerep.models.beta_vae import LOSS_CONVENTIONS, BetaVAE
 from vaerep.models.conv2d_vae import ConvVAE2D
 from vaerep.models.vae2d_mnist import HEADS, RECONS, MnistVAE2D
 from vaerep.models.vqvae import VQVAE, VectorQuantizer
-from vaerep.train import TrainSettings, _autocast, fit
+from vaerep.train import TrainSettings, bf16_autocast, fit
 
 CPU = torch.device("cpu")
 
@@ -23,10 +23,10 @@ CPU = torch.device("cpu")
 def test_cpu_autocast_computes_in_bf16_only_when_asked():
     a, b = torch.randn(8, 16), torch.randn(16, 4)
     conv = torch.nn.Conv2d(1, 2, 3)
-    with _autocast(CPU, True):
+    with bf16_autocast(CPU, True):
         assert (a @ b).dtype == torch.bfloat16
         assert conv(torch.randn(1, 1, 8, 8)).dtype == torch.bfloat16
-    with _autocast(CPU, False):
+    with bf16_autocast(CPU, False):
         assert (a @ b).dtype == torch.float32
         assert conv(torch.randn(1, 1, 8, 8)).dtype == torch.float32
 
@@ -46,7 +46,7 @@ def _models():
 def test_every_loss_term_stays_float32_under_cpu_autocast(name, model, shape):
     torch.manual_seed(0)
     x = (torch.rand(shape) > 0.5).float()
-    with _autocast(CPU, True):
+    with bf16_autocast(CPU, True):
         terms = model.loss_terms(x)
     wrong = {k: v.dtype for k, v in terms.items() if v.dtype != torch.float32}
     assert not wrong, f"{name}: terms not reduced in float32 under bf16 autocast: {wrong}"
@@ -78,7 +78,7 @@ def test_codebook_choice_under_autocast_is_the_float32_nearest_code():
     grid = z_e.t().reshape(1, 16, 8, 8)
     exact = vq.indices(grid)
     assert (exact == 1).all()
-    with _autocast(CPU, True):
+    with bf16_autocast(CPU, True):
         assert torch.equal(vq.indices(grid.to(torch.bfloat16)), exact)
         flat = grid.to(torch.bfloat16).permute(0, 2, 3, 1).reshape(-1, 16)
         d = flat.pow(2).sum(1, keepdim=True) - 2 * flat @ vq.codebook.t() + vq.codebook.pow(2).sum(1)[None]
@@ -141,3 +141,24 @@ def test_study_schemas_accept_autocast_bf16_in_the_cpu_scale_and_name_a_wrong_ty
             else:
                 with pytest.raises(PipelineError, match="autocast_bf16"):
                     validate(cfg, SCHEMA_DIR / f"{study}.schema.yaml")
+
+
+def test_the_time_plan_times_a_bf16_study_under_autocast():
+    from vaerep.plan import Job, measure
+
+    seen = []
+
+    class Probe(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(4, 4)
+
+        def loss_terms(self, x):
+            h = self.lin(x)
+            seen.append(h.dtype)
+            return {"loss": h.float().pow(2).mean()}
+
+    for precision, dtype in (("bf16", torch.bfloat16), ("fp32", torch.float32)):
+        seen.clear()
+        measure(Job("x", "probe", 1, 1, 8, 4, Probe, lambda b: torch.randn(b, 4), precision=precision), CPU, 2)
+        assert seen[-3:] == [dtype] * 3  # the warm-up and the two timed steps
