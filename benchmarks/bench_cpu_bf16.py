@@ -142,10 +142,10 @@ def throughput(case: dict, threads: int, reps: int, seconds: float) -> dict:
 
 
 def projection(rows: list[dict]) -> list[dict]:
-    """Minutes of each study's thesis-scale training here (FP32 and bf16): the runs and samples of
-    ``vaerep.plan``'s jobs at the time each one takes at the measured samples/s of its shape (C1's fc
-    models as M2, conv models as M4; D's variants as canonical); 2 cores: two 1-thread jobs side by side
-    (assumed not to slow each other), or one 2-thread job after another."""
+    """Minutes of each study's thesis-scale training here (FP32, and bf16 at the median ratio): the runs
+    and samples of ``vaerep.plan``'s jobs at the measured samples/s of their shape (C1's fc models as M2,
+    conv models as M4; D's variants as canonical); 2 cores: two 1-thread jobs side by side (assumed not
+    to slow each other), or one 2-thread job after another."""
     speed = {(r["case"], r["threads"]): r for r in rows}
     config = full_config("full")
     heads = {f"C1 {k}": "C1 M2" if m["head"] == "fc" else "C1 M4"
@@ -160,7 +160,10 @@ def projection(rows: list[dict]) -> list[dict]:
             minutes = {}
             for threads in (1, 2):
                 if all((case, threads) in speed for _, case in jobs):
-                    secs = [j.samples / speed[(case, threads)][prec] for j, case in jobs]
+                    # bf16 = FP32 x the median ratio (measured side by side; steadier than two medians)
+                    secs = [j.samples / (speed[(case, threads)]["fp32"] * (speed[(case, threads)]["ratio"]
+                                                                          if prec == "bf16" else 1.0))
+                            for j, case in jobs]
                     minutes[threads] = (sum(secs) / min(CORES, len(secs)) if threads == 1 else sum(secs)) / 60
             out.append({"study": key, "precision": prec, "runs": len(jobs), "samples": sum(j.samples for j, _ in jobs),
                         "minutes_2x1thread": minutes.get(1), "minutes_1x2threads": minutes.get(2)})
