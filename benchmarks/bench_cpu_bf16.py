@@ -1,9 +1,9 @@
 """Benchmark: bf16 autocast against FP32 on the CPU for the convolutional studies (issue 12 §4).
 
-    python benchmarks/bench_cpu_bf16.py [--seconds 4] [--reps 3] [--threads 1 2] [--cases all]
+    python benchmarks/bench_cpu_bf16.py [--seconds 4] [--reps 3] [--threads 1 2] [--cases throughput|all|NAMES]
         [--losses short|cpu|none] [--jobs 1] [--runs fp32,bf16,fp32_next_seed] [--json FILE]
 
-Models, data and settings are the pipeline's (``--scale cpu`` settings of workflow/config): B the beta-VAE
+Models, data and settings are the pipeline's at the ``cpu`` scale (workflow/config): B the beta-VAE
 on dSprites (the study's source: the official file when DSPRITES_PATH or data.path names it, else the
 procedural generator; never a download), C2 the MNIST VQ-VAE, C1 the 2-D VAEs M1-M4 and the collapse
 model, D the latent2d conv VAE (both variants), MNIST from $MNIST_DIR.
@@ -18,7 +18,9 @@ one 2-thread job).
 Losses: the same seed trained in both precisions through ``fit``, final training terms and held-out
 terms (validation images for B, test images otherwise; evaluated in FP32): ``short`` = the cpu-scale
 models on ``--short-images`` images for ``--short-epochs`` epochs; ``cpu`` = the full cpu-scale runs
-(``--jobs`` runs at once, one thread each; finished runs are kept in --work and resumed). Each
+(``--jobs`` runs at once, one thread each; runs are kept in --work and resumed, and a pipeline run's
+history.csv put there under the run's name is compared like one trained here; ``--jobs 0`` only
+compares what is there, at the last epoch every run of a model reached). Each
 difference is judged against the scorecard tolerance or claim threshold of its study (printed);
 ``--runs`` adds an FP32 run with the next seed (fp32_next_seed) for scale.
 """
