@@ -31,14 +31,15 @@ THESIS_SAMPLES = 20 * 240_000  # per run: 20 epochs of 240,000 c-MNIST images
 CORES = 2
 
 
-def timed(model, data, seeds, device, batch):
+def timed(model, data, seeds, device, batch, prepare=to_float, **settings):
     """Seconds of the training steps of one epoch through fit, as its history records them (file
-    writing and setup excluded; K members when ``model`` is an Ensemble)."""
+    writing and setup excluded; K members when ``model`` is an Ensemble); ``settings``: more
+    TrainSettings fields (autocast_bf16, ...)."""
     batched = isinstance(model, Ensemble)
     with tempfile.TemporaryDirectory() as tmp:
         dirs = [f"{tmp}/seed{s}" for s in seeds] if batched else tmp
-        hist = fit(model, data, TrainSettings(epochs=1, batch_size=batch, seed=seeds[0]), dirs, device=device,
-                   model_spec={}, prepare=to_float, log=lambda s: None)
+        hist = fit(model, data, TrainSettings(epochs=1, batch_size=batch, seed=seeds[0], **settings), dirs,
+                   device=device, model_spec={}, prepare=prepare, log=lambda s: None)
     return float((hist[0] if batched else hist)["seconds"].iloc[0])
 
 

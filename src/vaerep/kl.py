@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import torch
 
+from .models.layers import at_least_float32
+
 
 def kl_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, exp(logvar)) || N(0, 1)) per element: 0.5 (mu^2 + sigma^2 - 1 - log sigma^2)."""
+    """KL(N(mu, exp(logvar)) || N(0, 1)) per element: 0.5 (mu^2 + sigma^2 - 1 - log sigma^2), in float32
+    (at least) whatever the inputs' precision."""
+    mu, logvar = at_least_float32(mu), at_least_float32(logvar)
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)
 
 

@@ -26,6 +26,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from .config import CONFIG_DIR, SCHEMA_DIR, deep_merge, load_config, study_settings, validate
 from .device import pick_device
 from .errors import PipelineError
+from .train import bf16_autocast
 
 MNIST_TRAIN = 60_000
 
@@ -43,7 +44,7 @@ class Job:
     batch_size: int
     build: Callable[[], torch.nn.Module]
     batch: Callable[[int], torch.Tensor]  # a float input batch of the given size
-    precision: str = "fp32"  # on a GPU: fp32 | tf32 | bf16 (the study's train settings)
+    precision: str = "fp32"  # fp32 | tf32 (GPU) | bf16 (autocast, GPU or CPU): the study's train settings
     members: int = 1  # runs trained together as one seed-batched model (smvae.batch_seeds)
 
     @property
@@ -153,8 +154,9 @@ def full_config(scale: str, overrides: dict | None = None) -> dict:
     return deep_merge(config, overrides or {})
 
 
-def _step(model, x, optimizer):
-    terms = model.loss_terms(x)
+def _step(model, x, optimizer, bf16: bool = False):
+    with bf16_autocast(x.device, bf16):  # as the training loop runs the study (bf16 autocast on CUDA or the CPU)
+        terms = model.loss_terms(x)
     optimizer.zero_grad(set_to_none=True)
     terms["loss"].backward()
     optimizer.step()
@@ -179,12 +181,13 @@ def measure(job: Job, device: torch.device, timed_steps: int) -> dict:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     batch = min(job.batch_size, job.n_train)
     x = job.batch(batch).to(device)
-    _step(model, x, optimizer)
+    bf16 = job.precision == "bf16"
+    _step(model, x, optimizer, bf16)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     t0 = time.perf_counter()
     for _ in range(timed_steps):
-        _step(model, x, optimizer)
+        _step(model, x, optimizer, bf16)
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     return {"flops_per_sample": flops, "samples_per_s": timed_steps * batch / (time.perf_counter() - t0)}

@@ -63,9 +63,11 @@ def _identity(*batch):
     return batch[0]
 
 
-def _autocast(device: torch.device, enabled: bool):
-    if enabled and device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+def bf16_autocast(device: torch.device, enabled: bool):
+    """bf16 autocast of the forward pass when ``enabled``, on CUDA and on the CPU alike (convolutions and
+    matmuls in bf16; the models keep their loss reductions in float32); elsewhere, or disabled, nothing."""
+    if enabled and device.type in ("cuda", "cpu"):
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext()
 
 
@@ -196,7 +198,7 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
         for step in range(steps_per_epoch):
             idx = perm[:, step * settings.batch_size:(step + 1) * settings.batch_size]
             batch = [t[idx.reshape(-1)] for t in train]  # member-major rows
-            with _autocast(device, settings.autocast_bf16):
+            with bf16_autocast(device, settings.autocast_bf16):
                 terms = loss_terms(prepare(*batch))
             optimizer.zero_grad(set_to_none=True)
             (terms["loss"].sum() if batched else terms["loss"]).backward()

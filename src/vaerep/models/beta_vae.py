@@ -17,7 +17,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from ..kl import kl_std_normal
-from .layers import bce_with_logits_sum
+from .layers import at_least_float32, bce_with_logits_sum
 
 THESIS_PARAMS = {"encoder": 2_200_224, "decoder": 380_288}
 # How the logged/optimised loss terms are reduced (issue 11, Table 2.3's unknown unit); see vaerep.forensics.units.
@@ -95,6 +95,7 @@ class BetaVAE(nn.Module):
     def _reduce(self, out: torch.Tensor, x: torch.Tensor, kl_img: torch.Tensor):
         """(rec, kl) of a batch under the model's loss convention (``out``: decoder output (B, 1, 64, 64))."""
         conv = self.loss_convention
+        out = at_least_float32(out)  # the per-pixel terms and their sums in float32, also under bf16 autocast
         if conv == "keras_clipped_linear":  # decoder output used as a probability, Keras-clipped
             p = out.clamp(KERAS_EPS, 1 - KERAS_EPS)
             bce = -(x * torch.log(p + KERAS_EPS) + (1 - x) * torch.log(1 - p + KERAS_EPS))

@@ -7,6 +7,12 @@ from torch import nn
 import torch.nn.functional as F
 
 
+def at_least_float32(t: torch.Tensor) -> torch.Tensor:
+    """``t`` in float32 when it is a half-precision tensor (a bf16 autocast output), else unchanged
+    (float64 stays float64): loss terms and their sums stay in float32 under autocast."""
+    return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
+
+
 def mlp(sizes: list[int], activation=nn.ReLU) -> nn.Sequential:
     """Fully connected layers ``sizes[0] -> ... -> sizes[-1]`` with ``activation`` between them
     (none after the last)."""

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from ..errors import PipelineError
 from ..kl import kl_std_normal
-from .layers import bce_with_logits_sum
+from .layers import at_least_float32, bce_with_logits_sum
 
 HEADS = ("fc", "conv")
 RECONS = ("bce", "mse_sum", "mse_mean")
@@ -32,7 +32,9 @@ N_PIXELS = 28 * 28
 
 
 def recon_error(logits: torch.Tensor, x: torch.Tensor, recon: str) -> torch.Tensor:
-    """Per-image reconstruction term of the objective for decoder logits and targets (B, 1, 28, 28)."""
+    """Per-image reconstruction term of the objective for decoder logits and targets (B, 1, 28, 28),
+    summed in float32 (also under bf16 autocast)."""
+    logits = at_least_float32(logits)
     if recon == "bce":
         return bce_with_logits_sum(logits, x)
     sq = (torch.sigmoid(logits) - x).pow(2).flatten(1).sum(1)
@@ -106,7 +108,7 @@ class MnistVAE2D(nn.Module):
         out.update({f"kl_z{i + 1}": kl_dims[i] for i in range(self.z_dim)})
         with torch.no_grad():
             out["bce"] = bce_with_logits_sum(logits, x).mean()
-            out["mse"] = (torch.sigmoid(logits) - x).pow(2).mean()
+            out["mse"] = (torch.sigmoid(at_least_float32(logits)) - x).pow(2).mean()
         return out
 
 

@@ -17,6 +17,8 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
+from .layers import at_least_float32
+
 
 def kmeans(x: torch.Tensor, k: int, iters: int = 10, generator: torch.Generator | None = None) -> torch.Tensor:
     """Plain Lloyd k-means of the rows of ``x`` (N, D) -> (k, D); centres start at random rows."""
@@ -55,10 +57,12 @@ class VectorQuantizer(nn.Module):
         self.n_restarts.zero_()
 
     def indices(self, z_e: torch.Tensor) -> torch.Tensor:
-        """(B, D, H, W) -> (B, H, W) index of the nearest codebook vector."""
-        flat = z_e.permute(0, 2, 3, 1).reshape(-1, self.dim)
-        d = (flat.pow(2).sum(1, keepdim=True) - 2 * flat @ self.codebook.t()
-             + self.codebook.pow(2).sum(1)[None])
+        """(B, D, H, W) -> (B, H, W) index of the nearest codebook vector (distances in float32, also
+        under bf16 autocast: a bf16 distance would pick a wrong code when two are close)."""
+        flat = at_least_float32(z_e).permute(0, 2, 3, 1).reshape(-1, self.dim)
+        with torch.autocast(flat.device.type, enabled=False):
+            d = (flat.pow(2).sum(1, keepdim=True) - 2 * flat @ self.codebook.t()
+                 + self.codebook.pow(2).sum(1)[None])
         return d.argmin(1).view(z_e.shape[0], z_e.shape[2], z_e.shape[3])
 
     def lookup(self, idx: torch.Tensor) -> torch.Tensor:
@@ -82,7 +86,9 @@ class VectorQuantizer(nn.Module):
             self.n_restarts.add_(len(dead))
 
     def forward(self, z_e: torch.Tensor):
-        """Returns z_q with the straight-through gradient, the indices, codebook and commitment losses."""
+        """Returns z_q with the straight-through gradient, the indices, codebook and commitment losses
+        (the quantiser works in float32: a bf16 encoder output is converted first)."""
+        z_e = at_least_float32(z_e)
         if self.training and not bool(self.initialised):
             self._maintain(z_e, None)
         idx = self.indices(z_e)
