@@ -99,7 +99,7 @@ def test_every_rehearsal_row_is_not_comparable_claims_too():
     assert reason.startswith("rehearsal")
     rows = [sc.number_row("A", "T", "x", 1.0, 1.0, 0.1, reason=reason),
             {"study": "A", "claim": "c", "verdict": "replicates", "reason": reason}]
-    marked = sc.with_scale(rows, reason)
+    marked = sc.with_scale(rows, reason, "rehearsal")
     assert {r["verdict"] for r in marked} == {"not comparable"} and {r["scale"] for r in marked} == {"rehearsal"}
     assert sc.with_scale(rows[1:], "")[0]["verdict"] == "replicates"  # a thesis-scale claim keeps its verdict
 

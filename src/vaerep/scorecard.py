@@ -166,10 +166,10 @@ def claim_rows(study: str, claims_csv, note: str = "", source: str | None = None
     return rows
 
 
-def with_scale(rows: list[dict], reduced_reason: str) -> list[dict]:
+def with_scale(rows: list[dict], reduced_reason: str, scale: str = "") -> list[dict]:
     """Mark rows from one study's run as at the thesis's scale or a reduced one (``reduced_reason`` as
-    from :func:`reduced_scale`, '' at thesis scale); a rehearsal's rows are all 'not comparable'."""
-    if reduced_reason.startswith(REHEARSAL):  # every row, claims too, is "not comparable" in a rehearsal
+    from :func:`reduced_scale`, '' at thesis scale); at ``scale`` rehearsal every row is 'not comparable'."""
+    if scale == REHEARSAL:  # every row, claims too, is "not comparable" in a rehearsal
         return [{**r, "scale": REHEARSAL, "verdict": "not comparable"} for r in rows]
     return [{**r, "scale": "reduced" if reduced_reason else "thesis"} for r in rows]
 

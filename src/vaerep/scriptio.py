@@ -3,7 +3,6 @@ the job's resource usage (wall time, CPU time, peak memory) next to its log."""
 
 from __future__ import annotations
 
-import json
 import resource
 import sys
 import time
@@ -11,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import PipelineError
+from .provenance import write_json
 
 
 class _Tee:
@@ -75,7 +75,7 @@ def run(main, smk) -> None:
         if smk.log:
             record = {"rule": smk.rule, "wildcards": dict(smk.wildcards.items()), "threads": int(smk.threads),
                       **usage(started), "finished": datetime.now(timezone.utc).isoformat(timespec="seconds")}
-            usage_path(smk.log[0]).write_text(json.dumps(record, indent=1) + "\n")
+            write_json(usage_path(smk.log[0]), record)
             print("usage: " + ", ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}"
                                         for k, v in record.items() if k not in ("rule", "wildcards")))
     except PipelineError as err:

@@ -41,14 +41,16 @@ def main(smk):
         main_rows = number_rows(study, tables, p, reason[study])
         twins = {k: str(null_twin(v, results)) for k, v in tables.items()}
         null_rows = number_rows(study, twins, p, "") if twins and set(twins.values()) <= present else None
-        rows += sc.with_scale(sc.attach_null(main_rows, null_rows, "no null run for these tables"), reason[study])
+        rows += sc.with_scale(sc.attach_null(main_rows, null_rows, "no null run for these tables"), reason[study],
+                              p.scale)
     for path in inp.claims:
         rel = Path(path).relative_to(results)  # <study>/[<part>/]claims.csv
         study = rel.parts[0]
         twin = str(null_twin(path, results))
         main_rows = sc.claim_rows(label(study), path, reason[study], source=str(rel))
         null_rows = sc.claim_rows(label(study), twin, source=str(rel)) if twin in present else None
-        rows += sc.with_scale(sc.attach_null(main_rows, null_rows, "no null run for these claims"), reason[study])
+        rows += sc.with_scale(sc.attach_null(main_rows, null_rows, "no null run for these claims"), reason[study],
+                              p.scale)
     forensics = pd.read_csv(inp.forensics[0]) if inp.forensics else None
     card = sc.with_explanation(sc.frame(rows), forensics)
     card.to_csv(smk.output.csv, index=False)
