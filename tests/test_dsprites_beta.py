@@ -171,3 +171,35 @@ def test_loss_terms_and_shapes():
     assert terms["loss"].item() == pytest.approx(terms["rec"].item() + 5 * terms["kl"].item(), rel=1e-5)
     m.eval()
     assert m.reconstruct(x).shape == x.shape
+
+
+def test_mig_figure_draws_the_chance_band_and_marks_values_at_chance(tmp_path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    import pandas as pd
+
+    from vaerep.dsprites_beta import figures as F
+    from vaerep.dsprites_beta.evaluate import MIG_FACTORS
+
+    table = pd.DataFrame({"beta": [1.0, 5.0, 10.0], "mig": [0.004, 0.03, 0.08], "chance_mig": [0.0055] * 3,
+                          "chance_mig_std": [0.0025] * 3, "thesis_mig": [0.0001, 0.0002, 0.0003]})
+    for i, f in enumerate(MIG_FACTORS):
+        table[f] = [0.001 * (i + 1), 0.02, 0.05]
+        table[f"{f}_at_chance"] = [True, False, False]
+    captured = {}
+    real_save = F.plotting.save
+    F.plotting.save = lambda fig, path: captured.update(fig=fig)
+    try:
+        F.mig_vs_beta(table, tmp_path / "fig.png", at_chance_k=3)
+    finally:
+        F.plotting.save = real_save
+    overall, factors = captured["fig"].axes
+    band = overall.collections[0].get_paths()[0].vertices
+    assert band[:, 1].max() == pytest.approx(0.0055 + 3 * 0.0025)
+    assert band[:, 1].min() == pytest.approx(0.0)  # mean - 3 spreads < 0: clipped at 0, MIG's floor
+    hollow = [ln for ln in factors.lines if ln.get_markerfacecolor() == "none"]
+    assert len(hollow) == len(MIG_FACTORS) and all(np.array_equal(ln.get_xdata(), [1.0]) for ln in hollow)
+    plt.close(captured["fig"])

@@ -152,6 +152,7 @@ rule dsprites_beta_figures:
         pca=B["pca"],
         n_recon=B["n_recon"],
         n_samples_grid=B["n_samples_grid"],
+        at_chance_k=B["claims"]["at_chance_k"],
         outdir=lambda wildcards, output: str(Path(output[0]).parent),
     script:
         "../scripts/dsprites_beta_figures.py"

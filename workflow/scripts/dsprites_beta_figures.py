@@ -32,7 +32,7 @@ def main(smk):
         if b == f"{p.pca['beta']:g}":
             for factor, num in F.FACTOR_FIGURES.items():
                 F.pca_single(proj, values[factor], factor, beta, explained, out / f"fig{num}_pca_{factor}_beta{b}.png")
-    F.mig_vs_beta(pd.read_csv(smk.input.table), out / "fig2.10_mig_vs_beta.png")
+    F.mig_vs_beta(pd.read_csv(smk.input.table), out / "fig2.10_mig_vs_beta.png", p.at_chance_k)
     missing = [f for f in smk.output if not Path(f).is_file()]
     assert not missing, f"figures not written: {missing}"
 

@@ -49,9 +49,16 @@ def reconstructions(model, imgs: torch.Tensor, beta: float, path):
     plotting.save(fig, path)
 
 
-def mig_vs_beta(table: pd.DataFrame, path):
+def mig_vs_beta(table: pd.DataFrame, path, at_chance_k: float):
+    """Overall MIG vs beta next to the thesis's, with the chance band (random Gaussian codes, same N and bins:
+    mean +- ``at_chance_k`` spreads, the scorecard's "at chance" region); per-factor MIG, hollow where a
+    factor's value is at chance."""
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
     betas = table["beta"].to_numpy()
+    lo = (table["chance_mig"] - at_chance_k * table["chance_mig_std"]).clip(lower=0)
+    hi = table["chance_mig"] + at_chance_k * table["chance_mig_std"]
+    axes[0].fill_between(betas, lo, hi, color="0.85", label=f"chance: random codes, mean ± {at_chance_k:g} spreads")
+    axes[0].plot(betas, table["chance_mig"], ":", color="0.5")
     axes[0].plot(betas, table["mig"], "o-", label="replication")
     if table["thesis_mig"].notna().any():
         axes[0].plot(betas, table["thesis_mig"], "x--", label="thesis (Table 2.4)")
@@ -60,10 +67,13 @@ def mig_vs_beta(table: pd.DataFrame, path):
     axes[0].set_title("overall MIG vs β", fontsize=10)
     axes[0].legend(fontsize=8)
     for f in MIG_FACTORS:
-        axes[1].plot(betas, table[f], "o-", label=f)
+        line, = axes[1].plot(betas, table[f], "-", label=f)
+        at_chance = table[f"{f}_at_chance"].astype(bool).to_numpy()
+        axes[1].plot(betas[~at_chance], table[f].to_numpy()[~at_chance], "o", color=line.get_color())
+        axes[1].plot(betas[at_chance], table[f].to_numpy()[at_chance], "o", mfc="none", color=line.get_color())
     axes[1].set_xlabel("β")
     axes[1].set_ylabel("MIG")
-    axes[1].set_title("per-factor MIG (replication)", fontsize=10)
+    axes[1].set_title(f"per-factor MIG (replication; hollow: within {at_chance_k:g} spreads of chance)", fontsize=10)
     axes[1].legend(fontsize=8)
     plotting.save(fig, path)
 
