@@ -215,3 +215,17 @@ def test_config_validates_at_every_scale(scale):
         assert s["variants"]["literal"]["model"]["kl_weight"] == 0.5
     with pytest.raises(PipelineError, match="unexpected"):
         validate(dict(section, colour="red"), SCHEMA_DIR / "latent2d.schema.yaml")
+
+
+@pytest.mark.parametrize("fit, det, verdict", [(0.51, -1.0, "replicates"), (0.49, -1.0, "differs"),
+                                               (0.9, 1.0, "differs")])
+def test_mirror_claim_uses_the_configured_fit_threshold(fit, det, verdict):
+    variants, histories, metrics, thesis = _fake_results()
+    for m in metrics.values():
+        m["reflection_penultimate_final"] = {"det": det, "is_reflection": det < 0, "angle_deg": 0.0, "fit": fit}
+    thr = claim_thresholds()
+    assert thr["mirror_fit"] == 0.5
+    table = loss_table(histories, metrics, variants, thesis)
+    claims = check_claims(table, checkpoint_table(histories, metrics, variants), metrics, histories, "canonical",
+                          thesis, thr).set_index("claim")["verdict"]
+    assert claims["The final layout is almost a mirror image of the previous checkpoint's (200 -> 500 epochs)"] == verdict

@@ -83,8 +83,8 @@ def claim_conditions(claim: str, d: DInputs, thesis: dict, thr: dict):
     if claim.startswith("The final layout is almost a mirror image"):
         r = d.m[main]["reflection_penultimate_final"] or {"det": 1.0, "fit": 0.0}
         return Group("all", [Leaf("determinant of the best orthogonal map", float(r["det"]), "<", 0.0, "reflection = det < 0", True),
-                             Leaf("fit of the best orthogonal map", float(r["fit"]), ">=", 0.5,
-                                  "fixed in vaerep.latent2d.claims (half the layout explained)")])
+                             Leaf("fit of the best orthogonal map", float(r["fit"]), ">=", thr["mirror_fit"],
+                                  "mirror_fit")])
     for a, b in thr["neighbour_pairs"]:
         if claim.startswith(f"Similar digits {a} and {b} are neighbours"):
             def rank(c, a=a, b=b):

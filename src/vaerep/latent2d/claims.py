@@ -75,8 +75,8 @@ def check_claims(table: pd.DataFrame, checkpoints: pd.DataFrame, metrics: dict, 
             add("The final layout is almost a mirror image of the previous checkpoint's (200 -> 500 epochs)",
                 f"best orthogonal map between the test-mean layouts at epochs {int(pen['epoch'])} and {int(last['epoch'])}: "
                 f"det {refl['det']:+.0f} ({'reflection' if refl['is_reflection'] else 'rotation'}, "
-                f"angle {refl['angle_deg']:.0f} deg), fit {refl['fit']:.2f}",
-                refl["is_reflection"] and refl["fit"] >= 0.5, full, why)
+                f"angle {refl['angle_deg']:.0f} deg), fit {refl['fit']:.2f} (threshold {thr['mirror_fit']})",
+                refl["is_reflection"] and refl["fit"] >= thr["mirror_fit"], full, why)
     else:  # one checkpoint (a null control, trained for zero steps): nothing changes between checkpoints
         only = f"one checkpoint (epoch {int(ck['epoch'].iloc[0])}): nothing was trained between checkpoints"
         add(f"The final ({thesis['epochs']}-epoch) loss is about {thesis['total_drop_penultimate']} lower than at the "
