@@ -91,6 +91,13 @@ def test_smoke_workflow_produces_every_output(smoke_run):
     # the rules that build outputs ran, and a second run has nothing to do
     again = smk(["-n", "--cores", "2", "--config", "scale=smoke"], tmp_path, mnist_dir)
     assert "Nothing to be done" in again.stdout + again.stderr
+    # each report's notebook source is an input of its rule, so editing notebooks/<name>.py re-renders it
+    summary = smk(["--detailed-summary", "--config", "scale=smoke"], tmp_path, mnist_dir)
+    inputs_of = {line.split("\t")[0]: line.split("\t")[4] for line in summary.stdout.splitlines() if "\t" in line}
+    for report_html, source in [("smvae/report.html", "smvae"), ("dsprites_beta/report.html", "dsprites_beta"),
+                                ("vqvae/report.html", "vqvae_manipulation"), ("latent2d/report.html", "latent2d"),
+                                ("index.html", "index")]:
+        assert f"notebooks/{source}.py" in inputs_of[f"results/smoke/{report_html}"], report_html
     # a self-contained HTML report with every figure and the scorecard
     report = smk(["--config", "scale=smoke", "--report", "report.html"], tmp_path, mnist_dir, timeout=600)
     assert report.returncode == 0, report.stderr[-3000:]

@@ -33,6 +33,12 @@ def _check_config(cfg):
 
 _check_config(config)
 
+
+def notebook_source(name):
+    """The jupytext source notebooks/<name>.py of a report: an input of its report rule, so an edit re-renders it."""
+    return str(Path(workflow.basedir) / "notebooks" / f"{name}.py")
+
+
 SCALE = config["scale"]
 DATA = config["data"]["root"]
 RES = f"results/{SCALE}"

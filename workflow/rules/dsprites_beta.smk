@@ -160,6 +160,7 @@ rule dsprites_beta_figures:
 
 use rule render_notebook_template as dsprites_beta_report with:
     input:
+        source=notebook_source("dsprites_beta"),
         # the "Why it differs" section: forensics.smk's snippet and figure of this study
         forensics=[f"{RES}/forensics/dsprites_beta.md", f"{FIG}/forensics/dsprites_beta_why_it_differs.png"],
         tables=list(B_TABLES.values()),
@@ -172,7 +173,6 @@ use rule render_notebook_template as dsprites_beta_report with:
     log:
         f"{B_OUT}/report.log",
     params:
-        notebook="notebooks/dsprites_beta.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": B_OUT,

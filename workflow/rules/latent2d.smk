@@ -115,6 +115,7 @@ rule latent2d_figures:
 
 use rule render_notebook_template as latent2d_report with:
     input:
+        source=notebook_source("latent2d"),
         # the "Why it differs" section: forensics.smk's snippet and figure of this study
         forensics=[f"{RES}/forensics/latent2d.md", f"{FIG}/forensics/latent2d_why_it_differs.png"],
         tables=list(D_TABLES.values()),
@@ -126,7 +127,6 @@ use rule render_notebook_template as latent2d_report with:
     log:
         f"{D_OUT}/report.log",
     params:
-        notebook="notebooks/latent2d.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": D_OUT,

@@ -28,7 +28,6 @@ rule render_notebook_template:
     conda:
         "../envs/vaerep.yaml"
     params:
-        notebook=None,
         parameters={},
     script:
         "../scripts/render_notebook.py"

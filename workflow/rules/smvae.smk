@@ -133,6 +133,7 @@ rule smvae_figures:
 
 use rule render_notebook_template as smvae_report with:
     input:
+        source=notebook_source("smvae"),
         # the "Why it differs" section: forensics.smk's snippet and figure of this study
         forensics=[f"{RES}/forensics/smvae.md", f"{FIG}/forensics/smvae_why_it_differs.png"],
         tables=list(A_TABLES.values()),
@@ -144,7 +145,6 @@ use rule render_notebook_template as smvae_report with:
     log:
         f"{A_OUT}/report.log",
     params:
-        notebook="notebooks/smvae.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": A_OUT,

@@ -50,6 +50,7 @@ rule scorecard:
 
 use rule render_notebook_template as index_report with:
     input:
+        source=notebook_source("index"),
         scorecard=SCORECARD["csv"],
         reports=STUDY_REPORTS,
         forensics=[f"{RES}/forensics.md"] if F_PARTS else [],
@@ -59,7 +60,6 @@ use rule render_notebook_template as index_report with:
     log:
         f"{RES}/index.log",
     params:
-        notebook="notebooks/index.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": RES,

@@ -103,6 +103,7 @@ include: "vqvae_pretrained.smk"
 
 use rule render_notebook_template as vqvae_report with:
     input:
+        source=notebook_source("vqvae_manipulation"),
         # the "Why it differs" section: forensics.smk's snippet and figure of this study
         forensics=[f"{RES}/forensics/vqvae.md", f"{FIG}/forensics/vqvae_why_it_differs.png"],
         tables=list(C_TABLES.values()),
@@ -116,7 +117,6 @@ use rule render_notebook_template as vqvae_report with:
     log:
         f"{C_OUT}/report.log",
     params:
-        notebook="notebooks/vqvae_manipulation.py",
         parameters=lambda w, input: {
             "scale": SCALE,
             "results_dir": C_OUT,

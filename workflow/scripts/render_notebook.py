@@ -7,12 +7,11 @@ import nbformat
 import papermill
 
 from vaerep import reports, scriptio
-from vaerep.config import REPO_ROOT
 
 
 def main(smk):
     out_nb = Path(smk.output.notebook).resolve()
-    notebook = reports.read_script(REPO_ROOT / smk.params.notebook)
+    notebook = reports.read_script(smk.input.source)
     # The notebook runs from the working directory, so relative result paths resolve as in the rules.
     papermill.execute_notebook(notebook, str(out_nb), parameters=dict(smk.params.parameters), kernel_name="python3",
                                cwd=os.getcwd(), progress_bar=False)
