@@ -13,7 +13,7 @@ from vaerep.config import CONFIG_DIR, load_config, rehearse, study_settings
 from vaerep.errors import PipelineError
 from vaerep.models.smvae import build_smvae
 from vaerep.plan import JOBS
-from vaerep.train import TrainSettings, fit
+from vaerep.train import TrainSettings, fit, init_parameters
 
 
 def config_at(scale):
@@ -121,3 +121,27 @@ def test_usage_records_are_gathered_per_rule(tmp_path):
     (tmp_path / "job0" / "train.usage.json").write_text("{broken")
     with pytest.raises(ValueError, match="unreadable usage record"):
         usage.jobs([tmp_path])
+
+
+def test_a_null_control_can_evaluate_its_training_terms_on_the_first_rows(tmp_path):
+    """`null_eval_rows` (B at full: 10,000 of 190,000 images): the untrained training terms are those of the
+    first N rows exactly, every row without it; real runs' fingerprints are unchanged (checked above)."""
+    from vaerep.train import evaluate
+
+    data, prepare, spec = pixels(), (lambda p: p.float() / 255), {"mix": "none"}
+
+    def null_history(out, **kw):
+        settings = TrainSettings(epochs=0, batch_size=32, seed=3, **kw)
+        return fit(build_smvae(spec), [data], settings, out, device=torch.device("cpu"), model_spec=spec,
+                   prepare=prepare, log=lambda s: None).iloc[0]
+
+    cut, whole = null_history(tmp_path / "cut", null_eval_rows=64), null_history(tmp_path / "all")
+    model = build_smvae(spec)
+    init_parameters(model, 3)
+    first = evaluate(model, [data[:64]], torch.device("cpu"), prepare, seed=3)
+    every = evaluate(model, [data], torch.device("cpu"), prepare, seed=3)
+    assert cut["train_loss"] == pytest.approx(first["loss"], rel=1e-6)
+    assert whole["train_loss"] == pytest.approx(every["loss"], rel=1e-6)
+    assert first["loss"] != pytest.approx(every["loss"], rel=1e-5)  # the two row sets give different numbers
+    assert TrainSettings(epochs=0, batch_size=32, null_eval_rows=64).fingerprint(spec, 256) != \
+        TrainSettings(epochs=0, batch_size=32).fingerprint(spec, 256)

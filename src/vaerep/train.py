@@ -50,10 +50,14 @@ class TrainSettings:
     # A rehearsal (scale `rehearsal`): each epoch trains only its first N batches, and validation before the last
     # epoch sees only N batches' worth of rows; None (every real run) trains on every batch.
     max_steps_per_epoch: int | None = None
+    # A null control (epochs 0) evaluates its training terms on the first N training rows (the training sets are
+    # random subsets, so these are a random sample); None: on every row.
+    null_eval_rows: int | None = None
 
     def fingerprint(self, model_spec: dict, n_train: int) -> str:
         """Identifies a run so a checkpoint is only resumed by the same run."""
-        settings = {k: v for k, v in asdict(self).items() if not (k == "max_steps_per_epoch" and v is None)}
+        settings = {k: v for k, v in asdict(self).items()
+                    if not (k in ("max_steps_per_epoch", "null_eval_rows") and v is None)}
         blob = json.dumps({"settings": settings, "model": model_spec, "n_train": n_train},
                           sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -242,10 +246,14 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
             pd.DataFrame(histories[i]).to_csv(d / "history.csv", index=False)
 
     if settings.epochs == 0:  # a null control: the seeded initialisation, its loss terms logged as epoch 0
+        rows = settings.null_eval_rows
+        train_rows = train if rows is None else [t[:rows] for t in train]
+        log(f"null control: loss terms of the untrained model on {train_rows[0].shape[0]} of {n} training rows"
+            + ("" if val is None else f" and {val[0].shape[0]} validation rows"))
         for i in range(len(out_dirs)):
             member = model.member(i) if batched else model
             row = {"epoch": 0}
-            for split, tensors in (("train", train), ("val", val)):
+            for split, tensors in (("train", train_rows), ("val", val)):
                 if tensors is not None:
                     terms = evaluate(member, tensors, device, prepare, settings.eval_batch_size, seed=members[i].seed)
                     row.update({f"{split}_{k}": v for k, v in terms.items()})
