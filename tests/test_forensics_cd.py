@@ -102,6 +102,17 @@ def test_budget_reads_the_study_settings_at_the_scale():
     assert fd.budget(section, "cpu", section["forensics"]["parts"]["pretrained/claims.csv"], "x").reduced == ""
 
 
+@pytest.mark.parametrize("study", ["vqvae", "latent2d"])
+def test_budget_of_a_rehearsal_is_the_full_scales(study):
+    """A rehearsal's section has no rehearsal.max_steps_per_epoch (the forensics rules get the study section only):
+    its budget must still read, with the full scale's epochs and sizes (a rehearsal cuts steps per epoch alone)."""
+    section = yaml.safe_load((CONFIG / f"{study}.yaml").read_text())[study]
+    for part in section["forensics"]["parts"].values():
+        if "epochs" in part:
+            b = fd.budget(section, "rehearsal", part, "rehearsal: cut")
+            assert (b.epochs, b.n_train) == (b.thesis_epochs, b.thesis_n_train) and b.epochs > 0
+
+
 # -- every C/D claim has a condition model that agrees with its check --------------------------------
 def _manipulation_table(rng, thr):
     ops = ["shift_x", "shift_y", "rot90", "flip_x", "flip_y", "splice_x", "splice_y", "invert"]

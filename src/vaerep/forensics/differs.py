@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..config import study_settings
+from ..config import REHEARSAL, study_settings
 from ..scorecard import _get
 from . import figures, table
 from .classify import Budget, classify
@@ -21,7 +21,9 @@ def budget(section: dict, scale: str, part: dict, reduced: str) -> Budget:
     A part without ``epochs`` trains nothing of its own (a pretrained model): it counts as the thesis's scale."""
     if "epochs" not in part:
         return Budget("", 0, 0, 0, 0)
-    now = study_settings({"scale": scale, "study": section}, "study")
+    # A rehearsal trains the `full` scale's epochs on its full sizes (only its steps per epoch are cut, which
+    # ``reduced`` says), so its budget reads as the full one's.
+    now = study_settings({"scale": "full" if scale == REHEARSAL else scale, "study": section}, "study")
     full = study_settings({"scale": "full", "study": section}, "study")
 
     def n(tree):
