@@ -1,4 +1,4 @@
-"""Command-line configuration through Snakemake itself: the README's `--config` examples verbatim, and
+"""Command-line configuration through Snakemake itself: the documented `--config` examples verbatim, and
 malformed study sections stopping with a schema message instead of a traceback."""
 
 import re
@@ -10,9 +10,10 @@ from conftest import run_snakemake as smk
 
 
 def readme_config_examples():
-    """Every `--config` value list in README.md that overrides a nested section (``key={...}``)."""
+    """Every `--config` value list in README.md and docs/*.md that overrides a nested section (``key={...}``)."""
     examples = []
-    for line in (REPO / "README.md").read_text().splitlines():
+    pages = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+    for line in (line for page in pages for line in page.read_text().splitlines()):
         for found in re.finditer(r"--config ([^`]+)", line):
             words = shlex.split(found.group(1).rstrip(" \\"))
             args = []
