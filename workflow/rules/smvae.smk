@@ -81,6 +81,7 @@ rule smvae_evaluate:
         subset_seed=A["subset_seed"],
         eval_seed=A["eval_seed"],
         iwae_k=A["iwae_k"],
+        iwae_images=None,
         device=config["device"],
     script:
         "../scripts/smvae_evaluate.py"

@@ -34,6 +34,13 @@ use rule smvae_evaluate as smvae_evaluate_null with:
         posterior=f"{A_NULL_RUN}/posterior_by_contrast.csv",
     log:
         f"{A_NULL_RUN}/eval.log",
+    params:
+        n_test_images=A["n_test_images"],
+        subset_seed=A["subset_seed"],
+        eval_seed=A["eval_seed"],
+        iwae_k=A["iwae_k"],
+        iwae_images=A["null_iwae_images"],
+        device=config["device"],
 
 
 use rule smvae_summarise as smvae_summarise_null with:

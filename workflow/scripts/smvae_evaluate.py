@@ -12,7 +12,8 @@ def main(smk):
     device = pick_device(smk.params.device)
     model = load_model(smk.input.model, build_smvae, device)
     split = load_split(smk.input.data, "test", smk.params.n_test_images, smk.params.subset_seed)
-    metrics = ev.table_terms(model, split, device, smk.params.eval_seed, smk.params.iwae_k)
+    metrics = ev.table_terms(model, split, device, smk.params.eval_seed, smk.params.iwae_k,
+                              iwae_images=smk.params.iwae_images)
     mean, std = ev.posterior_moments(model, split, device)
     metrics.update(ev.invariance(mean, std, split, model.mix, seed=smk.params.eval_seed))
     print(metrics)

@@ -3,6 +3,7 @@ posterior moments per contrast level, and contrast-invariance numbers."""
 
 from __future__ import annotations
 
+import math
 import numpy as np
 import pandas as pd
 import torch
@@ -12,17 +13,32 @@ from .data import images
 
 
 @torch.no_grad()
-def table_terms(model, split: dict, device, seed: int, iwae_k: int, batch_size: int = 4096) -> dict[str, float]:
+def table_terms(model, split: dict, device, seed: int, iwae_k: int, batch_size: int = 4096,
+                iwae_images: int | None = None) -> dict[str, float]:
     """-ELBO, reconstruction BCE and KL per test image (one posterior sample per image), and the
-    IWAE estimate of -log p(x) with ``iwae_k`` samples."""
+    IWAE estimate of -log p(x) with ``iwae_k`` samples, with its standard error over images. ``iwae_images``:
+    estimate the IWAE term on that many test images (a seeded random subset) instead of all of them."""
     x = images(split)
     terms = evaluate(model, [x], device, batch_size=batch_size, seed=seed)
     torch.manual_seed(seed)
+    rows = iwae_subset(x.shape[0], iwae_images, seed)
+    xi = x if rows is None else x[rows]
     chunk = max(1, 32768 // iwae_k)
-    ll = torch.cat([model.iw_log_likelihood(x[i:i + chunk].to(device), iwae_k).cpu()
-                    for i in range(0, x.shape[0], chunk)])
+    ll = torch.cat([model.iw_log_likelihood(xi[i:i + chunk].to(device), iwae_k).cpu()
+                    for i in range(0, xi.shape[0], chunk)]).double()
+    se = float(ll.std() / math.sqrt(ll.numel())) if ll.numel() > 1 else float("nan")
     return {"neg_elbo": terms["loss"], "rec": terms["rec"], "kl": terms["kl"],
-            "neg_log_lik_iw": float(-ll.mean()), "iwae_k": iwae_k, "n_test": int(x.shape[0])}
+            "neg_log_lik_iw": float(-ll.mean()), "neg_log_lik_iw_se": se, "iwae_k": iwae_k,
+            "iwae_n": int(ll.numel()), "n_test": int(x.shape[0])}
+
+
+def iwae_subset(n: int, size: int | None, seed: int) -> torch.Tensor | None:
+    """Row indices of the IWAE subset (a seeded random ``size`` of ``n`` rows), or None for every row."""
+    if size is None or size >= n:
+        return None
+    if size < 2:
+        raise ValueError(f"an IWAE subset needs at least 2 images for its standard error, got {size}")
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:size].sort().values
 
 
 @torch.no_grad()
