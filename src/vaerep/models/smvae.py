@@ -15,7 +15,8 @@ NO_CHECK = {"validate_args": False}
 
 from ..errors import PipelineError
 from ..kl import gamma_from_log_mean_var, kl_gamma_gamma, kl_gamma_gamma_author, kl_normal_normal, kl_std_normal, lognormal_mean_std
-from .layers import bce_prob_author_sum, bce_prob_sum, bce_with_logits_sum, mlp
+from .layers import (bce_prob_author_sum, bce_prob_sum, bce_prob_sum_samples, bce_with_logits_sum,
+                     bce_with_logits_sum_samples, mlp)
 
 MIXES = ("none", "pre", "post")
 C_DISTS = ("normal", "gamma", "lognormal")
@@ -137,9 +138,13 @@ class SMVAE(nn.Module):
         logits = self.decoder_logits(z, c)
         if self.mix == "post":
             prob = torch.sigmoid(logits) * c.unsqueeze(-1)
+            if prob.dim() > x.dim() and self.output_clamp != "author":  # IWAE samples: no copy of x per sample
+                return bce_prob_sum_samples(prob, x, self.eps)
             bce = bce_prob_author_sum if self.output_clamp == "author" else bce_prob_sum
             return bce(prob.reshape(-1, x.shape[-1]), x.expand_as(prob).reshape(-1, x.shape[-1]),
                                 self.eps).reshape(prob.shape[:-1])
+        if logits.dim() > x.dim():  # posterior samples of every image (IWAE): no copy of x per sample
+            return bce_with_logits_sum_samples(logits, x)
         return bce_with_logits_sum(logits.reshape(-1, x.shape[-1]),
                                    x.expand_as(logits).reshape(-1, x.shape[-1])).reshape(logits.shape[:-1])
 
