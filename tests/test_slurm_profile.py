@@ -311,8 +311,8 @@ def test_smoke_workflow_through_slurm_profile_matches_local_run(slurm, tmp_path,
     assert "Nothing to be done" in again.stdout + again.stderr
 
     # the same files as the local run wrote for these targets; every table and JSON record equal within a small
-    # tolerance (same seeds, both on CPU). The session's smoke run is asked for only now, so that under
-    # pytest-xdist it can run on another worker while SLURM worked.
+    # tolerance (same seeds, both on CPU). The session's smoke run (tests/conftest.py) is waited for only now: it ran
+    # in the background meanwhile.
     smoke_run = request.getfixturevalue("smoke_run")
     print(f"SLURM run of {planned} jobs: {seconds:.0f} s (local smoke run of the whole workflow: {smoke_run.seconds:.0f} s)")
     local, remote = _outputs(smoke_run.workdir), _outputs(tmp_path)
