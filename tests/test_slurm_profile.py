@@ -29,7 +29,7 @@ PROFILE = REPO / "workflow" / "profiles" / "slurm"
 N_GPUS = 2
 # Study and targets run through SLURM. Each job pays ~10 s of sbatch, status polling and two snakemake start-ups
 # (one to submit, one inside the job): the whole smoke workflow (58 jobs) took 14.8 min through SLURM on the shared
-# 2-core machine, Study D's 19 jobs 2-4 min. The targets are the fewest jobs that still meet each kind of rule the
+# 2-core machine, Study D's 19 jobs 2.5 min, these 5 jobs 50 s. The targets are the fewest jobs that still meet each kind of rule the
 # profile treats differently: a training rule (`resources: gpu=1`: sbatch --gpus=1), a null control derived from
 # it with `use rule ... with: gpu=0` (no GPU), and CPU-only rules (data, evaluation): 5 jobs. Every other rule of
 # the workflow runs locally in the session's smoke run; the profile submits all rules alike.
