@@ -1,4 +1,8 @@
+import fcntl
+import json
 import os
+import shlex
+import signal
 import subprocess
 import sys
 import time
@@ -28,19 +32,96 @@ def mnist_dir():
 
 def run_snakemake(args, workdir, mnist_dir=None, timeout=1500, env=None):
     """snakemake ARGS in WORKDIR; MNIST_DIR only when given (tests must not depend on an exported one)."""
+    return subprocess.run(SNAKEMAKE + ["--directory", str(workdir)] + list(args), capture_output=True, text=True,
+                          env=run_snakemake_env(mnist_dir, env), timeout=timeout)
+
+
+def run_snakemake_env(mnist_dir=None, env=None) -> dict:
+    """The environment run_snakemake gives snakemake."""
     env = {k: v for k, v in (env or os.environ).items() if k != "MNIST_DIR"}
     if mnist_dir:
         env["MNIST_DIR"] = str(mnist_dir)
-    return subprocess.run(SNAKEMAKE + ["--directory", str(workdir)] + list(args), capture_output=True, text=True,
-                          env=env, timeout=timeout)
+    return env
+
+
+# ---------------------------------------------------------------------------------------------------
+# The session's smoke run: the whole workflow at smoke scale (--cores 2), started in the background as soon as the
+# tests are collected, so that the other tests run meanwhile; the tests that read it come last and wait for it.
+# Under pytest-xdist every worker collects: the first to take the lock starts it, and all read its files.
+# ---------------------------------------------------------------------------------------------------
+SMOKE_ARGS = ["--cores", "2", "--config", "scale=smoke"]
+SMOKE_TIMEOUT_S = 1500
+
+
+def _order(item) -> int:
+    """Unit tests first, then the end-to-end tests with their own runs, the tests that read the smoke run last."""
+    if "smoke_run" in item.fixturenames:
+        return 2
+    return 1 if item.get_closest_marker("e2e") else 0
+
+
+def pytest_collection_modifyitems(items):
+    items.sort(key=_order)
+
+
+def _smoke_root(config) -> Path:
+    """A folder all pytest-xdist workers of this session share (the session's own base folder without xdist)."""
+    base = config._tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def pytest_collection_finish(session):
+    """Start the smoke run when a collected test reads it (once per session, whichever process comes first)."""
+    if session.config.option.collectonly or not any("smoke_run" in i.fixturenames for i in session.items):
+        return
+    if not (MNIST_DIR / "train-images-idx3-ubyte.gz").is_file():
+        return  # the tests that read it skip (require_mnist)
+    root = _smoke_root(session.config)
+    with open(root / "smoke_local.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if (root / "smoke_local").exists():
+            return
+        workdir = root / "smoke_local"
+        workdir.mkdir()
+        (root / "smoke_local.start").write_text(str(time.time()))
+        cmd = " ".join(shlex.quote(a) for a in SNAKEMAKE + ["--directory", str(workdir)] + SMOKE_ARGS)
+        # the exit status goes to a file that appears only when complete (written, then renamed)
+        script = (f"{cmd} > {root}/smoke_local.out 2> {root}/smoke_local.err; "
+                  f"echo $? > {root}/smoke_local.rc.tmp && mv {root}/smoke_local.rc.tmp {root}/smoke_local.rc")
+        proc = subprocess.Popen(["bash", "-c", script], env=run_snakemake_env(MNIST_DIR), start_new_session=True)
+        (root / "smoke_local.pid").write_text(str(proc.pid))
+
+
+def pytest_sessionfinish(session):
+    """A smoke run still going when the session ends (interrupted, or its tests failed early) is stopped. Only the
+    process that outlives the others does this (the xdist controller, or the one process without xdist): an xdist
+    worker may finish its tests while another still waits for the run."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    root = _smoke_root(session.config)
+    pid = root / "smoke_local.pid"
+    if pid.is_file() and not (root / "smoke_local.rc").is_file():
+        try:
+            os.killpg(int(pid.read_text()), signal.SIGTERM)  # its own session: bash, snakemake and its jobs
+        except ProcessLookupError:
+            pass
 
 
 @pytest.fixture(scope="session")
-def smoke_run(tmp_path_factory):
-    """The whole workflow at smoke scale on this machine (--cores 2), run once per session: the e2e test
-    checks it, the SLURM test compares its own run against it."""
+def smoke_run(pytestconfig):
+    """The session's smoke run (started by pytest_collection_finish), waited for: the e2e test checks it, the SLURM
+    and browser tests read its outputs."""
     mnist = require_mnist()
-    workdir = tmp_path_factory.mktemp("smoke_local")
-    start = time.monotonic()
-    run = run_snakemake(["--cores", "2", "--config", "scale=smoke"], workdir, mnist)
-    return SimpleNamespace(workdir=workdir, run=run, seconds=time.monotonic() - start, mnist_dir=mnist)
+    root = _smoke_root(pytestconfig)
+    rc = root / "smoke_local.rc"
+    if not (root / "smoke_local.start").is_file():
+        pytest.fail(f"the smoke run was not started in {root} (pytest_collection_finish in tests/conftest.py)")
+    deadline = time.time() + SMOKE_TIMEOUT_S
+    while not rc.is_file():
+        if time.time() > deadline:
+            pytest.fail(f"the smoke run ({root / 'smoke_local'}) did not finish within {SMOKE_TIMEOUT_S} s")
+        time.sleep(1)
+    run = subprocess.CompletedProcess(SNAKEMAKE + SMOKE_ARGS, int(rc.read_text()),
+                                      (root / "smoke_local.out").read_text(), (root / "smoke_local.err").read_text())
+    seconds = rc.stat().st_mtime - float((root / "smoke_local.start").read_text())
+    return SimpleNamespace(workdir=root / "smoke_local", run=run, seconds=seconds, mnist_dir=mnist)
