@@ -67,6 +67,7 @@ if "smvae" in config["studies"]:
             variants=A_VARIANTS,
             forensics=FA,
             settings=f"{A['train']['epochs']} epochs, n_train_images {A['n_train_images']}, seeds {FA['seeds']}",
+            noise_k=config["scorecard"]["forensics"]["noise_k"],
         script:
             "../scripts/forensics_smvae_summarise.py"
 
