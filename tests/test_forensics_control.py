@@ -119,3 +119,102 @@ def test_ranking_explains_only_when_the_agreement_is_beyond_the_noise():
     row = A.ranking_row(base, close, K)
     assert row["verdict"] == "does not explain" and "post_lognormal / pre_normal" in row["noise"]
     assert A.ranking_row(moved, moved, K)["verdict"] == "does not explain"   # the baseline already agrees
+
+
+# -- Study B: Table 2.4's whole pattern, the null models, Table 2.3's unit runs -------------------------------------
+from vaerep.forensics import dsprites as B  # noqa: E402
+
+T24 = {"1": {"shape": 0.0, "scale": 0.0, "orientation": 0.0001, "posX": 0.0002, "posY": 0.0002},
+       "5": {"shape": 0.0, "scale": 0.0, "orientation": 0.0001, "posX": 0.0008, "posY": 0.0002}}
+MIG_CFG = {"n_images": 1000, "ceiling": 0.001, "protocols": {p: {"order": "random", "codes": "mean", "estimator": "hist"}
+                                                             for p in ("study", "whole", "one_cell", "uninformative")}}
+WHOLE = {b: {**cells, "mig": 0.0001} for b, cells in T24.items()}          # every cell of every beta
+TRAINED = {b: {f: 0.3 for f in cells} | {"mig": 0.3} for b, cells in T24.items()}  # a model that disentangles
+
+
+def _mig_verdicts(trained: dict, null: dict) -> dict:
+    rows = B.mig_rows(trained, null, T24, MIG_CFG, "x")
+    assert all(r["baseline"].startswith("study protocol") and "null models" in r["noise"] for r in rows)
+    return {r["hypothesis"].split("(")[1].split(")")[0]: r for r in rows}
+
+
+def test_mig_protocol_explains_only_by_the_whole_pattern_and_not_on_the_null():
+    one_cell = {b: dict(TRAINED[b], orientation=0.0001) for b in T24}        # 1 cell per beta
+    trained = {"study": TRAINED, "whole": WHOLE, "one_cell": one_cell, "uninformative": WHOLE}
+    null = {"study": TRAINED, "whole": TRAINED, "one_cell": TRAINED, "uninformative": WHOLE}
+    v = _mig_verdicts(trained, null)
+    assert v["whole"]["verdict"] == "explains" and v["whole"]["move"] == "+10 cells"
+    assert v["one_cell"]["verdict"] == "partly"                              # 2 of 10 cells: not the pattern
+    assert v["study"]["verdict"] == "does not explain"
+    # the same whole pattern, but the untrained null models give it too under that protocol
+    assert v["uninformative"]["verdict"] == "does not explain"
+    assert "what a code without information gives under protocol uninformative" in v["uninformative"]["reason"]
+    # one cell short of the whole pattern is not an explanation
+    almost = {b: dict(WHOLE[b]) for b in T24}
+    almost["5"]["posX"] = 0.3
+    v = _mig_verdicts(dict(trained, whole=almost), null)
+    assert v["whole"]["verdict"] == "partly" and v["whole"]["measured"].startswith("9 of 10 cells")
+
+
+def _history(loss, rec, kl, val):
+    return {"train_loss": loss, "train_rec": rec, "train_kl": kl, "val_loss": val}
+
+
+def test_unit_rows_judge_the_loss_magnitude_against_the_study_convention_over_seeds():
+    from vaerep.forensics import units as U
+
+    cfg = {"baseline": "image_sum", "thesis_batch_size": 256,
+           "patterns": {"kl_ratio": [1.0, 1.6], "val_ratio": [0.52, 0.72], "magnitude": [7000, 8500]}}
+    thesis = {"5": {"loss": 8096.78, "rec": 7716.18, "kl": 76.12}, "10": {"loss": 7783.67, "rec": 7177.50, "kl": 60.62}}
+    arith = [r for r in U.arithmetic_table(thesis) if r["convention"] in ("image_sum", "row_mean_x4096")]
+
+    def runs(scale, wobble):   # per seed, two betas; a loss of 120 nats per image times `scale`
+        return {s: {5.0: _history(scale * (121 + d), scale * 110, 76, 0.62 * scale * (121 + d)),
+                    10.0: _history(scale * (119 + d), scale * 100, 60, 0.62 * scale * (119 + d))}
+                for s, d in enumerate(wobble)}
+
+    clean = {"image_sum": runs(1, [0, 1, -1]), "row_mean_x4096": runs(64, [0, 1, -1])}
+    rows = {r["hypothesis"].split("(")[1].split(")")[0]: r for r in B.unit_rows(arith, clean, cfg, 64, "x", K)}
+    assert rows["image_sum"]["verdict"] == "does not explain" and "arithmetic" in rows["image_sum"]["move"]
+    assert rows["row_mean_x4096"]["verdict"] == "explains", rows["row_mean_x4096"]["reason"]
+    assert rows["row_mean_x4096"]["baseline"].startswith("image_sum: 120")
+    # seeds that disagree by thousands of nats: the same mean move lies within the noise
+    noisy = {"image_sum": runs(1, [0, 1, -1]), "row_mean_x4096": runs(64, [0, 60, -60])}
+    rows = {r["hypothesis"].split("(")[1].split(")")[0]: r for r in B.unit_rows(arith, noisy, cfg, 64, "x", K)}
+    assert rows["row_mean_x4096"]["verdict"] == "does not explain" and "within the noise" in rows["row_mean_x4096"]["reason"]
+
+
+# -- Studies C and D: a trend needs to beat its own uncertainty; a threshold choice needs noise --------------------
+from vaerep.forensics import classify as C  # noqa: E402
+
+CD_RULES = {"noise_k": 2.0, "threshold_margin": 0.1, "trend_points": 4, "min_trend_points": 3, "max_extrapolation": 3}
+SMALL = C.Budget("reduced", 4, 1000, 15, 60000)
+
+
+def _leaf(value, series, threshold=0.4):
+    return C.Leaf("k-NN accuracy", value, ">=", threshold, "separates_knn", False, series, "history")
+
+
+def test_a_clean_slope_is_a_trend_and_a_noisy_one_is_not():
+    clean = C.classify(_leaf(0.30, {1: 0.21, 2: 0.24, 3: 0.27, 4: 0.30}), SMALL, CD_RULES)
+    assert clean["category"] == "scale artefact" and clean["verdict"] == "explains"
+    # a rise toward the threshold (slope +0.01 per epoch: crosses in 10 epochs, within 3 x 4) through a wobble
+    # far larger than it: slope 0.01 ± 0.086 (residual std 0.193, Sxx 5) is no trend
+    wobble = {1: 0.15, 2: 0.45, 3: 0.10, 4: 0.30}
+    t = C.trend(wobble, 4)
+    assert t.slope == pytest.approx(0.01) and t.resid_std == pytest.approx((0.0745 / 2) ** 0.5)
+    assert t.se == pytest.approx(t.resid_std / 5 ** 0.5)
+    noisy = C.classify(_leaf(0.30, wobble), SMALL, CD_RULES)
+    assert noisy["category"] == "real difference" and "within 2 standard errors" in noisy["leaves"][0]["text"]
+
+
+def test_a_threshold_choice_needs_the_gap_within_the_measured_noise():
+    wobbly = {1: 0.37, 2: 0.33, 3: 0.38, 4: 0.37}       # residual std ~0.024; gap 0.03 < 2 x 0.024
+    out = C.classify(_leaf(0.37, wobbly), SMALL, CD_RULES)
+    assert out["category"] == "threshold choice" and "within the noise" in out["leaves"][0]["text"]
+    steady = {1: 0.3701, 2: 0.3699, 3: 0.3700, 4: 0.3700}  # the same gap, noise 1e-4: a real difference
+    out = C.classify(_leaf(0.37, steady), SMALL, CD_RULES)
+    assert out["category"] == "real difference" and "beyond the noise" in out["leaves"][0]["text"]
+    # two kept values (null control and final model): no noise estimate, so no threshold choice
+    out = C.classify(_leaf(0.37, {0: 0.1, 4: 0.37}), SMALL, CD_RULES)
+    assert out["category"] == "real difference" and "no noise estimate" in out["leaves"][0]["text"]
