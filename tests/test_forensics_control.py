@@ -67,6 +67,8 @@ def test_one_sided_and_range_targets():
     assert judge(est(120, 5), est(7700, 300), band, K)["verdict"] == "explains"
     assert judge(est(120, 5), est(9000, 4000), band, K)["verdict"] == "does not explain"  # move 6380 < 2 x 4000...
     assert judge(est(120, 5), est(9000, 30), band, K)["verdict"] == "partly"              # ...but beyond 2 x 30
+    with pytest.raises(ValueError, match="finite upper end"):
+        Target("range", 7000, 8500).offset(1.0)   # the upper end passed as a tolerance
     with pytest.raises(ValueError, match="unknown target kind"):
         Target("about", 1.0).offset(1.0)
 
@@ -178,6 +180,10 @@ def test_unit_rows_judge_the_loss_magnitude_against_the_study_convention_over_se
     assert rows["image_sum"]["verdict"] == "does not explain" and "arithmetic" in rows["image_sum"]["move"]
     assert rows["row_mean_x4096"]["verdict"] == "explains", rows["row_mean_x4096"]["reason"]
     assert rows["row_mean_x4096"]["baseline"].startswith("image_sum: 120")
+    # a convention that overshoots the thesis's magnitude (x 4096 instead of x 64) moves away: no explanation
+    over = {"image_sum": runs(1, [0, 1, -1]), "row_mean_x4096": runs(4096, [0, 1, -1])}
+    rows = {r["hypothesis"].split("(")[1].split(")")[0]: r for r in B.unit_rows(arith, over, cfg, 64, "x", K)}
+    assert rows["row_mean_x4096"]["verdict"] == "does not explain" and "moves away" in rows["row_mean_x4096"]["reason"]
     # seeds that disagree by thousands of nats: the same mean move lies within the noise
     noisy = {"image_sum": runs(1, [0, 1, -1]), "row_mean_x4096": runs(64, [0, 60, -60])}
     rows = {r["hypothesis"].split("(")[1].split(")")[0]: r for r in B.unit_rows(arith, noisy, cfg, 64, "x", K)}

@@ -55,6 +55,8 @@ class Target:
         if self.kind == "at_most":
             return max(0.0, x - self.value)
         if self.kind == "range":
+            if not self.value <= self.upper:
+                raise ValueError(f"range target [{self.value}, {self.upper}]: needs a lower and a finite upper end")
             return max(0.0, self.value - x, x - self.upper)
         raise ValueError(f"unknown target kind '{self.kind}' (choose near, at_least, at_most or range)")
 

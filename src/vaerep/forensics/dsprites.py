@@ -43,7 +43,7 @@ def unit_rows(arith: list[dict], runs: dict, cfg: dict, run_batch: int, settings
         p = pattern[name]
         mag = Estimate.of(x["magnitude"] for x in p.values())
         out = judge(Estimate.of(x["magnitude"] for x in baseline.values()), mag,
-                    Target("range", *cfg["patterns"]["magnitude"]), k, ".4g")
+                    Target("range", cfg["patterns"]["magnitude"][0], upper=cfg["patterns"]["magnitude"][1]), k, ".4g")
         others = {c: all(x["checks"][c] for x in p.values()) for c in p[next(iter(p))]["checks"] if c != "magnitude"}
         verdict = "partly" if out["verdict"] == "explains" and not all(others.values()) else out["verdict"]
         mean = {key: sum(x[key] for x in p.values()) / len(p) for key in ("kl_ratio", "val_ratio")}

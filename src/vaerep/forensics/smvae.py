@@ -102,7 +102,9 @@ def ranking_row(base: dict[str, Estimate], hyp: dict[str, Estimate], k: float) -
         verdict, why = "explains", "the middle three differ at baseline and agree under the hypotheses, beyond the noise"
     return {"baseline": " < ".join(before), "measured": " < ".join(after),
             "move": f"middle three: {'agree' if ok_before else 'differ'} -> {'agree' if ok_after else 'differ'}",
-            "noise": "; ".join(weak) if weak else f"every deciding gap beyond {k:g} × seed std (smallest gap {min(gaps):.2f} nats)",
+            "noise": "; ".join(weak) if weak else
+                     f"not measured (1 seed; smallest gap {min(gaps):.2f} nats)" if min(e.n for e in hyp.values()) < 2 else
+                     f"every deciding gap beyond {k:g} × seed std (smallest gap {min(gaps):.2f} nats)",
             "verdict": verdict, "reason": why}
 
 
