@@ -180,7 +180,7 @@ def test_explanation_maps_scorecard_rows_to_forensics_rows():
                          {"study": "A smvae", "source": "Table 4.1", "claim": "Standard VAE: −ELBO per test image (nats)"}])
     rows = pd.DataFrame([{"study": "A smvae", "source": "Table 4.1", "target": "pre Gamma(1) SMVAE: −ELBO",
                           "thesis_value": 129.2, "hypothesis": "H-A1: author KL", "experiment": "x", "measured": "y",
-                          "verdict": "partly", "reason": "z"}])
+                          "baseline": "b", "move": "+1", "noise": "0.5", "verdict": "partly", "reason": "z"}])
     out = explanation(card, rows)
     assert out.tolist() == ["H-A1: partly (forensics.md)", ""]
     with pytest.raises(ValueError, match="unknown forensics verdict"):

@@ -102,12 +102,14 @@ def test_snippet_body_drops_the_title_and_image_link_only():
 
     rows = pd.DataFrame([{"study": "A smvae", "source": "Table 4.1", "target": "pre Gamma(1) SMVAE: −ELBO",
                           "thesis_value": 129.2, "hypothesis": "H-A1: author KL", "experiment": "x", "measured": "y",
-                          "verdict": "partly", "reason": "z"}])
+                          "baseline": "b", "move": "+1", "noise": "0.5", "verdict": "partly", "reason": "z"}])
     text = table.snippet("Study A: why the numbers differ", rows, "figures/smoke/forensics/smvae_why_it_differs.png")
     body = reports.snippet_body(text)
     assert "Study A: why the numbers differ" not in body and "![" not in body and "smvae_why_it_differs" not in body
     assert body.startswith("1 hypotheses tested: 0 explains, 1 partly") and "| H-A1: author KL |" in body
     table_lines = [line for line in text.splitlines() if line.startswith("|")]
-    assert [line for line in body.splitlines() if line.startswith("|")] == table_lines and len(table_lines) == 3
+    # the hypotheses tried per table (header, rule, one table) and the rows (header, rule, one row)
+    assert [line for line in body.splitlines() if line.startswith("|")] == table_lines and len(table_lines) == 6
+    assert "| A smvae | Table 4.1 | 1 | 0 explains, 1 partly, 0 does not explain |" in body
     with pytest.raises(PipelineError, match="does not start with a '## ' title"):
         reports.snippet_body("# Not a snippet\n")

@@ -143,7 +143,8 @@ def test_captions_and_thesis_order():
 
 def _forensic(study, source, target, hypothesis, verdict):
     return {"study": study, "source": source, "target": target, "thesis_value": 1.0, "hypothesis": hypothesis,
-            "experiment": "x", "measured": "y", "verdict": verdict, "reason": "z"}
+            "experiment": "x", "measured": "y", "baseline": "b", "move": "+1", "noise": "0.5", "verdict": verdict,
+            "reason": "z"}
 
 
 def test_explanation_column_joins_on_study_source_and_claim(tmp_path):

@@ -187,12 +187,14 @@ def fa_model(wildcards):
 
 
 def fb_conventions():
-    """Study B forensics: the trainable loss conventions that survive the arithmetic on Table 2.3."""
+    """Study B forensics: the study's own loss convention (the baseline) and the trainable conventions that
+    survive the arithmetic on Table 2.3."""
     from vaerep.forensics import units as funits
 
     batch, latent = FB["units"]["thesis_batch_size"], B["model"]["latent_dim"]
     alive = funits.survivors(funits.arithmetic_table(B["thesis"]["table_2_3"], batch, latent))
-    return [c.trainable for c in funits.conventions(batch, latent) if c.trainable and c.name in alive]
+    found = [c.trainable for c in funits.conventions(batch, latent) if c.trainable and c.name in alive]
+    return list(dict.fromkeys([FB["units"]["baseline"], *found]))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -67,6 +67,7 @@ if "smvae" in config["studies"]:
             variants=A_VARIANTS,
             forensics=FA,
             settings=f"{A['train']['epochs']} epochs, n_train_images {A['n_train_images']}, seeds {FA['seeds']}",
+            noise_k=config["scorecard"]["forensics"]["noise_k"],
         script:
             "../scripts/forensics_smvae_summarise.py"
 
@@ -75,8 +76,13 @@ if "smvae" in config["studies"]:
 
 if "dsprites_beta" in config["studies"]:
     FB = B["forensics"]
-    FB_RUN = f"{F_OUT}/dsprites_beta/units/{{convention}}/beta{{beta}}"
-    FB_UNIT_RUNS = [(c, f"{b:g}") for c in fb_conventions() for b in FB["units"]["runs"]["betas"]]
+    FB_RUN = f"{F_OUT}/dsprites_beta/units/{{convention}}/beta{{beta}}/seed{{seed}}"
+    FB_UNIT_RUNS = [
+        (c, f"{b:g}", s)
+        for c in fb_conventions()
+        for b in FB["units"]["runs"]["betas"]
+        for s in FB["units"]["runs"]["seeds"]
+    ]
 
     rule forensics_dsprites_units_train:
         """A short beta-VAE run with one candidate loss convention of Table 2.3."""
@@ -96,18 +102,21 @@ if "dsprites_beta" in config["studies"]:
         params:
             model=B["model"],
             n_train=FB["units"]["runs"]["n_train"],
-            train=FB["units"]["runs"]["train"],
+            train=lambda w: {**FB["units"]["runs"]["train"], "seed": int(w.seed)},
             device=config["device"],
         script:
             "../scripts/forensics_dsprites_units_train.py"
 
     rule forensics_dsprites_mig:
-        """MIG of the study's trained beta models under each estimator/protocol hypothesis (Table 2.4)."""
+        """MIG of the study's trained beta models, and of their untrained null models, under each estimator/protocol
+        hypothesis (Table 2.4)."""
         input:
             grid=[B_GRID] if B["data"]["cache_full_grid"] else [],
             models=expand(f"{B_RUN}/model.pt", beta=B_BETAS),
+            null_models=expand(f"{B_NULL_RUN}/model.pt", beta=B_BETAS),
         output:
-            f"{F_OUT}/dsprites_beta/mig_protocols.json",
+            trained=f"{F_OUT}/dsprites_beta/mig_protocols.json",
+            null=f"{F_OUT}/dsprites_beta/mig_protocols_null.json",
         log:
             f"{F_OUT}/dsprites_beta/mig_protocols.log",
         conda:
@@ -126,8 +135,9 @@ if "dsprites_beta" in config["studies"]:
     rule forensics_dsprites:
         """Study B's forensics rows (Table 2.3 unit, Table 2.4 MIG), its snippet and figure."""
         input:
-            histories=[f"{F_OUT}/dsprites_beta/units/{c}/beta{b}/history.csv" for c, b in FB_UNIT_RUNS],
+            histories=[f"{F_OUT}/dsprites_beta/units/{c}/beta{b}/seed{s}/history.csv" for c, b, s in FB_UNIT_RUNS],
             mig=f"{F_OUT}/dsprites_beta/mig_protocols.json",
+            mig_null=f"{F_OUT}/dsprites_beta/mig_protocols_null.json",
         output:
             csv=f"{F_OUT}/dsprites_beta.csv",
             md=f"{F_OUT}/dsprites_beta.md",
@@ -143,7 +153,9 @@ if "dsprites_beta" in config["studies"]:
             mig=FB["mig"],
             latent_dim=B["model"]["latent_dim"],
             unit_runs=FB_UNIT_RUNS,
-            unit_settings=f"first {FB['units']['runs']['n_train']} training images, {FB['units']['runs']['train']}",
+            unit_settings=f"first {FB['units']['runs']['n_train']} training images, {FB['units']['runs']['train']}, "
+            f"seeds {FB['units']['runs']['seeds']}",
+            noise_k=config["scorecard"]["forensics"]["noise_k"],
             mig_settings=f"the study's models ({B['train']['epochs']} epochs, n_images {B['n_images']})",
         script:
             "../scripts/forensics_dsprites_summarise.py"

@@ -15,12 +15,12 @@ def main(smk):
     arith = U.arithmetic_table(p.thesis["table_2_3"], p.units["thesis_batch_size"], p.latent_dim)
     pd.DataFrame(arith).to_csv(smk.output.arithmetic, index=False)
     runs = {}
-    for path, (conv, beta) in zip(smk.input.histories, p.unit_runs):
-        runs.setdefault(conv, {})[float(beta)] = pd.read_csv(path).iloc[-1].to_dict()
-    scores = json.load(open(smk.input.mig))
+    for path, (conv, beta, seed) in zip(smk.input.histories, p.unit_runs):
+        runs.setdefault(conv, {}).setdefault(seed, {})[float(beta)] = pd.read_csv(path).iloc[-1].to_dict()
+    scores, null_scores = json.load(open(smk.input.mig)), json.load(open(smk.input.mig_null))
     thesis24 = {f"{float(b):g}": v for b, v in p.thesis["table_2_4"].items()}
-    rows = unit_rows(arith, runs, p.units, p.units["runs"]["train"]["batch_size"], p.unit_settings)
-    rows += mig_rows(scores, thesis24, p.mig, p.mig_settings)
+    rows = unit_rows(arith, runs, p.units, p.units["runs"]["train"]["batch_size"], p.unit_settings, p.noise_k)
+    rows += mig_rows(scores, null_scores, thesis24, p.mig, p.mig_settings)
     frame = pd.DataFrame(rows, columns=table.COLUMNS)
     frame.to_csv(smk.output.csv, index=False)
     open(smk.output.md, "w").write(table.snippet("Study B: why the numbers differ", frame, smk.output.figure))

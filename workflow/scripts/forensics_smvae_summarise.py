@@ -13,7 +13,7 @@ def main(smk):
     for path, (group, variant, _seed) in zip(smk.input.evals, smk.params.runs):
         evals.setdefault((group, variant), []).append(json.load(open(path)))
     rows = study_a_rows(evals, smk.params.variants, smk.params.forensics, "forensics_smvae_train",
-                        smk.params.settings)
+                        smk.params.settings, smk.params.noise_k)
     frame = pd.DataFrame(rows, columns=table.COLUMNS)
     frame.to_csv(smk.output.csv, index=False)
     open(smk.output.md, "w").write(table.snippet("Study A: why the numbers differ", frame, smk.output.figure))

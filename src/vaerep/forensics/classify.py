@@ -1,8 +1,9 @@
 """Why a claim or number "differs" (issue 11 §3): split its check into the conditions it failed and class each as
-a *scale artefact* (the run is smaller than the thesis's and the quantity still moves toward its threshold fast
-enough to cross it within the thesis's training budget), a *threshold choice* (it misses a chosen threshold by
-less than the configured margin; the threshold at which the verdict flips is the measured value) or a *real
-difference* (neither). The rules' numbers come from config (``rules``: threshold_margin, trend_points,
+a *scale artefact* (the run is smaller than the thesis's and the quantity still moves toward its threshold, by a
+slope beyond ``noise_k`` of its standard errors, fast enough to cross it within the thesis's training budget), a
+*threshold choice* (it misses a chosen threshold by less than the configured margin and by less than ``noise_k``
+times the quantity's measured noise; the threshold at which the verdict flips is the measured value) or a *real
+difference* (neither). The rules' numbers come from config (``rules``: noise_k, threshold_margin, trend_points,
 min_trend_points, max_extrapolation)."""
 
 from __future__ import annotations
@@ -62,28 +63,56 @@ class Budget:
         return self.thesis_epochs * self.thesis_n_train - self.epochs * self.n_train
 
 
-def trend(series: dict, points: int) -> tuple[float, int]:
-    """(least-squares slope per epoch over the last ``points`` entries, how many entries it used)."""
+@dataclass
+class Trend:
+    """A least-squares line through the last kept values of a quantity: slope per epoch, its standard error and
+    the residual standard deviation (both from the fit's residuals, n - 2 degrees of freedom; NaN with two
+    points or fewer), the epochs used and the first of their values."""
+    slope: float
+    se: float
+    resid_std: float
+    epochs: list
+    start: float
+
+    @property
+    def n(self) -> int:
+        return len(self.epochs)
+
+
+def trend(series: dict, points: int) -> Trend:
+    """The :class:`Trend` of the last ``points`` entries of ``series`` (epoch -> value)."""
     e = sorted(series)[-points:]
     if len(e) < 2:
-        return float("nan"), len(e)
-    y = np.array([series[k] for k in e], dtype=float)
-    return float(np.polyfit(np.array(e, dtype=float), y, 1)[0]), len(e)
+        return Trend(float("nan"), float("nan"), float("nan"), e, float(series[e[0]]) if e else float("nan"))
+    x, y = np.array(e, dtype=float), np.array([series[k] for k in e], dtype=float)
+    slope, icpt = np.polyfit(x, y, 1)
+    if len(e) > 2:
+        resid = np.sqrt(np.sum((y - (slope * x + icpt)) ** 2) / (len(e) - 2))
+        se = resid / np.sqrt(np.sum((x - x.mean()) ** 2))
+    else:
+        resid = se = float("nan")
+    return Trend(float(slope), float(se), float(resid), e, float(y[0]))
 
 
 def _scale(leaf: Leaf, budget: Budget, rules: dict) -> tuple[str, str]:
-    """(verdict, why) of the scale-artefact hypothesis for one failing condition."""
+    """(verdict, why) of the scale-artefact hypothesis for one failing condition: the slope must point at the
+    threshold and exceed ``noise_k`` times its own standard error."""
     if not budget.reduced:
         return "does not explain", "the run is at the thesis's scale"
     if len(leaf.series) < 2:
         return "does not explain", "no trend: the run keeps fewer than 2 values of this quantity"
-    slope, n = trend(leaf.series, rules["trend_points"])
+    t = trend(leaf.series, rules["trend_points"])
+    slope, n, k = t.slope, t.n, rules["noise_k"]
     up = leaf.op in (">=", ">")
     gap = abs(leaf.threshold - leaf.value)
-    where = f"slope {slope:+.3g} per epoch over epochs {sorted(leaf.series)[-n:]} ({leaf.series_from})"
+    where = f"slope {slope:+.3g} ± {t.se:.3g} per epoch over epochs {t.epochs} ({leaf.series_from})"
+    if not np.isfinite(t.se):
+        return "does not explain", f"{where}: no trend, {n} points leave no residuals to measure its uncertainty"
     flat = abs(slope) <= 1e-9 * max(1.0, abs(leaf.value), abs(leaf.threshold))  # round-off of a constant series
-    if not np.isfinite(slope) or flat or (slope > 0) != up:
-        return "does not explain", f"{where}: moves away from the threshold (or not at all)"
+    if flat or not abs(slope) > k * t.se:
+        return "does not explain", f"{where}: no trend, the slope lies within {k:g} standard errors of 0"
+    if (slope > 0) != up:
+        return "does not explain", f"{where}: moves away from the threshold"
     epochs = gap / abs(slope)
     need = epochs * budget.n_train
     left = budget.remaining_samples()
@@ -101,16 +130,26 @@ def _scale(leaf: Leaf, budget: Budget, rules: dict) -> tuple[str, str]:
 
 
 def _threshold(leaf: Leaf, rules: dict) -> tuple[str, str]:
-    """(verdict, why) of the threshold-choice hypothesis for one failing condition."""
+    """(verdict, why) of the threshold-choice hypothesis for one failing condition: the gap must lie within the
+    chosen threshold's margin and within ``noise_k`` times the quantity's measured noise (the residual std of its
+    last kept values about their trend); without a noise estimate it is no threshold choice."""
     if leaf.definitional:
         return "does not explain", f"the threshold {leaf.threshold:g} is the claim's meaning, not a choice"
     if not np.isfinite(leaf.value):
         return "does not explain", "no finite value"
-    rel = abs(leaf.value - leaf.threshold) / max(abs(leaf.threshold), 1e-12)
+    gap = abs(leaf.value - leaf.threshold)
+    rel = gap / max(abs(leaf.threshold), 1e-12)
     flip = f"the verdict flips at a threshold of {leaf.value:.4g} ({rel:.0%} from {leaf.threshold:g})"
-    if rel <= rules["threshold_margin"]:
-        return "explains", flip + f", within the margin {rules['threshold_margin']:.0%}"
-    return "does not explain", flip + f", beyond the margin {rules['threshold_margin']:.0%}"
+    if rel > rules["threshold_margin"]:
+        return "does not explain", flip + f", beyond the margin {rules['threshold_margin']:.0%}"
+    t, k = trend(leaf.series, rules["trend_points"]), rules["noise_k"]
+    if not np.isfinite(t.resid_std):
+        return "does not explain", flip + f", within the margin, but no noise estimate ({t.n} kept values)"
+    noise = k * t.resid_std
+    if gap > noise:
+        return "does not explain", flip + f", within the margin but beyond the noise ({gap:.3g} > {k:g} × residual std {t.resid_std:.3g})"
+    return "explains", flip + (f", within the margin {rules['threshold_margin']:.0%} and within the noise "
+                               f"({gap:.3g} <= {k:g} × residual std {t.resid_std:.3g})")
 
 
 def classify_leaf(leaf: Leaf, budget: Budget, rules: dict) -> dict:
@@ -127,7 +166,8 @@ def classify_leaf(leaf: Leaf, budget: Budget, rules: dict) -> dict:
         cat, verdict = "real difference", "does not explain"
     text = (f"{leaf.name} = {leaf.value:.4g}, needs {leaf.op} {leaf.threshold:g} ({leaf.source}); "
             f"scale: {swhy}; threshold: {twhy}")
-    return {"leaf": leaf, "category": cat, "verdict": verdict, "text": text}
+    return {"leaf": leaf, "category": cat, "verdict": verdict, "text": text,
+            "trend": trend(leaf.series, rules["trend_points"]) if leaf.series else None}
 
 
 def category(verdict: str, leaves: list[dict]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..config import REHEARSAL, study_settings
@@ -39,16 +40,36 @@ def forensics_row(card_row: dict, cond, budget_: Budget, rules: dict, hypothesis
             "thesis_value": card_row["thesis_value"], "experiment": experiment}
     if cond is None:
         return {**base, "hypothesis": f"{hypothesis_id} (not classified)", "measured": str(card_row["replicated_value"]),
+                "baseline": "not classified", "move": "not classified", "noise": "not measured",
                 "verdict": "does not explain", "reason": "no condition model for this check in vaerep.forensics"}
     out = classify(cond, budget_, rules)
     leaves = out["leaves"]
-    return {**base, "hypothesis": f"{hypothesis_id} ({out['category']})",
+    return {**base, "hypothesis": f"{hypothesis_id} ({out['category']})", **trend_columns(leaves, rules["noise_k"]),
             "measured": "; ".join(f"{x['leaf'].name} = {x['leaf'].value:.4g} (needs {x['leaf'].op} {x['leaf'].threshold:g})"
                                   for x in leaves),
             "verdict": out["verdict"],
             "reason": " | ".join(f"{x['category']}: {x['text']}" for x in leaves)
                       + (f" | settings: {budget_.reduced}" if budget_.reduced else ""),
             "_leaves": leaves}
+
+
+def trend_columns(leaves: list[dict], k: float) -> dict:
+    """The baseline, move and noise columns of a C/D row, one entry per failing condition: the first of the values
+    the trend was fitted to, the slope per epoch ± its standard error, and k × that standard error with the
+    residual std of the values (what a trend and a threshold gap are judged against)."""
+    def one(x, what):
+        t = x["trend"]
+        if t is None or t.n < 2:
+            return {"baseline": "no kept series", "move": "no trend", "noise": "not measured"}[what]
+        if what == "baseline":
+            return f"{t.start:.4g} at epoch {t.epochs[0]}"
+        if what == "move":
+            return f"{t.slope:+.3g} per epoch over epochs {t.epochs}"
+        if not np.isfinite(t.se):
+            return f"not measured ({t.n} kept values: no residuals)"
+        return f"slope {k:g} × SE {k * t.se:.3g}; residual std {t.resid_std:.3g}"
+
+    return {c: "; ".join(one(x, c) for x in leaves) for c in ("baseline", "move", "noise")}
 
 
 def differs(rows: list[dict]) -> list[dict]:

@@ -8,6 +8,7 @@ import torch
 
 from ..smvae import evaluate as ev
 from ..smvae.data import images
+from .control import Estimate, Target, judge, noise
 
 
 @torch.no_grad()
@@ -32,37 +33,28 @@ def table_terms_both_kl(model, split: dict, device, seed: int, batch_size: int =
 
 
 def summarise(evals: list[dict], spec: dict, base_evals: list[dict], thesis: dict, tolerance: float,
-              rises: float) -> list[dict]:
-    """Forensics rows of one hypothesis variant: its -ELBO (thesis's KL and true KL) against the thesis
-    cell and the baseline; c vs contrast. ``evals``/``base_evals``: per-seed outputs of table_terms_both_kl."""
-    def stat(rows, key):
-        v = np.array([r[key] for r in rows], dtype=float)
-        return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
-
+              rises: float, k: float) -> list[dict]:
+    """Forensics rows of one hypothesis variant, judged by :func:`vaerep.forensics.control.judge`: its -ELBO
+    (thesis's KL; the true KL shown too) against the thesis cell and the baseline's true -ELBO; c vs contrast
+    against "rises" (Spearman >= ``rises``). ``evals``/``base_evals``: per-seed outputs of table_terms_both_kl;
+    ``k``: the noise multiplier of the between-seed spread."""
     target = thesis["neg_elbo"]
     key = "neg_elbo_author" if spec.get("kl") == "author_code" else "neg_elbo_true"
-    m, s = stat(evals, key)
-    mt, _ = stat(evals, "neg_elbo_true")
-    b, _ = stat(base_evals, "neg_elbo_true")
-    moved = abs(b - target) - abs(m - target)
-    verdict = ("explains" if abs(m - target) <= tolerance else
-               "partly" if moved > tolerance else "does not explain")
+    hyp = Estimate.of(r[key] for r in evals)
+    base = Estimate.of(r["neg_elbo_true"] for r in base_evals)
+    out = judge(base, hyp, Target("near", target, tolerance), k, ".2f")
     how = "its own (author's) KL" if key == "neg_elbo_author" else "the true KL"
-    also = f"; {mt:.2f} with the true KL" if key == "neg_elbo_author" else ""
-    rows = [{"measured": f"{m:.2f} ± {s:.2f} ({how}){also}; baseline {b:.2f} (true KL)",
-             "value": m, "target_value": target, "baseline": b, "verdict": verdict,
-             "reason": f"|{m:.1f} - {target}| = {abs(m - target):.1f} nats vs tolerance {tolerance}; "
-                       f"moves {moved:+.1f} nats towards the thesis relative to the baseline"}]
+    also = f"; {Estimate.of(r['neg_elbo_true'] for r in evals).text('.2f')} with the true KL" if key == "neg_elbo_author" else ""
+    rows = [{**out, "measured": f"{hyp.text('.2f')} ({how}){also}", "baseline": f"{out['baseline']} (true KL)",
+             "value": hyp.mean, "target_value": target,
+             "reason": f"{out['reason']}; |{hyp.mean:.2f} - {target}| = {abs(hyp.mean - target):.2f} nats, tolerance {tolerance}"}]
     if spec.get("c_dist") == "gamma":
-        rho, rho_s = stat(evals, "c_spearman")
-        rho_b, _ = stat(base_evals, "c_spearman")
+        rho, rho_b = Estimate.of(r["c_spearman"] for r in evals), Estimate.of(r["c_spearman"] for r in base_evals)
         n_rise = sum(r["c_spearman"] >= rises for r in evals)
-        rows.append({"measured": f"Spearman(c mean, contrast) {rho:.2f} ± {rho_s:.2f} ({n_rise} of {len(evals)} "
-                                 f"seeds >= {rises}); baseline {rho_b:.2f}",
-                     "value": rho, "target_value": rises, "baseline": rho_b,
-                     "verdict": "explains" if n_rise == len(evals) and rho_b < rises else
-                                "partly" if n_rise > 0 and rho_b < rises else "does not explain",
-                     "reason": f"the thesis says c's mean rises with contrast (Spearman >= {rises} taken as rising)"})
+        out = judge(rho_b, rho, Target("at_least", rises), k, ".2f")
+        rows.append({**out, "measured": f"Spearman(c mean, contrast) {rho.text('.2f')}, {n_rise} of {len(evals)} seeds >= {rises}",
+                     "value": rho.mean, "target_value": rises,
+                     "reason": f"{out['reason']} (the thesis says c's mean rises with contrast: Spearman >= {rises})"})
     return rows
 
 
@@ -80,8 +72,45 @@ def middle_three_agrees(order: list[str]) -> bool:
     return order[1:3] == THESIS_ORDER[1:3] and order[3] in TIED
 
 
-def study_a_rows(evals: dict, variants: dict, forensics: dict, rule_train: str, settings: str) -> list[dict]:
-    """Every Study A forensics row. ``evals``: {("hyp"|"base", variant): [per-seed table_terms_both_kl]}."""
+def fragile(order: list[str], values: dict[str, Estimate], k: float) -> list[str]:
+    """The adjacent pairs of ``order`` whose gap lies within the noise (k × the larger seed std; every gap with
+    one seed) and whose swap would flip :func:`middle_three_agrees`: the ranking's verdict hangs on them."""
+    out = []
+    for i, (a, b) in enumerate(zip(order, order[1:])):
+        gap, nz = values[b].mean - values[a].mean, noise(values[a], values[b], k)
+        swapped = order[:i] + [b, a] + order[i + 2:]
+        if not gap > nz and middle_three_agrees(swapped) != middle_three_agrees(order):
+            shown = f"{nz:.2f}" if np.isfinite(nz) else "not measured (1 seed)"
+            out.append(f"{a} / {b}: gap {gap:.2f} nats, noise {shown}")
+    return out
+
+
+def ranking_row(base: dict[str, Estimate], hyp: dict[str, Estimate], k: float) -> dict:
+    """The verdict on Table 4.1's ranking: *explains* when the middle three differ at baseline and agree under
+    the hypotheses, and no swap within the noise would undo the agreement; otherwise *does not explain*."""
+    before, after = ranking({v: e.mean for v, e in base.items()}), ranking({v: e.mean for v, e in hyp.items()})
+    ok_before, ok_after = middle_three_agrees(before), middle_three_agrees(after)
+    weak = fragile(after, hyp, k)
+    gaps = [hyp[b].mean - hyp[a].mean for a, b in zip(after, after[1:])]
+    if ok_before:
+        verdict, why = "does not explain", "the middle three (places 2-4) already agree with the thesis at baseline"
+    elif not ok_after:
+        verdict, why = "does not explain", "the middle three (places 2-4) still differ from the thesis under the hypotheses"
+    elif weak:
+        verdict, why = "does not explain", "the middle three agree under the hypotheses only by gaps within the noise"
+    else:
+        verdict, why = "explains", "the middle three differ at baseline and agree under the hypotheses, beyond the noise"
+    return {"baseline": " < ".join(before), "measured": " < ".join(after),
+            "move": f"middle three: {'agree' if ok_before else 'differ'} -> {'agree' if ok_after else 'differ'}",
+            "noise": "; ".join(weak) if weak else
+                     f"not measured (1 seed; smallest gap {min(gaps):.2f} nats)" if min(e.n for e in hyp.values()) < 2 else
+                     f"every deciding gap beyond {k:g} × seed std (smallest gap {min(gaps):.2f} nats)",
+            "verdict": verdict, "reason": why}
+
+
+def study_a_rows(evals: dict, variants: dict, forensics: dict, rule_train: str, settings: str, k: float) -> list[dict]:
+    """Every Study A forensics row. ``evals``: {("hyp"|"base", variant): [per-seed table_terms_both_kl]};
+    ``k``: the noise multiplier of the between-seed spread."""
     rows = []
     for name, hyp in forensics["variants"].items():
         base = hyp["base"]
@@ -89,7 +118,7 @@ def study_a_rows(evals: dict, variants: dict, forensics: dict, rule_train: str, 
         changed = ", ".join(f"{k}: {v}" for k, v in hyp.items() if k not in ("base", "hypothesis"))
         label = variants[base]["label"]
         for part in summarise(evals[("hyp", name)], spec, evals[("base", base)], variants[base]["thesis"],
-                              forensics["tolerance"], forensics["rises"]):
+                              forensics["tolerance"], forensics["rises"], k):
             is_rho = part["target_value"] == forensics["rises"] and "Spearman" in part["measured"]
             # source and target as the scorecard names the row (a claim of smvae/claims.csv or a Table 4.1 cell)
             rows.append({"study": "A smvae", "source": "Table 4.1" if not is_rho else "smvae/claims.csv",
@@ -97,21 +126,15 @@ def study_a_rows(evals: dict, variants: dict, forensics: dict, rule_train: str, 
                          "target": f"{base}: c mean rises with contrast" if is_rho else f"{label}: −ELBO",
                          "thesis_value": "rises" if is_rho else part["target_value"],
                          "experiment": f"rule {rule_train}, {name} ({changed}), {settings}",
-                         **{k: part[k] for k in ("measured", "verdict", "reason")}})
+                         **{c: part[c] for c in ("baseline", "measured", "move", "noise", "verdict", "reason")}})
     # Middle-three ranking: the thesis's -ELBOs as the thesis would have computed them under H-A1 + H-A2.
-    base_ne = {v: float(np.mean([r["neg_elbo_true"] for r in evals[("base", v)]])) for v in THESIS_ORDER}
+    base_ne = {v: Estimate.of(r["neg_elbo_true"] for r in evals[("base", v)]) for v in THESIS_ORDER}
     hyp_ne = dict(base_ne)
     for name, hyp in forensics["variants"].items():
         key = "neg_elbo_author" if hyp.get("kl") == "author_code" else "neg_elbo_true"
-        hyp_ne[hyp["base"]] = float(np.mean([r[key] for r in evals[("hyp", name)]]))
-    before, after = ranking(base_ne), ranking(hyp_ne)
-    ok_before, ok_after = middle_three_agrees(before), middle_three_agrees(after)
+        hyp_ne[hyp["base"]] = Estimate.of(r[key] for r in evals[("hyp", name)])
     rows.append({"study": "A smvae", "source": "Table 4.1", "hypothesis": "H-A1 + H-A2: ranking of Table 4.1",
                  "target": "ranking", "thesis_value": " < ".join(THESIS_ORDER),
                  "experiment": "the H-A1/H-A2 runs in place of their baselines (mean -ELBO over seeds)",
-                 "measured": f"baseline: {' < '.join(before)}; with the hypotheses: {' < '.join(after)}",
-                 "verdict": "explains" if ok_after and not ok_before else
-                            "does not explain" if not ok_after else "partly",
-                 "reason": f"middle three (places 2-4) {'agree' if ok_after else 'differ'} with the thesis under "
-                           f"the hypotheses; {'agree' if ok_before else 'differ'} at baseline"})
+                 **ranking_row(base_ne, hyp_ne, k)})
     return rows

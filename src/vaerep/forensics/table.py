@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
-# target: the scorecard claim (a substring of it) the row explains; verdict: explains | partly | does not explain.
-COLUMNS = ["study", "source", "target", "thesis_value", "hypothesis", "experiment", "measured", "verdict", "reason"]
+# target: the scorecard claim (a substring of it) the row explains; verdict: explains | partly | does not explain
+# (vaerep.forensics.control). baseline: the control the hypothesis is judged against; measured: the hypothesis's
+# value; move: how far it moves the number toward the thesis; noise: what the move must exceed.
+COLUMNS = ["study", "source", "target", "thesis_value", "hypothesis", "experiment", "baseline", "measured", "move",
+           "noise", "verdict", "reason"]
 VERDICTS = ("explains", "partly", "does not explain")
 
 
@@ -30,16 +33,31 @@ def _cell(v) -> str:
 
 def to_markdown(frame: pd.DataFrame) -> str:
     """One Markdown table row per hypothesis."""
-    cols = ["source", "target", "thesis_value", "hypothesis", "measured", "verdict", "reason", "experiment"]
+    cols = ["source", "target", "thesis_value", "hypothesis", "baseline", "measured", "move", "noise", "verdict", "reason",
+            "experiment"]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     for r in check(frame).to_dict("records"):
         lines.append("| " + " | ".join(_cell(r[c]) for c in cols) + " |")
     return "\n".join(lines) + "\n"
 
 
+def counts(frame: pd.DataFrame) -> str:
+    """"n explains, n partly, n does not explain"."""
+    n = frame["verdict"].value_counts()
+    return ", ".join(f"{n.get(v, 0)} {v}" for v in VERDICTS)
+
+
+def tried(frame: pd.DataFrame) -> str:
+    """How many hypotheses were tried per table (study and source), with their verdicts: an *explains* is one
+    of that many tries."""
+    lines = ["| study | source | hypotheses tried | verdicts |", "|---|---|---|---|"]
+    for (study, source), part in check(frame).groupby(["study", "source"], sort=False):
+        lines.append(f"| {_cell(study)} | {_cell(source)} | {len(part)} | {counts(part)} |")
+    return "\n".join(lines) + "\n"
+
+
 def snippet(title: str, frame: pd.DataFrame, figure: str | Path) -> str:
-    """A "Why it differs" Markdown section for a study's report: the table and its figure."""
-    counts = check(frame)["verdict"].value_counts()
-    summary = ", ".join(f"{counts.get(v, 0)} {v}" for v in VERDICTS)
-    return (f"## {title}\n\n{len(frame)} hypotheses tested: {summary}.\n\n{to_markdown(frame)}\n"
-            f"![{title}]({Path(figure).name})\n")
+    """A "Why it differs" Markdown section for a study's report: the hypotheses tried per table, the table and
+    its figure."""
+    return (f"## {title}\n\n{len(frame)} hypotheses tested: {counts(check(frame))}.\n\n{tried(frame)}\n"
+            f"{to_markdown(frame)}\n![{title}]({Path(figure).name})\n")
