@@ -161,8 +161,8 @@ def null_train(train):
 
 
 def c4_null_model(wildcards):
-    """Study C4 null control: the substitute at its initialisation when source.json chose the substitute
-    (the DALL-E dVAE has no null control here: the pipeline never trains its weights)."""
+    """Study C4 null control: the substitute at its initialisation when source.json chose the substitute; for
+    the DALL-E dVAE no file (the evaluation builds its architecture at a seeded initialisation)."""
     with open(checkpoints.vqvae_pretrained_source.get().output[0]) as fh:
         return [f"{C4_NULL_SUB}/model.pt"] if json.load(fh)["source"] == "substitute" else []
 
