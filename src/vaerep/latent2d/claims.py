@@ -90,7 +90,8 @@ def check_claims(table: pd.DataFrame, checkpoints: pd.DataFrame, metrics: dict, 
         rank = pair_rank(nb, a, b)
         add(f"Similar digits {a} and {b} are neighbours in the latent space",
             f"class-centroid neighbours of the final model: {a} -> {nb.get(a, [])[:3]}, {b} -> {nb.get(b, [])[:3]}; "
-            f"best rank of the pair: {rank} (replicates if <= {thr['neighbour_rank']})",
+            f"best rank of the pair: {rank} (replicates if <= {thr['neighbour_rank']}; chance level: random layouts "
+            f"pass {thr['neighbour_chance']:.0%} of the time)",
             rank is not None and rank <= thr["neighbour_rank"])
     for tr in m["transitions"]:
         add(f"Moving between the {tr['from']} and {tr['to']} regions the decoded digits change smoothly",
