@@ -152,7 +152,7 @@ def d_figure_files():
 def null_twin(path, control=""):
     """results/<scale>/<study>/X -> results/<scale>/<study>/null/[<control>/]X (where a null control writes X)."""
     study, rest = str(Path(path).relative_to(RES)).split("/", 1)
-    return f"{RES}/{study}/null/{control + '/' if control else ''}{rest}"
+    return str(Path(RES, study, "null", control, rest))
 
 
 def null_train(train):
