@@ -181,7 +181,7 @@ def d_null(mnist, tmp_path_factory):
     metrics = {"canonical": {"epochs": [0], "checkpoints": [ck], "n_test": 600, "knn_k": 5, "transitions": transitions,
                              "sharpness_ratio": dev.sharpness_ratio(model, test_x),
                              "digit_kept": dev.digit_kept(model, test_x, test_y, train_x, train_y, 5),
-                             "reflection_penultimate_final": None}}
+                             "reflection_penultimate_final": dev.reflection(z, z)}}
     return hist, metrics, out
 
 
@@ -205,6 +205,11 @@ def test_study_d_claims_on_the_untrained_model(d_null):
     thr = {**d["claims"], "loss_tolerance": tolerances("latent2d")}
     claims = d_claims(table, ck, metrics, histories, "canonical", d["thesis"], thr).set_index("claim")
     assert not (claims["verdict"] == "replicates").any(), claims[claims["verdict"] == "replicates"]
+    # the two-checkpoint claims are measured on the null's one state against itself, by the same code
+    mirror = claims.loc["The final layout is almost a mirror image of the previous checkpoint's (200 -> 500 epochs)"]
+    assert "det +1 (rotation" in mirror["evidence"] and "fit 1.00" in mirror["evidence"] and not mirror["holds_on_this_model"]
+    drop = claims.filter(like="lower than at the previous checkpoint", axis=0).iloc[0]
+    assert "drop 0.00" in drop["evidence"] and "compared with itself" in drop["evidence"]
     m = metrics["canonical"]
     # the metrics that replaced ones an untrained model passed: it does not keep the digit, its paths do not move
     assert m["digit_kept"]["reconstructions"] < d["claims"]["digit_kept"] <= m["digit_kept"]["originals"]

@@ -107,6 +107,21 @@ def test_a_claim_that_holds_on_the_null_is_not_informative():
     assert none["verdict"] == "replicates" and none["null_verdict"] == f"{sc.NO_NULL} (no null run for these claims)"
 
 
+def test_the_random_code_null_joins_the_untrained_one():
+    """C2/C3: a claim that the trained decoder fed a random code also passes is not informative, though the
+    untrained model fails it; both controls' values are shown by name."""
+    rows = [_claim("x", "replicates"), _claim("y", "replicates")]
+    untrained = [_claim("x", "differs", "u1"), _claim("y", "differs", "u2")]
+    random = [_claim("x", "replicates", "r1"), _claim("y", "differs", "r2")]
+    out = {r["claim"]: r for r in sc.attach_null(rows, untrained, extra={"random_code": random})}
+    assert out["x"]["verdict"] == sc.NOT_INFORMATIVE and out["x"]["null_verdict"] == "replicates"
+    assert out["x"]["reason"].startswith(sc.EXTRA_NULLS["random_code"] + " passes the same check")
+    assert out["y"]["verdict"] == "replicates" and out["y"]["null_verdict"] == "differs"
+    assert out["y"]["null_value"] == f"untrained: u2; {sc.EXTRA_NULLS['random_code']}: r2"
+    alone = {r["claim"]: r for r in sc.attach_null(rows, untrained)}  # without it, x would replicate
+    assert alone["x"]["verdict"] == "replicates" and alone["x"]["null_value"] == "u1"
+
+
 def test_a_number_whose_null_is_within_tolerance_is_not_informative():
     row = sc.number_row("D", "T", "kl", 3.8, 3.9, 0.5)
     just_in = sc.number_row("D", "T", "kl", 3.8, 3.8 + 0.49, 0.5)  # the null just inside the tolerance

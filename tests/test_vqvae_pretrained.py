@@ -135,3 +135,28 @@ def test_claim_verdicts_depend_on_the_model_that_ran():
     assert s["verdict"].iloc[-1] == "does not hold"  # 2 of 8 codes used: collapse
     table.loc[2, "corr_with_target"] = 0.95  # rotation no worse than the shifts: ranking claim fails
     assert E.check_claims("dalle", metrics, table, {"a": "a", "b": "b"}, p)["verdict"].tolist().count("differs") >= 1
+
+
+def test_dalle_null_control_never_loads_the_pretrained_weights(tmp_path, monkeypatch):
+    """When source.json selects DALL-E, C4's null is its architecture at a seeded initialisation: the verified
+    loader is never called, the weights equal a fresh seeded build bit for bit and differ from the real ones."""
+    enc, dec, hashes = _tiny_dalle(tmp_path, monkeypatch)
+    cfg = json.loads(json.dumps(CFG))
+    cfg["dalle"].update(local_dir=str(tmp_path), sha256=hashes)
+    info = PR.resolve_source(cfg, tmp_path / "cache", env={})
+    assert info["source"] == "dalle"
+    arch = {"n_hid": enc.n_hid, "n_blk_per_group": enc.n_blk_per_group, "vocab_size": enc.vocab_size,
+            "n_init": dec.n_init}
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the null control loaded the pretrained weights")
+    monkeypatch.setattr(D, "load_verified", refuse)
+    null = PR.load_token_model(info, None, {"architecture": arch, "seed": 3})
+    again = PR.dalle_null_model(arch, 3)
+    for part, real in (("encoder", enc), ("decoder", dec)):
+        got, ref = getattr(null, part).state_dict(), getattr(again, part).state_dict()
+        assert got.keys() == real.state_dict().keys()
+        assert all(torch.equal(got[k], ref[k]) for k in got)
+        assert not all(torch.equal(got[k], v) for k, v in real.state_dict().items())
+    with pytest.raises(AssertionError, match="loaded the pretrained"):
+        PR.load_token_model(info, None)  # the trained path does load them

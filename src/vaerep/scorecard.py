@@ -184,23 +184,44 @@ def _null_outcome(row: dict) -> str:
     return row["verdict"]
 
 
-def attach_null(rows: list[dict], null_rows: list[dict] | None, missing: str = "") -> list[dict]:
+# Null controls besides the untrained model, by the folder under <study>/null/ that mirrors the study's
+# outputs: C2/C3's trained VQ-VAE decoder fed a random code (the code carries nothing about the image).
+EXTRA_NULLS = {"random_code": "the trained decoder fed a random code"}
+
+
+def attach_null(rows: list[dict], null_rows: list[dict] | None, missing: str = "",
+                extra: dict[str, list[dict]] | None = None) -> list[dict]:
     """Join every row with its null-control twin (same study, source and claim text): ``null_value`` and
     ``null_verdict``; a row that would replicate while its null would too becomes NOT_INFORMATIVE.
-    ``null_rows`` None: the study has no null control (``missing`` says why)."""
+    ``null_rows`` None: the study has no null control (``missing`` says why). ``extra``: further null
+    controls (name -> rows, EXTRA_NULLS); a row is NOT_INFORMATIVE when any control passes, and then
+    ``null_value`` shows every control's value by name."""
     twins = {(r["study"], r["source"], r["claim"]): r for r in (null_rows or [])}
+    others = {name: {(r["study"], r["source"], r["claim"]): r for r in rs} for name, rs in (extra or {}).items()}
     out = []
     for r in rows:
         r = dict(r)
-        twin = twins.get((r["study"], r["source"], r["claim"]))
+        key = (r["study"], r["source"], r["claim"])
+        twin = twins.get(key)
         if twin is None:
             why = missing if null_rows is None else "the null control's table has no such row"
             r["null_value"], r["null_verdict"] = float("nan"), f"{NO_NULL} ({why or 'none was run'})"
+            out.append(r)
+            continue
+        found = {name: t[key] for name, t in others.items() if key in t}
+        outcomes = {"untrained": _null_outcome(twin), **{n: _null_outcome(t) for n, t in found.items()}}
+        passing = [n for n, o in outcomes.items() if o == "replicates"]
+        if found:
+            r["null_value"] = "; ".join([f"untrained: {twin['replicated_value']}"]
+                                        + [f"{EXTRA_NULLS.get(n, n)}: {t['replicated_value']}" for n, t in found.items()])
+            r["null_verdict"] = "replicates" if passing else outcomes["untrained"]
         else:
-            r["null_value"], r["null_verdict"] = twin["replicated_value"], _null_outcome(twin)
-            if r["verdict"] == "replicates" and r["null_verdict"] == "replicates":
-                r["verdict"] = NOT_INFORMATIVE
-                r["reason"] = "; ".join(x for x in ["the untrained null control passes the same check", r["reason"]] if x)
+            r["null_value"], r["null_verdict"] = twin["replicated_value"], outcomes["untrained"]
+        if r["verdict"] == "replicates" and passing:
+            r["verdict"] = NOT_INFORMATIVE
+            who = " and ".join("the untrained null control" if n == "untrained" else EXTRA_NULLS.get(n, n)
+                               for n in passing)
+            r["reason"] = "; ".join(x for x in [f"{who} passes the same check", r["reason"]] if x)
         out.append(r)
     return out
 

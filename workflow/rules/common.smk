@@ -149,10 +149,10 @@ def d_figure_files():
 # ---------------------------------------------------------------------------------------------------
 
 
-def null_twin(path):
-    """results/<scale>/<study>/X -> results/<scale>/<study>/null/X (where the null control writes X)."""
+def null_twin(path, control=""):
+    """results/<scale>/<study>/X -> results/<scale>/<study>/null/[<control>/]X (where a null control writes X)."""
     study, rest = str(Path(path).relative_to(RES)).split("/", 1)
-    return f"{RES}/{study}/null/{rest}"
+    return str(Path(RES, study, "null", control, rest))
 
 
 def null_train(train):
@@ -161,8 +161,8 @@ def null_train(train):
 
 
 def c4_null_model(wildcards):
-    """Study C4 null control: the substitute at its initialisation when source.json chose the substitute
-    (the DALL-E dVAE has no null control here: the pipeline never trains its weights)."""
+    """Study C4 null control: the substitute at its initialisation when source.json chose the substitute; for
+    the DALL-E dVAE no file (the evaluation builds its architecture at a seeded initialisation)."""
     with open(checkpoints.vqvae_pretrained_source.get().output[0]) as fh:
         return [f"{C4_NULL_SUB}/model.pt"] if json.load(fh)["source"] == "substitute" else []
 

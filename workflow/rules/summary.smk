@@ -1,5 +1,7 @@
 # Across the studies: the replication scorecard and the front-page report (notebooks/index.py).
 # Included after every study's rule file, so ALL_OUTPUTS already lists each study's outputs.
+from vaerep.scorecard import EXTRA_NULLS
+
 S = config["scorecard"]
 STUDY_TABLES = {
     "smvae": {"table_4_1": f"{RES}/smvae/table_4_1.csv"},
@@ -16,7 +18,15 @@ SCORECARD_TABLES = {
 }
 SCORECARD_CLAIMS = sorted(f for f in ALL_OUTPUTS if f.endswith("claims.csv") and "/null/" not in f)
 # Null controls (workflow/rules/<study>_null.smk) mirror a study's folder in <study>/null/: the twins that exist.
-SCORECARD_NULLS = sorted({null_twin(f) for f in list(SCORECARD_TABLES.values()) + SCORECARD_CLAIMS} & set(ALL_OUTPUTS))
+# Other null controls (vaerep.scorecard.EXTRA_NULLS, e.g. C2/C3's random code) mirror it in <study>/null/<name>/.
+SCORECARD_NULLS = sorted(
+    {
+        null_twin(f, control)
+        for f in list(SCORECARD_TABLES.values()) + SCORECARD_CLAIMS
+        for control in ["", *EXTRA_NULLS]
+    }
+    & set(ALL_OUTPUTS)
+)
 # The forensics table (forensics.smk) reads the studies' runs, never the scorecard: no cycle.
 SCORECARD_FORENSICS = [f"{RES}/forensics.csv"] if F_PARTS else []
 STUDY_REPORTS = [f"{RES}/{study}/report.html" for study in config["studies"]]

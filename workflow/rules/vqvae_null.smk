@@ -109,3 +109,10 @@ use rule vqvae_pretrained_evaluate as vqvae_pretrained_null_evaluate with:
         **C4_NULL_TABLES,
     log:
         f"{C4_NULL_OUT}/evaluate.log",
+    # DALL-E's null: its architecture at a seeded initialisation, never the verified weights
+    params:
+        cfg=C4,
+        null={
+            "architecture": C4["dalle"]["architecture"],
+            "seed": C4["substitute"]["train"]["seed"],
+        },

@@ -69,6 +69,7 @@ rule vqvae_pretrained_evaluate:
     threads: 1
     params:
         cfg=C4,
+        null=None,
     script:
         "../scripts/vqvae_pretrained_evaluate.py"
 

@@ -52,7 +52,9 @@ def main(smk):
             span = path["path_length"] / max(ev.class_mean_distance(test["images"], y_test, a, b), 1e-12)
             transitions.append({"from": a, "to": b, "start": cent[a].tolist(), "end": cent[b].tolist(), **path,
                                 "span": span})
-    reflection = ev.reflection(arrays[f"z_epoch{epochs[-2]}"], z_final) if len(epochs) > 1 else None
+    # one kept epoch (a null control's initialisation): its layout against itself, as for its other
+    # two-checkpoint measures (vaerep.latent2d.claims)
+    reflection = ev.reflection(arrays[f"z_epoch{epochs[-2]}"] if len(epochs) > 1 else z_final, z_final)
     metrics = {
         "variant": smk.wildcards.variant, "epochs": epochs, "checkpoints": rows,
         "n_test": int(len(y_test)), "n_knn_train": int(n_knn), "knn_k": p.knn_k,

@@ -24,10 +24,10 @@ def number_rows(study, tables: dict, p, reason: str) -> list[dict]:
     return []
 
 
-def null_twin(path: str, results: Path) -> Path:
-    """results/<scale>/<study>/X -> results/<scale>/<study>/null/X."""
+def null_twin(path: str, results: Path, control: str = "") -> Path:
+    """results/<scale>/<study>/X -> results/<scale>/<study>/null/[<control>/]X."""
     rel = Path(path).relative_to(results)
-    return results / rel.parts[0] / NULL / Path(*rel.parts[1:])
+    return results / rel.parts[0] / NULL / control / Path(*rel.parts[1:])
 
 
 def main(smk):
@@ -49,8 +49,10 @@ def main(smk):
         twin = str(null_twin(path, results))
         main_rows = sc.claim_rows(label(study), path, reason[study], source=str(rel))
         null_rows = sc.claim_rows(label(study), twin, source=str(rel)) if twin in present else None
-        rows += sc.with_scale(sc.attach_null(main_rows, null_rows, "no null run for these claims"), reason[study],
-                              p.scale)
+        extra = {c: sc.claim_rows(label(study), str(null_twin(path, results, c)), source=str(rel))
+                 for c in sc.EXTRA_NULLS if str(null_twin(path, results, c)) in present}
+        rows += sc.with_scale(sc.attach_null(main_rows, null_rows, "no null run for these claims", extra),
+                              reason[study], p.scale)
     forensics = pd.read_csv(inp.forensics[0]) if inp.forensics else None
     card = sc.with_explanation(sc.frame(rows), forensics)
     card.to_csv(smk.output.csv, index=False)

@@ -15,7 +15,7 @@ from vaerep.vqvae.pretrained_eval import check_claims, manipulations, photo_metr
 def main(smk):
     cfg, m = smk.params.cfg, smk.params.cfg["manipulations"]
     info = json.loads(Path(smk.input.source).read_text())
-    model = load_token_model(info, smk.input.model[0] if len(smk.input.model) else None)
+    model = load_token_model(info, smk.input.model[0] if len(smk.input.model) else None, smk.params.null)
     photos = figure_photos(cfg["photos"])
     s = cfg["substitute"]
     crops = random_crops(s["train_photos"], s["n_eval_crops"], s["crop"], s["short_side"], s["crop_seed"] + 1)

@@ -16,7 +16,7 @@ from ..data.mnist import sha256
 from ..errors import PipelineError
 from ..models import dalle_dvae as D
 from ..models.vqvae import build_vqvae
-from ..train import load_model
+from ..train import init_parameters, load_model
 
 PARTS = ("encoder", "decoder")
 SUBSTITUTE_LABEL = "substitute (pipeline-trained VQ-VAE, not DALL-E)"
@@ -124,8 +124,23 @@ class DalleTokenModel(nn.Module):
         return D.decode_grid(self.decoder, z)
 
 
-def load_token_model(info: dict, substitute_model=None) -> nn.Module:
-    """The model that ``resolve_source`` chose: DALL-E through the verified loader, or the trained substitute."""
+def dalle_null_model(arch: dict, seed: int) -> DalleTokenModel:
+    """C4's null control when DALL-E runs: the dVAE architecture ``arch`` (n_hid, n_blk_per_group, vocab_size,
+    n_init) at its seeded initialisation. No weight file is opened."""
+    enc = D.Encoder(n_hid=arch["n_hid"], n_blk_per_group=arch["n_blk_per_group"], vocab_size=arch["vocab_size"])
+    dec = D.Decoder(n_init=arch["n_init"], n_hid=arch["n_hid"], n_blk_per_group=arch["n_blk_per_group"],
+                    vocab_size=arch["vocab_size"])
+    init_parameters(enc, seed)
+    init_parameters(dec, seed + 1)
+    return DalleTokenModel(enc, dec)
+
+
+def load_token_model(info: dict, substitute_model=None, null: dict | None = None) -> nn.Module:
+    """The model that ``resolve_source`` chose: DALL-E through the verified loader, or the trained substitute.
+    ``null`` ({architecture, seed}): the null control, so DALL-E is :func:`dalle_null_model`, never its
+    weights (the substitute's null is its seeded initialisation, given as ``substitute_model``)."""
+    if info["source"] == "dalle" and null is not None:
+        return dalle_null_model(null["architecture"], null["seed"])
     if info["source"] == "dalle":
         w = info["weights"]
         return DalleTokenModel(D.load_verified(w["encoder"]["path"], w["encoder"]["sha256"], "encoder"),
