@@ -30,3 +30,4 @@ rule all:
     default_target: True
     input:
         ALL_OUTPUTS,
+        plan_in_dry_run,

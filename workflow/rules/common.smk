@@ -196,17 +196,28 @@ def fb_conventions():
 
 
 # ---------------------------------------------------------------------------------------------------
-# Time plan (issue 12): at the start of a run projected to train longer than workflow/config/plan.yaml's
-# warn_hours on the detected device, print the plan (vaerep.plan); when the run finishes, put the
-# projection next to the measured training time (results/<scale>/plan_vs_measured.txt).
+# Time plan: a run projected to train longer than workflow/config/plan.yaml's stop_hours on the detected
+# device stops before any job with the plan and the ways forward (vaerep.plan.gate); a dry run shows the
+# same projection. When the run finishes, the projection goes next to the measured training time
+# (results/<scale>/plan_vs_measured.txt).
 # ---------------------------------------------------------------------------------------------------
 
 
 def plan_at_start():
-    """Print the time plan when the run would train long; keep it in results/<scale>/plan.json."""
-    from vaerep.plan import startup_summary
+    """Project the training time when training jobs are pending; stop the run when the plan says so."""
+    from vaerep.plan import gate
 
-    startup_summary(config, RES)
+    if any(job.resources.get("gpu", 0) for job in workflow.dag.needrun_jobs()) and not gate(config, RES):
+        sys.exit(1)
+
+
+def plan_in_dry_run(wildcards):
+    """Input function of the default target: a dry run (no onstart hook) shows the same projection."""
+    from vaerep.plan import gate
+
+    if workflow.dryrun:
+        gate(config, RES, dry_run=True)
+    return []
 
 
 def plan_at_end():
