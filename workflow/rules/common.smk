@@ -2,6 +2,7 @@
 # (Snakemake's style: functions live here, rules in the other files; the rules every study uses are
 # in shared.smk).
 import json
+import os
 
 from vaerep.config import SCHEMA_DIR, check_overrides, deep_merge, read_study_file, study_settings, validate
 from vaerep.errors import PipelineError
@@ -105,6 +106,13 @@ def b_figure_files():
         ]:
             files.append(f"{B_FIG}/fig{num}_pca_{factor}_beta{B_PCA_BETA}.png")
     return files
+
+
+def b_named_file():
+    """Study B: the dSprites file the user named (env DSPRITES_PATH, else config data.path), absolute, or None.
+    A param of the dSprites rules, so naming another file, or none, reruns them and what depends on them."""
+    named = os.environ.get("DSPRITES_PATH") or B["data"]["path"]
+    return str(Path(named).resolve()) if named else None
 
 
 def c1_spec(model):
