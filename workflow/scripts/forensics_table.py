@@ -3,10 +3,11 @@ import pandas as pd
 
 from vaerep import scriptio
 from vaerep.forensics import table
+from vaerep.readers import read_csv
 
 
 def main(smk):
-    frame = table.check(pd.concat([pd.read_csv(p) for p in smk.input], ignore_index=True))
+    frame = table.check(pd.concat([read_csv(p) for p in smk.input], ignore_index=True))
     frame.to_csv(smk.output.csv, index=False)
     counts = frame["verdict"].value_counts()
     head = (f"# Why the numbers differ (scale {smk.params.scale})\n\n{len(frame)} hypotheses tested: "
