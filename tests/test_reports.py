@@ -111,3 +111,26 @@ def test_snippet_body_drops_the_title_and_image_link_only():
     assert [line for line in body.splitlines() if line.startswith("|")] == table_lines and len(table_lines) == 3
     with pytest.raises(PipelineError, match="does not start with a '## ' title"):
         reports.snippet_body("# Not a snippet\n")
+
+
+def test_report_rules_name_their_notebook_relative_to_the_working_directory(tmp_path):
+    """An absolute notebook path as input would re-render every report after the checkout is cloned or moved
+    (Snakemake sees another input file): the report rules' inputs are relative paths."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    checkout = tmp_path / "moved" / "checkout"
+    checkout.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "Snakefile", checkout)
+    for folder in ("workflow", "notebooks", "src"):
+        shutil.copytree(REPO_ROOT / folder, checkout / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "results/smoke/latent2d/report.html", "--config",
+                          "scale=smoke", "studies=[latent2d]"], cwd=checkout, capture_output=True, text=True,
+                         env={**os.environ, "VAEREP_PLAN_SAMPLES_PER_S": "1e12"}, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    job = re.search(r"rule latent2d_report:\n(.*?)\n\n", run.stdout, re.S)
+    assert job, run.stdout[-3000:]
+    sources = [p for p in re.search(r"input: (.*)", job.group(1)).group(1).split(", ") if p.endswith(".py")]
+    assert sources == ["notebooks/latent2d.py"], job.group(1)

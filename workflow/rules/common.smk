@@ -36,8 +36,9 @@ _check_config(config)
 
 
 def notebook_source(name):
-    """The jupytext source notebooks/<name>.py of a report: an input of its report rule, so an edit re-renders it."""
-    return str(Path(workflow.basedir) / "notebooks" / f"{name}.py")
+    """The jupytext source notebooks/<name>.py of a report: an input of its report rule, so an edit re-renders it.
+    Relative to the working directory, so a cloned or moved checkout does not re-render every report."""
+    return os.path.relpath(Path(workflow.basedir) / "notebooks" / f"{name}.py")
 
 
 SCALE = config["scale"]
