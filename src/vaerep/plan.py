@@ -31,10 +31,9 @@ from pathlib import Path
 from typing import Callable
 
 import torch
-import yaml
 from torch.utils.flop_counter import FlopCounterMode
 
-from .config import CONFIG_DIR, SCHEMA_DIR, deep_merge, load_config, study_settings, validate
+from .config import CONFIG_DIR, SCHEMA_DIR, deep_merge, load_config, read_yaml, study_settings, validate
 from .device import pick_device
 from .errors import PipelineError
 from .train import bf16_autocast
@@ -150,7 +149,7 @@ JOBS = {"smvae": _jobs_smvae, "dsprites_beta": _jobs_dsprites_beta, "vqvae": _jo
 def load_settings(path: Path | str | None = None) -> dict:
     """The plan's own settings (workflow/config/plan.yaml), validated."""
     path = Path(path) if path else CONFIG_DIR / "plan.yaml"
-    settings = (yaml.safe_load(path.read_text()) or {}).get("plan")
+    settings = (read_yaml(path) or {}).get("plan")
     if settings is None:
         raise PipelineError(f"{path} has no 'plan' section")
     validate(settings, SCHEMA_DIR / "plan.schema.yaml", where=str(path))
@@ -161,7 +160,7 @@ def full_config(scale: str, overrides: dict | None = None) -> dict:
     """The workflow's config at ``scale``: config.yaml, each study's file, then ``overrides``."""
     config = load_config(overrides={"scale": scale})
     for study in config["studies"]:
-        from_file = yaml.safe_load((CONFIG_DIR / f"{study}.yaml").read_text())[study]
+        from_file = read_yaml(CONFIG_DIR / f"{study}.yaml")[study]
         config[study] = deep_merge(from_file, config.get(study) or {})
     return deep_merge(config, overrides or {})
 

@@ -4,7 +4,15 @@
 import json
 import os
 
-from vaerep.config import SCHEMA_DIR, check_overrides, deep_merge, read_study_file, study_settings, validate
+from vaerep.config import (
+    SCHEMA_DIR,
+    check_overrides,
+    deep_merge,
+    read_study_file,
+    shadowed,
+    study_settings,
+    validate,
+)
 from vaerep.errors import PipelineError
 
 
@@ -16,6 +24,11 @@ def _load_study_configs(cfg):
         if not path.is_file():
             raise PipelineError(f"study '{study}' has no settings file {path}")
         from_file = read_study_file(path, study)
+        for key in shadowed(cfg.get(study) or {}, from_file, cfg["scale"]):
+            sys.stderr.write(
+                f"WARNING: --config {study}.{key} is ignored: scale '{cfg['scale']}' sets it in {path} "
+                f"(scales.{cfg['scale']}.{key}); give it as {study}={{scales: {{{cfg['scale']}: ...}}}} instead\n"
+            )
         cfg[study] = deep_merge(from_file, cfg.get(study) or {})
 
 
