@@ -134,3 +134,23 @@ def test_report_rules_name_their_notebook_relative_to_the_working_directory(tmp_
     assert job, run.stdout[-3000:]
     sources = [p for p in re.search(r"input: (.*)", job.group(1)).group(1).split(", ") if p.endswith(".py")]
     assert sources == ["notebooks/latent2d.py"], job.group(1)
+
+
+def test_captions_state_what_the_figure_shows_at_its_scale():
+    from vaerep.captions import _all, caption
+    from vaerep.config import SCALES
+
+    assert "8x8 decoded grids" in caption("smvae", "figures/smoke/smvae/fig4.3_slices_standard.png")
+    assert "20x20 decoded grids" in caption("smvae", "figures/full/smvae/fig4.3_slices_standard.png")
+    for scale in SCALES:  # every caption fills in at every scale (no unknown placeholder, no stray brace)
+        for study, captions in _all().items():
+            for key in captions:
+                text = caption(study, f"figures/{scale}/{study}/fig{key}_x.png", key)
+                assert text and "{" not in text.replace("{-3, -1, 0, 1, 3}", ""), (scale, study, key)
+
+
+def test_smoke_and_rehearsal_reports_carry_a_banner_and_every_report_shows_it():
+    banner = reports.scale_banner("smoke")
+    assert "not evidence" in banner and reports.scale_banner("rehearsal") and not reports.scale_banner("cpu")
+    for name in ("smvae", "dsprites_beta", "vqvae_manipulation", "latent2d", "index"):
+        assert "show_scale_banner(scale)" in (REPO_ROOT / "notebooks" / f"{name}.py").read_text(), name
