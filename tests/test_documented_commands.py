@@ -71,8 +71,12 @@ def test_documented_snakemake_command_runs_verbatim_as_a_dry_run(call, workflow_
     assert words[0] == "snakemake"
     run = subprocess.run([sys.executable, "-m", "snakemake", *words[1:], "-n"], cwd=workflow_copy, env=env,
                          capture_output=True, text=True, timeout=600)
-    assert run.returncode == 0, f"{call}\n{run.stderr[-3000:]}"
-    assert "Traceback" not in run.stderr
+    out = run.stdout + run.stderr
+    if "--report" in words:  # a report is made from a finished run: without one it gets as far as naming a figure
+        assert run.returncode == 0 or "marked for report but does not exist" in out, f"{call}\n{out[-3000:]}"
+    else:
+        assert run.returncode == 0, f"{call}\n{out[-3000:]}"
+    assert "Traceback" not in out
 
 
 def test_the_readme_first_command_finishes_on_a_cpu():
