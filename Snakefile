@@ -6,6 +6,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))  # works before `pip install -e .` too
 
 
+from vaerep.config import read_yaml
+from vaerep.errors import PipelineError
+
+try:  # a syntax error in config.yaml names the file and line (Snakemake's own message names neither)
+    read_yaml(Path(workflow.basedir) / "workflow" / "config" / "config.yaml")
+except PipelineError as err:
+    sys.exit(f"ERROR: {err}")
+
+
 configfile: str(Path(workflow.basedir) / "workflow" / "config" / "config.yaml")
 
 
@@ -30,3 +39,4 @@ rule all:
     default_target: True
     input:
         ALL_OUTPUTS,
+        plan_in_dry_run,

@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from vaerep.reports import settings_at
+from vaerep.reports import settings_at, show_scale_banner
 
 res, figs = Path(results_dir), Path(figures_dir)
 settings = json.loads(settings_json) if settings_json else settings_at(scale, "dsprites_beta")
@@ -53,6 +53,7 @@ how = (f"the official file `{data_meta.get('file')}` ({data_meta.get('how')}), S
        if src == "official" else
        "the **procedural generator** (`vaerep.data.dsprites`), because no official copy could be found or downloaded"
        + (f" ({data_meta['official_error']})" if data_meta.get("official_error") else ""))
+show_scale_banner(scale)
 display(Markdown(f"**Scale:** `{scale}`. **Data source:** {src} — {how}. Subset: {data_meta['n_train']:,} training + "
                  f"{data_meta['n_val']:,} validation images drawn at random (seed {data_meta['subset_seed']}) from the "
                  f"737,280-image grid (shapes in the training set: {data_meta['train_shape_counts']}); MIG/PCA sample: "

@@ -34,7 +34,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from vaerep.reports import settings_at
+from vaerep.reports import settings_at, show_scale_banner
 
 res, figs = Path(results_dir), Path(figures_dir)
 settings = json.loads(settings_json) if settings_json else settings_at(scale, "latent2d")
@@ -50,6 +50,7 @@ for p in sorted(glob.glob(str(res / "runs/*/train_meta.json"))):
                  "torch": e["torch"], "git_commit": e["git_commit"][:12]})
 runs = pd.DataFrame(runs)
 tr = settings["train"]
+show_scale_banner(scale)
 display(Markdown(f"**Scale:** `{scale}` — {len(runs)} training runs on {runs['n_train'].iloc[0]:,} MNIST training "
                  f"images (batch {tr['batch_size']}, Adam lr {tr['lr']}, eps {tr['adam_eps']}); the thesis trained "
                  f"{settings['thesis']['epochs']} epochs on 60,000. Total training time {runs['train_s'].sum() / 60:.1f} min."))

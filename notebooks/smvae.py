@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from vaerep.reports import settings_at
+from vaerep.reports import settings_at, show_scale_banner
 
 res, figs = Path(results_dir), Path(figures_dir)
 settings = json.loads(settings_json) if settings_json else settings_at(scale, "smvae")
@@ -48,6 +48,7 @@ for p in metas:
                  "samples_per_s": round(m["samples_per_s"]), "device": e["device"], "torch": e["torch"],
                  "git_commit": e["git_commit"][:12]})
 runs = pd.DataFrame(runs)
+show_scale_banner(scale)
 display(Markdown(f"**Scale:** `{scale}` — {len(runs)} training runs, "
                  f"{runs['epochs'].iloc[0]} epochs on {runs['n_train'].iloc[0]:,} training images each, "
                  f"batch {settings['train']['batch_size']}, Adam lr {settings['train']['lr']}; "

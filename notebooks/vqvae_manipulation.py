@@ -38,13 +38,14 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown, display
 
-from vaerep.reports import settings_at
+from vaerep.reports import settings_at, show_scale_banner
 
 res, figs = Path(results_dir), Path(figures_dir)
 settings = json.loads(settings_json) if settings_json else settings_at(scale, "vqvae")
 meta = json.load(open(res / "runs/mnist_vqvae/train_meta.json"))
 env = meta["environment"]
 s = meta["settings"]
+show_scale_banner(scale)
 display(Markdown(f"**Scale:** `{scale}` — {meta['n_train']:,} MNIST training images (train split only), "
                  f"{s['epochs']} epochs, batch {s['batch_size']}, Adam lr {s['lr']}; model {meta['model_spec']}. "
                  f"Training took {meta['train_seconds'] / 60:.2f} min at {meta['samples_per_s']:.0f} samples/s on "

@@ -107,3 +107,41 @@ def test_command_line_value_and_scale_precedence_as_the_readme_says():
     assert seeds("scale=full", "smvae={seeds: [0, 1, 2, 3, 4]}") == [0, 1, 2, 3, 4]
     assert seeds("scale=smoke", "smvae={seeds: [0, 1, 2, 3, 4]}") == [0]  # smoke sets seeds itself
     assert seeds("scale=smoke", "smvae={scales: {smoke: {seeds: [0, 1]}}}") == [0, 1]
+
+
+# -- errors under `scales:`, overrides a scale shadows, YAML syntax errors ---------------------------------
+def test_a_bad_key_under_scales_is_named_not_the_whole_section():
+    import yaml
+
+    from vaerep.config import CONFIG_DIR
+    section = yaml.safe_load((CONFIG_DIR / "smvae.yaml").read_text())["smvae"]
+    section["scales"]["smoke"]["train"]["epochz"] = 3
+    section["scales"]["cpu"]["iwae_k"] = "x"
+    with pytest.raises(PipelineError) as err:
+        validate(section, SCHEMA_DIR / "smvae.schema.yaml", where="smvae")
+    text = str(err.value)
+    assert "at 'scales.smoke.train': Additional properties are not allowed ('epochz' was unexpected)" in text
+    assert "at 'scales.cpu.iwae_k': 'x' is not of type 'integer'" in text
+    assert "is not valid under any of the given schemas" not in text and "'seeds': [0]" not in text
+
+
+def test_an_override_the_scale_also_sets_is_warned_about():
+    from vaerep.config import CONFIG_DIR, read_study_file, shadowed
+    from_file = read_study_file(CONFIG_DIR / "smvae.yaml", "smvae")
+    given = cli("scale=smoke", "smvae={seeds: [0, 1, 2, 3, 4], train: {epochs: 3, lr: 0.01}}")
+    assert shadowed(given["smvae"], from_file, "smoke") == ["seeds", "train.epochs"]  # lr: smoke leaves it
+    assert shadowed(given["smvae"], from_file, "full") == []
+    under = cli("scale=smoke", "smvae={scales: {smoke: {seeds: [0, 1]}}}")["smvae"]
+    assert shadowed(under, from_file, "smoke") == []
+
+
+def test_a_yaml_syntax_error_names_the_file_and_line(tmp_path):
+    from vaerep.config import read_study_file
+    bad = tmp_path / "smvae.yaml"
+    bad.write_text("smvae:\n  seeds: [0, 1\n  train: {epochs: 2}\n")
+    with pytest.raises(PipelineError, match=rf"{re.escape(str(bad))}: not valid YAML \(line 3"):
+        read_study_file(bad, "smvae")
+    main = tmp_path / "config.yaml"
+    main.write_text("scale: smoke\ndevice: [cpu\n")
+    with pytest.raises(PipelineError, match=rf"{re.escape(str(main))}: not valid YAML"):
+        load_config(main)

@@ -54,3 +54,18 @@ def test_malformed_study_section_is_a_schema_message(tmp_path, how):
     assert run.returncode != 0
     assert re.search(r"at 'smvae': \[('?1'?), ('?2'?)\] is not of type 'object'", run.stderr), run.stderr[-2000:]
     assert "Traceback" not in run.stderr and "AttributeError" not in run.stderr
+
+
+def test_a_yaml_syntax_error_in_config_yaml_names_the_file_and_line(tmp_path):
+    import shutil
+    import subprocess
+    import sys
+
+    shutil.copy(REPO / "Snakefile", tmp_path)
+    for folder in ("workflow", "src"):
+        shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    config = tmp_path / "workflow" / "config" / "config.yaml"
+    config.write_text(config.read_text().replace("device: auto", "device: [auto"))
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-n"], cwd=tmp_path, capture_output=True, text=True)
+    assert run.returncode != 0
+    assert re.search(rf"{re.escape(str(config))}: not valid YAML \(line \d+, column \d+", run.stderr), run.stderr[-2000:]

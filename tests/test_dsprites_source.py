@@ -71,3 +71,21 @@ def test_a_file_with_the_official_structure_but_other_bytes_is_refused(tmp_path,
     assert src.meta["md5"] == src.meta["md5_reference"] == md5
     assert src.meta["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert src.images([7]).shape == (1, 64, 64)
+
+
+def test_naming_a_dsprites_file_reruns_the_data_rule(tmp_path):
+    """The data source is a tracked setting: after the procedural data exist, naming a file (env DSPRITES_PATH)
+    plans the dSprites data rule again, and unsetting it plans nothing."""
+    import os
+
+    from conftest import run_snakemake as smk
+
+    target = ["results/smoke/dsprites_beta/data_meta.json", "--config", "scale=smoke", "studies=[dsprites_beta]"]
+    env = {k: v for k, v in os.environ.items() if k != "DSPRITES_PATH"}
+    env["VAEREP_PLAN_SAMPLES_PER_S"] = "1e12"
+    made = smk(["--cores", "1", *target], tmp_path, env=env, timeout=900)
+    assert made.returncode == 0, made.stderr[-3000:]
+    assert smk(["-n", *target], tmp_path, env=env).stdout.count("dsprites_beta_data") == 0
+    named = smk(["-n", *target], tmp_path, env={**env, "DSPRITES_PATH": str(tmp_path / "official.npz")})
+    assert named.returncode == 0, named.stderr[-3000:]
+    assert re.search(r"^dsprites_beta_data\s+1$", named.stdout, re.M), named.stdout[-3000:]

@@ -68,7 +68,7 @@ def test_cpu_advice_appears_only_beyond_the_warning_threshold(smoke):
 def test_start_hook_times_nothing_for_a_smoke_run(tmp_path, smoke):
     config, settings, _ = smoke
     assert plan.flop_bound_hours(config, CPU, settings) < settings["warn_hours"] / 10
-    plan.startup_summary(config, tmp_path)
+    assert plan.gate(config, tmp_path, device=CPU) is True
     assert not (tmp_path / "plan.json").exists()
 
 

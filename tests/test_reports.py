@@ -113,3 +113,46 @@ def test_snippet_body_drops_the_title_and_image_link_only():
     assert "| A smvae | Table 4.1 | 1 | 0 explains, 1 partly, 0 does not explain |" in body
     with pytest.raises(PipelineError, match="does not start with a '## ' title"):
         reports.snippet_body("# Not a snippet\n")
+
+
+def test_report_rules_name_their_notebook_relative_to_the_working_directory(tmp_path):
+    """An absolute notebook path as input would re-render every report after the checkout is cloned or moved
+    (Snakemake sees another input file): the report rules' inputs are relative paths."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    checkout = tmp_path / "moved" / "checkout"
+    checkout.mkdir(parents=True)
+    shutil.copy(REPO_ROOT / "Snakefile", checkout)
+    for folder in ("workflow", "notebooks", "src"):
+        shutil.copytree(REPO_ROOT / folder, checkout / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    run = subprocess.run([sys.executable, "-m", "snakemake", "-n", "results/smoke/latent2d/report.html", "--config",
+                          "scale=smoke", "studies=[latent2d]"], cwd=checkout, capture_output=True, text=True,
+                         env={**os.environ, "VAEREP_PLAN_SAMPLES_PER_S": "1e12"}, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    job = re.search(r"rule latent2d_report:\n(.*?)\n\n", run.stdout, re.S)
+    assert job, run.stdout[-3000:]
+    sources = [p for p in re.search(r"input: (.*)", job.group(1)).group(1).split(", ") if p.endswith(".py")]
+    assert sources == ["notebooks/latent2d.py"], job.group(1)
+
+
+def test_captions_state_what_the_figure_shows_at_its_scale():
+    from vaerep.captions import _all, caption
+    from vaerep.config import SCALES
+
+    assert "8x8 decoded grids" in caption("smvae", "figures/smoke/smvae/fig4.3_slices_standard.png")
+    assert "20x20 decoded grids" in caption("smvae", "figures/full/smvae/fig4.3_slices_standard.png")
+    for scale in SCALES:  # every caption fills in at every scale (no unknown placeholder, no stray brace)
+        for study, captions in _all().items():
+            for key in captions:
+                text = caption(study, f"figures/{scale}/{study}/fig{key}_x.png", key)
+                assert text and "{" not in text.replace("{-3, -1, 0, 1, 3}", ""), (scale, study, key)
+
+
+def test_smoke_and_rehearsal_reports_carry_a_banner_and_every_report_shows_it():
+    banner = reports.scale_banner("smoke")
+    assert "not evidence" in banner and reports.scale_banner("rehearsal") and not reports.scale_banner("cpu")
+    for name in ("smvae", "dsprites_beta", "vqvae_manipulation", "latent2d", "index"):
+        assert "show_scale_banner(scale)" in (REPO_ROOT / "notebooks" / f"{name}.py").read_text(), name

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-from .config import REPO_ROOT
+from .config import REPO_ROOT, SCALES
 
 CAPTIONS_FILE = REPO_ROOT / "workflow" / "report" / "captions.yaml"
 
@@ -27,8 +27,20 @@ def figure_key(path) -> str:
 
 
 def caption(study: str, path, key: str | None = None) -> str:
-    """The caption of one figure file of ``study`` ('' when none is written); ``key`` overrides the file name's."""
-    return str(_all().get(study, {}).get(key or figure_key(path), ""))
+    """The caption of one figure file of ``study`` ('' when none is written); ``key`` overrides the file name's.
+    Fields such as ``{figures[grid][n]}`` are filled in with the study's settings at the figure's scale (the
+    scale folder of figures/<scale>/...; the thesis values when the path names none)."""
+    text = str(_all().get(study, {}).get(key or figure_key(path), ""))
+    parts = Path(str(path)).parts
+    scale = parts[-3] if len(parts) >= 3 and parts[-3] in SCALES else "full"
+    return text.format_map(_settings(scale, study)) if "{" in text else text
+
+
+@functools.lru_cache(maxsize=None)
+def _settings(scale: str, study: str) -> dict:
+    from .reports import settings_at
+
+    return settings_at(scale, study)
 
 
 def caption_of_file(path) -> str:

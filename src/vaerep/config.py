@@ -33,13 +33,57 @@ def validate(config: dict, schema_path: Path | str, where: str = "config") -> No
     """Validate ``config`` against a YAML/JSON schema; raise PipelineError naming the bad key."""
     schema = yaml.safe_load(Path(schema_path).read_text())
     validator = jsonschema.Draft7Validator(schema)
-    errors = sorted(validator.iter_errors(config), key=lambda e: list(e.path))
+    errors = [leaf for err in validator.iter_errors(config) for leaf in _leaves(err)]
     if errors:
         lines = []
-        for err in errors:
+        for err in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
             path = ".".join(str(p) for p in err.absolute_path) or "<top level>"
-            lines.append(f"{where}: at '{path}': {err.message}")
+            line = f"{where}: at '{path}': {err.message}"
+            if line not in lines:
+                lines.append(line)
         raise PipelineError("invalid configuration\n  " + "\n  ".join(lines))
+
+
+def _leaves(err: jsonschema.ValidationError) -> list:
+    """The errors that name the bad key: for a value no branch of an anyOf/oneOf accepts (a scale's
+    overrides: null or settings), the deepest errors of its branches, not the whole value."""
+    if not err.context:
+        return [err]
+    found = [leaf for sub in err.context for leaf in _leaves(sub)]
+    depth = max(len(e.absolute_path) for e in found)
+    return [e for e in found if len(e.absolute_path) == depth] if depth > len(err.absolute_path) else [err]
+
+
+def read_yaml(path: Path | str):
+    """A project YAML file; a syntax error names the file, line and column."""
+    path = Path(path)
+    try:
+        return yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise PipelineError(f"{path}: not valid YAML ({where}{problem})") from None
+
+
+def shadowed(given: dict, from_file: dict, scale: str) -> list[str]:
+    """Dotted keys a command-line study section (``given``) sets that the scale's own overrides (the file's
+    ``scales.<scale>`` merged with ``given``'s) set too: the scale wins, so the given value is ignored."""
+    scales = deep_merge(from_file.get("scales") or {}, given.get("scales") or {})
+    scale_section = scales.get("full" if scale == REHEARSAL else scale) or {}
+
+    def walk(value, scaled, prefix):
+        keys = []
+        for key, sub in value.items():
+            if key not in scaled or (not prefix and key == "scales"):
+                continue
+            if isinstance(sub, dict) and isinstance(scaled[key], dict):
+                keys += walk(sub, scaled[key], f"{prefix}{key}.")
+            else:
+                keys.append(f"{prefix}{key}")
+        return keys
+
+    return walk({k: v for k, v in given.items() if k != "scales"}, scale_section, "")
 
 
 # -- command-line strings -------------------------------------------------------------------------
@@ -142,7 +186,7 @@ def check_overrides(config: dict) -> None:
 def read_study_file(path: Path | str, study: str) -> dict:
     """The section ``study`` of a study's settings file, validated against the study's schema."""
     path = Path(path)
-    data = yaml.safe_load(path.read_text())
+    data = read_yaml(path)
     if not isinstance(data, dict):
         raise PipelineError(f"invalid configuration\n  {path}: expected a mapping with the section '{study}:' "
                             f"at its top level, found {type(data).__name__}")
@@ -155,7 +199,7 @@ def read_study_file(path: Path | str, study: str) -> dict:
 def load_config(path: Path | str | None = None, overrides: dict | None = None) -> dict:
     """Load the main config file, merge ``overrides`` (like ``--config`` on the command line), validate."""
     path = Path(path) if path else CONFIG_DIR / "config.yaml"
-    config = yaml.safe_load(path.read_text()) or {}
+    config = read_yaml(path) or {}
     if overrides:
         config = deep_merge(config, overrides)
     validate(config, SCHEMA_DIR / "config.schema.yaml", where=str(path))

@@ -5,6 +5,13 @@ steps, the projected hours here and a projected time on one H100-class GPU.
     python -m vaerep.plan --scale full [--device auto] [--json results/full/plan.json]
     python -m vaerep.plan --scale cpu --compare      # projection next to the measured training time
 
+At the start of a snakemake run (:func:`gate`) a run projected to train longer than ``stop_hours`` here
+stops before any job with the plan and the ways forward (``--config scale=cpu`` or
+``--config allow_long_run=true``); a dry run shows the same projection. The projection is kept in
+``results/<scale>/plan.json`` and reused while the settings, device and host are the same. The
+environment variable ``VAEREP_PLAN_SAMPLES_PER_S`` replaces the timing by one rate for every model (tests,
+what-if questions).
+
 A plan is a few seconds of work (one counted and ``timed_steps`` timed steps per model), never a
 benchmark. The GPU figure is a projection: total FLOPs / (peak x utilisation), at least the run's
 steps x a per-step floor (workflow/config/plan.yaml states both).
@@ -13,22 +20,26 @@ steps x a per-step floor (workflow/config/plan.yaml states both).
 from __future__ import annotations
 
 import argparse
+import functools
+import hashlib
 import json
+import os
+import platform
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import torch
-import yaml
 from torch.utils.flop_counter import FlopCounterMode
 
-from .config import CONFIG_DIR, SCHEMA_DIR, deep_merge, load_config, study_settings, validate
+from .config import CONFIG_DIR, SCHEMA_DIR, deep_merge, load_config, read_yaml, study_settings, validate
 from .device import pick_device
 from .errors import PipelineError
 from .train import bf16_autocast
 
 MNIST_TRAIN = 60_000
+RATE_ENV = "VAEREP_PLAN_SAMPLES_PER_S"  # samples/s for every model instead of timing (tests, what-if)
 
 
 @dataclass
@@ -138,7 +149,7 @@ JOBS = {"smvae": _jobs_smvae, "dsprites_beta": _jobs_dsprites_beta, "vqvae": _jo
 def load_settings(path: Path | str | None = None) -> dict:
     """The plan's own settings (workflow/config/plan.yaml), validated."""
     path = Path(path) if path else CONFIG_DIR / "plan.yaml"
-    settings = (yaml.safe_load(path.read_text()) or {}).get("plan")
+    settings = (read_yaml(path) or {}).get("plan")
     if settings is None:
         raise PipelineError(f"{path} has no 'plan' section")
     validate(settings, SCHEMA_DIR / "plan.schema.yaml", where=str(path))
@@ -149,7 +160,7 @@ def full_config(scale: str, overrides: dict | None = None) -> dict:
     """The workflow's config at ``scale``: config.yaml, each study's file, then ``overrides``."""
     config = load_config(overrides={"scale": scale})
     for study in config["studies"]:
-        from_file = yaml.safe_load((CONFIG_DIR / f"{study}.yaml").read_text())[study]
+        from_file = read_yaml(CONFIG_DIR / f"{study}.yaml")[study]
         config[study] = deep_merge(from_file, config.get(study) or {})
     return deep_merge(config, overrides or {})
 
@@ -162,14 +173,29 @@ def _step(model, x, optimizer, bf16: bool = False):
     optimizer.step()
 
 
-def count_flops(job: Job, device: torch.device, batch: int = 2) -> float:
-    """FLOPs per sample of one training step (forward + backward), counted on a small batch."""
-    torch.manual_seed(0)
-    model = job.build().to(device).train()
+_FLOPS: dict = {}  # (device type, job, model, input shape) -> FLOPs per sample: each model is counted once
+
+
+def _count(model: torch.nn.Module, x: torch.Tensor) -> float:
     counter = FlopCounterMode(display=False)
     with counter:
-        model.loss_terms(job.batch(batch).to(device))["loss"].backward()
-    return counter.get_total_flops() / batch
+        model.loss_terms(x)["loss"].backward()
+    return counter.get_total_flops() / len(x)
+
+
+def count_flops(job: Job, device: torch.device, batch: int = 2) -> float:
+    """FLOPs per sample of one training step (forward + backward), counted on a small batch: on the meta
+    device (shapes only, no arithmetic) where every op of the model has a meta kernel, else on ``device``."""
+    torch.manual_seed(0)
+    model = job.build().train()
+    x = job.batch(batch)
+    key = (device.type, job.study, job.name, repr(model), tuple(x.shape))
+    if key not in _FLOPS:
+        try:
+            _FLOPS[key] = _count(job.build().to("meta").train(), x.to("meta"))
+        except (NotImplementedError, RuntimeError):  # e.g. the Gamma sampler's gradient, .item() in the VQ layer
+            _FLOPS[key] = _count(model.to(device), x.to(device))
+    return _FLOPS[key]
 
 
 def measure(job: Job, device: torch.device, timed_steps: int) -> dict:
@@ -204,7 +230,10 @@ def make_plan(config: dict, device: torch.device, settings: dict) -> list[dict]:
         torch.set_num_threads(study_cfg.get("threads", 1))  # as the study's training jobs run
         row = {"study": study, "runs": 0, "samples": 0, "flops": 0.0, "seconds_here": 0.0, "seconds_gpu": 0.0}
         for job in jobs:
-            m = measure(job, device, settings["timed_steps"])
+            if os.environ.get(RATE_ENV):
+                m = {"flops_per_sample": count_flops(job, device), "samples_per_s": float(os.environ[RATE_ENV])}
+            else:
+                m = measure(job, device, settings["timed_steps"])
             flops = job.samples * m["flops_per_sample"]
             row["runs"] += job.runs
             row["samples"] += job.samples
@@ -224,8 +253,9 @@ def make_plan(config: dict, device: torch.device, settings: dict) -> list[dict]:
 def render(rows: list[dict], scale: str, device: torch.device, settings: dict) -> str:
     """The plan as a text table with its advice."""
     gpu = settings["gpu"]
-    lines = [f"Time plan for scale={scale} on {device} (samples/s measured with {settings['timed_steps']} "
-             "timed steps per model; the GPU column is a projection)",
+    how = (f"samples/s given by {RATE_ENV}" if os.environ.get(RATE_ENV)
+           else f"samples/s measured with {settings['timed_steps']} timed steps per model")
+    lines = [f"Time plan for scale={scale} on {device} ({how}; the GPU column is a projection)",
              f"{'study':15s} {'runs':>5s} {'samples':>14s} {'MFLOP/sample':>13s} {'samples/s here':>15s} "
              f"{'hours here':>11s} {'hours on ' + gpu['name'] + ' (proj.)':>22s}"]
     for r in rows:
@@ -240,7 +270,7 @@ def render(rows: list[dict], scale: str, device: torch.device, settings: dict) -
                  "after another.")
     if device.type == "cpu" and here > settings["warn_hours"]:
         lines.append(f"This CPU would train for about {here:.1f} hours ({here / 24:.1f} days) in one job at a time. "
-                     "Choose `--config scale=cpu` (about an hour on 2 cores) or run on GPU nodes with the SLURM "
+                     "Choose `--config scale=cpu` (about 2 hours on 2 cores) or run on GPU nodes with the SLURM "
                      "profile: `snakemake --profile workflow/profiles/slurm`.")
     return "\n".join(lines)
 
@@ -255,23 +285,86 @@ def flop_bound_hours(config: dict, device: torch.device, settings: dict) -> floa
     return flops / (settings["bound_tflops"][device.type] * 1e12) / 3600
 
 
-def startup_summary(config: dict, results_dir: Path | str) -> None:
-    """The snakemake start hook: when the projected training time here exceeds ``warn_hours``, print
-    the plan, and keep the projection in ``results_dir/plan.json`` for :func:`compare`. A run whose
-    FLOP-bound time is under a tenth of ``warn_hours`` (smoke) is not timed."""
-    settings = load_settings()
-    device = pick_device(config.get("device", "auto"))
-    if flop_bound_hours(config, device, settings) < settings["warn_hours"] / 10:
-        return
+def fingerprint(config: dict, device: torch.device, settings: dict) -> str:
+    """What a projection depends on: every study's settings at the scale, the device, host, torch and the
+    plan's settings (and an injected rate). A saved plan with the same fingerprint is reused."""
+    key = {"studies": {s: study_settings(config, s) for s in config["studies"]}, "device": str(device),
+           "host": platform.node(), "torch": torch.__version__, "plan": settings, "rate": os.environ.get(RATE_ENV)}
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+def projection(config: dict, device: torch.device, settings: dict, results_dir: Path | str,
+               out: Callable[[str], None] = functools.partial(print, flush=True)) -> list[dict]:
+    """The plan's rows: the saved ``results_dir/plan.json`` when its fingerprint matches, else measured now
+    (a line saying so is printed before the timing starts) and saved."""
+    path = Path(results_dir) / "plan.json"
+    key = fingerprint(config, device, settings)
+    if path.is_file():
+        try:
+            saved = json.loads(path.read_text())
+        except ValueError:
+            saved = {}
+        if saved.get("fingerprint") == key:
+            out(f"time plan: reusing the projection measured on {saved.get('device')} ({path})")
+            return saved["studies"]
+    if os.environ.get(RATE_ENV):
+        out(f"time plan: projecting the run time at {os.environ[RATE_ENV]} samples/s per model ({RATE_ENV}) ...")
+    else:
+        out(f"time plan: timing a few training steps to project the run time on {device} "
+            f"({settings['timed_steps']} per model, about a minute on a CPU) ...")
     rows = make_plan(config, device, settings)
-    save(rows, config["scale"], device, Path(results_dir) / "plan.json")
-    if sum(r["hours_here"] for r in rows) > settings["warn_hours"]:
-        print(render(rows, config["scale"], device, settings), flush=True)
+    save(rows, config["scale"], device, path, key)
+    return rows
 
 
-def save(rows: list[dict], scale: str, device: torch.device, path: Path) -> None:
+def stops(rows: list[dict], config: dict, settings: dict) -> bool:
+    """Whether a run of this projection must stop: more than ``stop_hours`` here, and no ``allow_long_run``."""
+    return sum(r["hours_here"] for r in rows) > settings["stop_hours"] and not config.get("allow_long_run")
+
+
+def stop_message(rows: list[dict], config: dict, settings: dict) -> str:
+    """Why the run stops, and the two ways forward."""
+    here = sum(r["hours_here"] for r in rows)
+    scale = config["scale"]
+    lines = [f"STOP: scale={scale} would train for about {here:.1f} hours ({here / 24:.1f} days) on this machine, "
+             f"beyond the plan's stop_hours ({settings['stop_hours']:g} h, workflow/config/plan.yaml). Nothing was run.",
+             "Ways forward:"]
+    if scale != "cpu":
+        lines.append("  - a scale made for a CPU:         snakemake --cores all --config scale=cpu"
+                     "  (about 2 hours on 2 cores)")
+    lines.append("  - this run, knowingly:            snakemake --cores all --config allow_long_run=true"
+                 + (f" scale={scale}" if scale != "full" else "") + "  (with your other --config values)")
+    lines.append("  - or GPU nodes through the SLURM profile: snakemake --profile workflow/profiles/slurm")
+    return "\n".join(lines)
+
+
+def gate(config: dict, results_dir: Path | str, dry_run: bool = False, device: torch.device | None = None,
+         out: Callable[[str], None] = functools.partial(print, flush=True)) -> bool:
+    """The snakemake start hook: project the training time here and say whether the run may go ahead.
+
+    A run whose FLOP-bound time is under a tenth of ``warn_hours`` (smoke) is not timed. Beyond
+    ``warn_hours`` the plan is printed; beyond ``stop_hours`` (and without ``allow_long_run``) the run
+    must stop (False), with the ways forward. A dry run prints the same and never stops."""
+    settings = load_settings()
+    device = device or pick_device(config.get("device", "auto"))
+    if flop_bound_hours(config, device, settings) < settings["warn_hours"] / 10:
+        return True
+    rows = projection(config, device, settings, results_dir, out)
+    here = sum(r["hours_here"] for r in rows)
+    if here > settings["warn_hours"] or stops(rows, config, settings):
+        out(render(rows, config["scale"], device, settings))
+    if stops(rows, config, settings):
+        out(stop_message(rows, config, settings) + ("\n(dry run: a real run would stop here)" if dry_run else ""))
+        return dry_run
+    if here > settings["stop_hours"]:
+        out(f"allow_long_run=true: going ahead with about {here:.1f} hours of training.")
+    return True
+
+
+def save(rows: list[dict], scale: str, device: torch.device, path: Path, key: str | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"scale": scale, "device": str(device), "studies": rows}, indent=1))
+    path.write_text(json.dumps({"scale": scale, "device": str(device), "fingerprint": key, "studies": rows},
+                               indent=1))
 
 
 def measured_seconds(results_dir: Path | str, study: str) -> tuple[float, int]:

@@ -47,6 +47,28 @@ def settings_at(scale: str, study: str) -> dict:
     return study_settings({"scale": scale, study: section, "rehearsal": main.get("rehearsal")}, study)
 
 
+NOT_EVIDENCE = {
+    "smoke": "tiny data and two epochs, made to run every rule in minutes",
+    "rehearsal": "every training run cut to a few steps per epoch, made to prove a `full` run's rules and sizes",
+}
+
+
+def scale_banner(scale: str) -> str:
+    """A Markdown banner for a report at a scale whose verdicts are not evidence ('' at the others)."""
+    if scale not in NOT_EVIDENCE:
+        return ""
+    return (f"> **Scale `{scale}`: the verdicts below are not evidence** about the thesis ({NOT_EVIDENCE[scale]}). "
+            "They show the pipeline works; `cpu` (Study A at thesis scale) or `full` makes verdicts.")
+
+
+def show_scale_banner(scale: str) -> None:
+    """In a report notebook: the scale's banner, where it has one."""
+    if scale_banner(scale):
+        from IPython.display import Markdown, display
+
+        display(Markdown(scale_banner(scale)))
+
+
 def title(nb: nbformat.NotebookNode) -> str:
     """The text of the notebook's first Markdown heading ('' when it has none)."""
     for cell in nb.cells:

@@ -13,13 +13,13 @@ forensics hypotheses tested for it (``explanation``, issue 11; empty where none 
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
 from .config import REHEARSAL, study_settings
+from .readers import read_csv, read_json
 from .studies import label
 
 COLUMNS = ["study", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds",
@@ -75,7 +75,7 @@ def number_row(study: str, source: str, claim: str, thesis, value, tolerance: fl
 
 def smvae_rows(table_csv, tol: dict, reason: str) -> list[dict]:
     """Table 4.1 (Study A): per-image -ELBO, BCE and KL per variant, mean +- std over seeds."""
-    t = pd.read_csv(table_csv)
+    t = read_csv(table_csv)
     rows = []
     names = {"neg_elbo": "−ELBO", "rec": "BCE", "kl": "KL"}
     for r in t[t["in_thesis_table"].astype(bool)].itertuples():
@@ -89,7 +89,7 @@ def smvae_rows(table_csv, tol: dict, reason: str) -> list[dict]:
 def dsprites_rows(t23_csv, t24_csv, params_json, tol: dict, reason: str, fixed_reasons: dict) -> list[dict]:
     """Tables 2.3 (final losses) and 2.4 (MIG) of Study B per beta, and the parameter counts."""
     rows = []
-    t23 = pd.read_csv(t23_csv)
+    t23 = read_csv(t23_csv)
     why23 = fixed_reasons.get("table_2_3") or reason
     for r in t23.itertuples():
         for term, col, name in (("loss", "train_loss", "final training loss"), ("rec", "train_rec", "final training reconstruction"),
@@ -99,7 +99,7 @@ def dsprites_rows(t23_csv, t24_csv, params_json, tol: dict, reason: str, fixed_r
                 continue  # the thesis gives Table 2.3 for some betas only
             rows.append(number_row(label("dsprites_beta"), "Table 2.3", f"β = {r.beta:g}: {name}", thesis, getattr(r, col),
                                    tol[term], reason=why23))
-    t24 = pd.read_csv(t24_csv)
+    t24 = read_csv(t24_csv)
     for r in t24.to_dict("records"):
         for key, name in [("mig", "overall")] + [(f, f) for f in ("shape", "scale", "orientation", "posX", "posY")]:
             thesis = r.get("thesis_mig" if key == "mig" else f"thesis_{key}")
@@ -107,7 +107,7 @@ def dsprites_rows(t23_csv, t24_csv, params_json, tol: dict, reason: str, fixed_r
                 continue
             rows.append(mig_row(number_row(label("dsprites_beta"), "Table 2.4", f"β = {r['beta']:g}: MIG {name}", thesis,
                                            r[key], tol["mig"], reason=reason), r, key))
-    counts = json.loads(Path(params_json).read_text())
+    counts = read_json(params_json)
     for part, thesis in counts["thesis"].items():
         rows.append(number_row(label("dsprites_beta"), "§2.3 (model summary)", f"β-VAE {part} parameters", thesis,
                                counts[part], tol["params"]))
@@ -130,7 +130,7 @@ def mig_row(row: dict, t24_row: dict, key: str) -> dict:
 
 def latent2d_rows(table_csv, main_variant: str, tol: dict, reason: str) -> list[dict]:
     """Study D's final training losses of the main variant (thesis Figs 5.8, 5.9)."""
-    t = pd.read_csv(table_csv).set_index("variant")
+    t = read_csv(table_csv).set_index("variant")
     r = t.loc[main_variant]
     names = {"total": "total loss", "rec": "reconstruction (summed BCE)", "kl": "KL"}
     return [number_row(label("latent2d"), "Figs 5.8–5.9", f"final training {name} after {int(r['thesis_epochs'])} epochs",
@@ -146,7 +146,7 @@ def claim_rows(study: str, claims_csv, note: str = "", source: str | None = None
     whether the claim held on the model that ran, where the table says); checks beyond the thesis
     (verdict 'holds' / 'does not hold', or a claim starting '(beyond the thesis)') are left out."""
     rows = []
-    for r in pd.read_csv(claims_csv).to_dict("records"):
+    for r in read_csv(claims_csv).to_dict("records"):
         verdict, reasons = str(r["verdict"]), [note] if note else []
         if verdict in BEYOND_THESIS or str(r["claim"]).startswith("(beyond the thesis)"):
             continue

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pandas as pd
+from .readers import read_json
 
 JOB_COLUMNS = ["rule", "job", "threads", "wall_s", "cpu_s", "peak_rss_mib", "cuda_max_allocated_mib", "device",
                "finished"]
@@ -18,7 +19,7 @@ def jobs(roots: list[str | Path]) -> pd.DataFrame:
     for root in roots:
         for path in sorted(Path(root).rglob("*.usage.json")) if Path(root).is_dir() else []:
             try:
-                rec = json.loads(path.read_text())
+                rec = read_json(path)
             except (OSError, json.JSONDecodeError) as err:
                 raise ValueError(f"unreadable usage record {path}: {err}") from None
             job = ",".join(f"{k}={v}" for k, v in (rec.get("wildcards") or {}).items())

@@ -2,8 +2,17 @@
 # (Snakemake's style: functions live here, rules in the other files; the rules every study uses are
 # in shared.smk).
 import json
+import os
 
-from vaerep.config import SCHEMA_DIR, check_overrides, deep_merge, read_study_file, study_settings, validate
+from vaerep.config import (
+    SCHEMA_DIR,
+    check_overrides,
+    deep_merge,
+    read_study_file,
+    shadowed,
+    study_settings,
+    validate,
+)
 from vaerep.errors import PipelineError
 
 
@@ -15,6 +24,11 @@ def _load_study_configs(cfg):
         if not path.is_file():
             raise PipelineError(f"study '{study}' has no settings file {path}")
         from_file = read_study_file(path, study)
+        for key in shadowed(cfg.get(study) or {}, from_file, cfg["scale"]):
+            sys.stderr.write(
+                f"WARNING: --config {study}.{key} is ignored: scale '{cfg['scale']}' sets it in {path} "
+                f"(scales.{cfg['scale']}.{key}); give it as {study}={{scales: {{{cfg['scale']}: ...}}}} instead\n"
+            )
         cfg[study] = deep_merge(from_file, cfg.get(study) or {})
 
 
@@ -35,8 +49,9 @@ _check_config(config)
 
 
 def notebook_source(name):
-    """The jupytext source notebooks/<name>.py of a report: an input of its report rule, so an edit re-renders it."""
-    return str(Path(workflow.basedir) / "notebooks" / f"{name}.py")
+    """The jupytext source notebooks/<name>.py of a report: an input of its report rule, so an edit re-renders it.
+    Relative to the working directory, so a cloned or moved checkout does not re-render every report."""
+    return os.path.relpath(Path(workflow.basedir) / "notebooks" / f"{name}.py")
 
 
 SCALE = config["scale"]
@@ -105,6 +120,13 @@ def b_figure_files():
         ]:
             files.append(f"{B_FIG}/fig{num}_pca_{factor}_beta{B_PCA_BETA}.png")
     return files
+
+
+def b_named_file():
+    """Study B: the dSprites file the user named (env DSPRITES_PATH, else config data.path), absolute, or None.
+    A param of the dSprites rules, so naming another file, or none, reruns them and what depends on them."""
+    named = os.environ.get("DSPRITES_PATH") or B["data"]["path"]
+    return str(Path(named).resolve()) if named else None
 
 
 def c1_spec(model):
@@ -198,17 +220,28 @@ def fb_conventions():
 
 
 # ---------------------------------------------------------------------------------------------------
-# Time plan (issue 12): at the start of a run projected to train longer than workflow/config/plan.yaml's
-# warn_hours on the detected device, print the plan (vaerep.plan); when the run finishes, put the
-# projection next to the measured training time (results/<scale>/plan_vs_measured.txt).
+# Time plan: a run projected to train longer than workflow/config/plan.yaml's stop_hours on the detected
+# device stops before any job with the plan and the ways forward (vaerep.plan.gate); a dry run shows the
+# same projection. When the run finishes, the projection goes next to the measured training time
+# (results/<scale>/plan_vs_measured.txt).
 # ---------------------------------------------------------------------------------------------------
 
 
 def plan_at_start():
-    """Print the time plan when the run would train long; keep it in results/<scale>/plan.json."""
-    from vaerep.plan import startup_summary
+    """Project the training time when training jobs are pending; stop the run when the plan says so."""
+    from vaerep.plan import gate
 
-    startup_summary(config, RES)
+    if any(job.resources.get("gpu", 0) for job in workflow.dag.needrun_jobs()) and not gate(config, RES):
+        sys.exit(1)
+
+
+def plan_in_dry_run(wildcards):
+    """Input function of the default target: a dry run (no onstart hook) shows the same projection."""
+    from vaerep.plan import gate
+
+    if workflow.dryrun:
+        gate(config, RES, dry_run=True)
+    return []
 
 
 def plan_at_end():

@@ -36,6 +36,7 @@ rule dsprites_grid:
         "../envs/vaerep.yaml"
     params:
         data=B["data"],
+        named_file=b_named_file(),
         download_root=f"{DATA}/download",
     script:
         "../scripts/dsprites_beta_grid.py"
@@ -54,6 +55,7 @@ rule dsprites_beta_data:
         "../envs/vaerep.yaml"
     params:
         data=B["data"],
+        named_file=b_named_file(),
         download_root=f"{DATA}/download",
         n_images=B["n_images"],
         val_fraction=B["val_fraction"],

@@ -1,5 +1,4 @@
 """Rule dsprites_beta_evaluate: posterior means of the evaluation sample, MIG, final loss terms."""
-import pandas as pd
 import torch
 
 from vaerep import scriptio
@@ -9,6 +8,7 @@ from vaerep.dsprites_beta import evaluate as ev
 from vaerep.models.beta_vae import build_beta_vae
 from vaerep.provenance import environment, write_json
 from vaerep.train import load_model
+from vaerep.readers import read_csv
 
 
 def main(smk):
@@ -19,7 +19,7 @@ def main(smk):
     scores = ev.mig_scores(means, tensors["eval_classes"], smk.params.bins)
     # Chance level of the plug-in estimator at this N and these bins: MIG of i.i.d. Gaussian codes.
     chance = ev.mig_chance(tensors["eval_classes"], means.shape[1], smk.params.bins, smk.params.chance_draws)
-    last = pd.read_csv(smk.input.history).iloc[-1]
+    last = read_csv(smk.input.history).iloc[-1]
     metrics = {"beta": float(smk.wildcards.beta), "epochs": int(last["epoch"]),
                **{k: float(last[k]) for k in last.index if k.startswith(("train_", "val_"))},
                "mig": scores["mig"], "mig_chance": chance["mean"], "mig_chance_std": chance["std"],

@@ -1,8 +1,6 @@
 """Rule dsprites_beta_figures: every Study B figure."""
-import json
 from pathlib import Path
 
-import pandas as pd
 import torch
 
 from vaerep import scriptio
@@ -11,6 +9,7 @@ from vaerep.dsprites_beta import evaluate as ev
 from vaerep.dsprites_beta import figures as F
 from vaerep.models.beta_vae import build_beta_vae
 from vaerep.train import load_model
+from vaerep.readers import read_csv
 
 
 def main(smk):
@@ -21,7 +20,7 @@ def main(smk):
     held_out = tensors["val_imgs"][:p.n_recon]
     for b, model_path, hist_path, codes_path in zip(p.betas, smk.input.models, smk.input.histories, smk.input.codes):
         beta = float(b)
-        F.loss_curves(pd.read_csv(hist_path), beta, out / f"fig{p.figures['curves'].get(b, 'extra')}_loss_curves_beta{b}.png")
+        F.loss_curves(read_csv(hist_path), beta, out / f"fig{p.figures['curves'].get(b, 'extra')}_loss_curves_beta{b}.png")
         F.reconstructions(load_model(model_path, build_beta_vae), held_out, beta,
                           out / f"fig{p.figures['recon'].get(b, 'extra')}_reconstructions_beta{b}.png")
         codes = torch.load(codes_path, weights_only=True)
@@ -32,7 +31,7 @@ def main(smk):
         if b == f"{p.pca['beta']:g}":
             for factor, num in F.FACTOR_FIGURES.items():
                 F.pca_single(proj, values[factor], factor, beta, explained, out / f"fig{num}_pca_{factor}_beta{b}.png")
-    F.mig_vs_beta(pd.read_csv(smk.input.table), out / "fig2.10_mig_vs_beta.png", p.at_chance_k)
+    F.mig_vs_beta(read_csv(smk.input.table), out / "fig2.10_mig_vs_beta.png", p.at_chance_k)
     missing = [f for f in smk.output if not Path(f).is_file()]
     assert not missing, f"figures not written: {missing}"
 

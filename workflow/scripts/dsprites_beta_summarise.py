@@ -1,5 +1,4 @@
 """Rule dsprites_beta_summarise: Tables 2.3 and 2.4 next to the thesis, MIG details, parameter counts, claims."""
-import json
 
 import torch
 
@@ -9,6 +8,7 @@ from vaerep.dsprites_beta.claims import check_claims, pca_separation
 from vaerep.errors import PipelineError
 from vaerep.models.beta_vae import THESIS_PARAMS, build_beta_vae, param_counts
 from vaerep.provenance import write_json
+from vaerep.readers import read_json
 
 
 def pca_of(smk):
@@ -22,7 +22,7 @@ def pca_of(smk):
 
 
 def main(smk):
-    rows = [json.load(open(p)) for p in smk.input.metrics]
+    rows = [read_json(p) for p in smk.input.metrics]
     t23 = ev.table_2_3(rows, smk.params.thesis.get("table_2_3", {}))
     t24 = ev.table_2_4(rows, smk.params.thesis.get("table_2_4", {}), smk.params.claims["at_chance_k"])
     if not t23[["train_loss", "val_loss"]].notna().all().all():

@@ -1,5 +1,4 @@
 """Rule forensics_dsprites: Study B's forensics rows (Table 2.3 unit, Table 2.4 MIG), snippet and figure."""
-import json
 
 import pandas as pd
 
@@ -8,6 +7,7 @@ from vaerep.dsprites_beta.evaluate import MIG_FACTORS
 from vaerep.forensics import figures, table
 from vaerep.forensics import units as U
 from vaerep.forensics.dsprites import mig_rows, unit_rows
+from vaerep.readers import read_csv, read_json
 
 
 def main(smk):
@@ -16,8 +16,8 @@ def main(smk):
     pd.DataFrame(arith).to_csv(smk.output.arithmetic, index=False)
     runs = {}
     for path, (conv, beta, seed) in zip(smk.input.histories, p.unit_runs):
-        runs.setdefault(conv, {}).setdefault(seed, {})[float(beta)] = pd.read_csv(path).iloc[-1].to_dict()
-    scores, null_scores = json.load(open(smk.input.mig)), json.load(open(smk.input.mig_null))
+        runs.setdefault(conv, {}).setdefault(seed, {})[float(beta)] = read_csv(path).iloc[-1].to_dict()
+    scores, null_scores = read_json(smk.input.mig), read_json(smk.input.mig_null)
     thesis24 = {f"{float(b):g}": v for b, v in p.thesis["table_2_4"].items()}
     rows = unit_rows(arith, runs, p.units, p.units["runs"]["train"]["batch_size"], p.unit_settings, p.noise_k)
     rows += mig_rows(scores, null_scores, thesis24, p.mig, p.mig_settings)

@@ -1,23 +1,22 @@
 """Rule forensics_latent2d: one forensics row per Study D scorecard row that differs (Figs 5.8-5.9 numbers and
 the claims), classed as a scale artefact, a threshold choice or a real difference; a snippet and a trend figure."""
-import json
 from pathlib import Path
 
-import pandas as pd
 
 from vaerep import scorecard as sc
 from vaerep import scriptio
 from vaerep.forensics import differs as fd
 from vaerep.forensics import latent2d as fl
 from vaerep.studies import label
+from vaerep.readers import read_csv, read_json
 
 
 def main(smk):
     p, inp = smk.params, smk.input
     variants = list(p.variants)
-    d = fl.DInputs(pd.read_csv(inp.losses), pd.read_csv(inp.checkpoints),
-                   {v: json.load(open(f)) for v, f in zip(variants, inp.metrics)},
-                   {v: pd.read_csv(f) for v, f in zip(variants, inp.histories)}, json.load(open(inp.null_metrics)),
+    d = fl.DInputs(read_csv(inp.losses), read_csv(inp.checkpoints),
+                   {v: read_json(f) for v, f in zip(variants, inp.metrics)},
+                   {v: read_csv(f) for v, f in zip(variants, inp.histories)}, read_json(inp.null_metrics),
                    p.variants, p.main)
     part = p.parts["claims.csv"]
     note = sc.reduced_scale(p.section, p.scale, p.scale_keys)

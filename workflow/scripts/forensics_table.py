@@ -3,6 +3,7 @@ import pandas as pd
 
 from vaerep import scriptio
 from vaerep.forensics import table
+from vaerep.readers import read_csv
 
 RULE = ("A hypothesis *explains* a thesis number only when the baseline misses it, the hypothesis moves it toward "
         "the thesis by more than the noise (`noise`: k × the between-seed spread, or the measured control named in "
@@ -12,7 +13,7 @@ RULE = ("A hypothesis *explains* a thesis number only when the baseline misses i
 
 def main(smk):
     text = {c: str for c in ("baseline", "measured", "move", "noise")}  # "+0.97" stays a signed text cell
-    frame = table.check(pd.concat([pd.read_csv(p, dtype=text) for p in smk.input], ignore_index=True))
+    frame = table.check(pd.concat([read_csv(p, dtype=text) for p in smk.input], ignore_index=True))
     frame.to_csv(smk.output.csv, index=False)
     head = (f"# Why the numbers differ (scale {smk.params.scale})\n\n{len(frame)} hypotheses tested: "
             f"{table.counts(frame)}.\n\n{RULE}\n\nHypotheses tried per table:\n\n{table.tried(frame)}\n")

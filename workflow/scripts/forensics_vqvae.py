@@ -2,23 +2,23 @@
 as a scale artefact, a threshold choice or a real difference; a Markdown snippet and a trend figure."""
 from pathlib import Path
 
-import pandas as pd
 
 from vaerep import scorecard as sc
 from vaerep import scriptio
 from vaerep.forensics import differs as fd
 from vaerep.forensics import vqvae as fc
 from vaerep.studies import label
+from vaerep.readers import read_csv
 
 
 def main(smk):
     p, inp = smk.params, smk.input
     results = Path(inp.manip).parents[1]  # results/<scale>/vqvae/manipulations.csv
     note = sc.reduced_scale(p.section, p.scale, p.scale_keys)
-    manip = pd.read_csv(inp.manip), pd.read_csv(inp.null_manip)
+    manip = read_csv(inp.manip), read_csv(inp.null_manip)
     models = list(p.models)
-    c1 = fc.C1Inputs(pd.read_csv(inp.c1_table), {m: pd.read_csv(f) for m, f in zip(models, inp.c1_histories)},
-                     pd.read_csv(inp.c1_null_table), {m: pd.read_csv(f) for m, f in zip(models, inp.c1_null_histories)})
+    c1 = fc.C1Inputs(read_csv(inp.c1_table), {m: read_csv(f) for m, f in zip(models, inp.c1_histories)},
+                     read_csv(inp.c1_null_table), {m: read_csv(f) for m, f in zip(models, inp.c1_null_histories)})
     rows = []
     for path in inp.claims:
         rel = str(Path(path).relative_to(results / "vqvae"))

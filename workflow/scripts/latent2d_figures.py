@@ -1,9 +1,7 @@
 """Rule latent2d_figures: every Study D figure (the main variant's model for the thesis figures)."""
-import json
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from vaerep import scriptio
@@ -12,6 +10,7 @@ from vaerep.latent2d.data import load_split
 from vaerep.latent2d.table import logged
 from vaerep.models.conv2d_vae import build_conv2d_vae
 from vaerep.train import load_model
+from vaerep.readers import read_csv, read_json
 
 
 def main(smk):
@@ -21,9 +20,9 @@ def main(smk):
     variants = list(p.variants)
     labels = {v: p.variants[v]["label"] for v in variants}
     models = {v: load_model(f, build_conv2d_vae) for v, f in zip(variants, smk.input.models)}
-    hist = {v: logged(pd.read_csv(f), p.variants[v]["logged_kl"]) for v, f in zip(variants, smk.input.histories)}
+    hist = {v: logged(read_csv(f), p.variants[v]["logged_kl"]) for v, f in zip(variants, smk.input.histories)}
     lat = {v: np.load(f) for v, f in zip(variants, smk.input.latents)}
-    met = {v: json.load(open(f)) for v, f in zip(variants, smk.input.metrics)}
+    met = {v: read_json(f) for v, f in zip(variants, smk.input.metrics)}
     test = load_split(smk.input.data, "test", p.n_test_images, p.subset_seed)
     main_v, th = p.main, p.thesis
     y = lat[main_v]["labels"]

@@ -1,21 +1,20 @@
 """Rule latent2d_summarise: loss table next to the thesis, per-checkpoint numbers, centroid
 neighbours and the claim checks of Study D."""
-import json
 
 import numpy as np
-import pandas as pd
 
 from vaerep import scriptio
 from vaerep.errors import PipelineError
 from vaerep.latent2d.claims import check_claims
 from vaerep.latent2d.table import checkpoint_table, loss_table, neighbour_table, to_markdown
+from vaerep.readers import read_csv, read_json
 
 
 def main(smk):
     p = smk.params
     variants = list(p.variants)
-    metrics = {v: json.load(open(f)) for v, f in zip(variants, smk.input.metrics)}
-    histories = {v: pd.read_csv(f) for v, f in zip(variants, smk.input.histories)}
+    metrics = {v: read_json(f) for v, f in zip(variants, smk.input.metrics)}
+    histories = {v: read_csv(f) for v, f in zip(variants, smk.input.histories)}
     table = loss_table(histories, metrics, p.variants, p.thesis)
     numeric = table.select_dtypes("number").to_numpy(dtype=float)
     if not np.isfinite(numeric).all():

@@ -2,11 +2,11 @@
 (results/<scale>/scorecard.*), with the forensics hypotheses tested for it (issue 11)."""
 from pathlib import Path
 
-import pandas as pd
 
 from vaerep import scorecard as sc
 from vaerep import scriptio
 from vaerep.studies import label
+from vaerep.readers import read_csv
 
 NULL = "null"  # a study's null control mirrors its results folder in <study>/null/
 
@@ -53,7 +53,7 @@ def main(smk):
                  for c in sc.EXTRA_NULLS if str(null_twin(path, results, c)) in present}
         rows += sc.with_scale(sc.attach_null(main_rows, null_rows, "no null run for these claims", extra),
                               reason[study], p.scale)
-    forensics = pd.read_csv(inp.forensics[0]) if inp.forensics else None
+    forensics = read_csv(inp.forensics[0]) if inp.forensics else None
     card = sc.with_explanation(sc.frame(rows), forensics)
     card.to_csv(smk.output.csv, index=False)
     Path(smk.output.md).write_text(sc.to_markdown(card, f"Replication scorecard (scale `{p.scale}`)"))

@@ -1,7 +1,6 @@
 """Rule smvae_figures: every Study A figure, from the first seed of each variant."""
 from pathlib import Path
 
-import pandas as pd
 import torch
 
 from vaerep import scriptio
@@ -9,6 +8,7 @@ from vaerep.models.smvae import build_smvae
 from vaerep.smvae import figures as F
 from vaerep.smvae.data import load_split
 from vaerep.train import load_model
+from vaerep.readers import read_csv
 
 
 def main(smk):
@@ -16,7 +16,7 @@ def main(smk):
     out = Path(p.outdir)
     split = load_split(smk.input.data, "test", p.n_test_images, p.subset_seed)
     models = {v: load_model(path, build_smvae) for v, path in zip(p.variants, smk.input.models)}
-    post = pd.read_csv(smk.input.posterior)
+    post = read_csv(smk.input.posterior)
     fig = p.figures
     n, ext = fig["grid"]["n"], fig["grid"]["extent"]
     torch.manual_seed(0)

@@ -1,6 +1,5 @@
 """Rule smvae_summarise: Table 4.1 (mean +- std over seeds next to the thesis), posterior moments of
 all runs, invariance numbers and the claim checks."""
-import json
 
 import pandas as pd
 
@@ -8,10 +7,11 @@ from vaerep import scriptio
 from vaerep.errors import PipelineError
 from vaerep.smvae.claims import check_claims
 from vaerep.smvae.table import table_4_1, to_markdown
+from vaerep.readers import read_csv, read_json
 
 
 def main(smk):
-    per_seed = pd.DataFrame([json.load(open(p)) for p in smk.input.metrics]).drop(columns=["environment"])
+    per_seed = pd.DataFrame([read_json(p) for p in smk.input.metrics]).drop(columns=["environment"])
     numeric = per_seed.select_dtypes("number")
     if not numeric.replace([float("inf"), -float("inf")], float("nan")).drop(
             columns=["contrast_r2_c", "c_spearman"], errors="ignore").notna().all().all():
@@ -22,7 +22,7 @@ def main(smk):
     open(smk.output["table_4_1.md"], "w").write(to_markdown(table))
     post = []
     for path, (variant, seed) in zip(smk.input.posterior, smk.params.runs):
-        frame = pd.read_csv(path)
+        frame = read_csv(path)
         frame.insert(0, "seed", seed)
         frame.insert(0, "variant", variant)
         post.append(frame)

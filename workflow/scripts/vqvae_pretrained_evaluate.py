@@ -2,7 +2,6 @@
 import json
 from pathlib import Path
 
-import pandas as pd
 import torch
 
 from vaerep import scriptio
@@ -10,11 +9,12 @@ from vaerep.data.photos import random_crops
 from vaerep.vqvae.evaluate import to_markdown
 from vaerep.vqvae.pretrained import figure_photos, load_token_model, model_label
 from vaerep.vqvae.pretrained_eval import check_claims, manipulations, photo_metrics, transplant, transplant_metrics
+from vaerep.readers import read_csv, read_json
 
 
 def main(smk):
     cfg, m = smk.params.cfg, smk.params.cfg["manipulations"]
-    info = json.loads(Path(smk.input.source).read_text())
+    info = read_json(smk.input.source)
     model = load_token_model(info, smk.input.model[0] if len(smk.input.model) else None, smk.params.null)
     photos = figure_photos(cfg["photos"])
     s = cfg["substitute"]
@@ -36,7 +36,7 @@ def main(smk):
     table.to_csv(smk.output.table_csv, index=False)
     Path(smk.output.table_md).write_text(to_markdown(table.drop(columns="model")) + "\n")
     check_claims(info["source"], metrics, table, metrics["roles"], m,
-                 pd.read_csv(smk.input.mnist_table)).to_csv(smk.output.claims, index=False)
+                 read_csv(smk.input.mnist_table)).to_csv(smk.output.claims, index=False)
 
 
 scriptio.run(main, snakemake)  # noqa: F821

@@ -1,6 +1,4 @@
 """Rule vqvae_pretrained_figures: C4 Figs 5.13-5.19 on the chosen model (DALL-E or the substitute)."""
-import json
-from pathlib import Path
 
 import torch
 
@@ -8,11 +6,12 @@ from vaerep import scriptio
 from vaerep.vqvae.pretrained import figure_photos, load_token_model, model_label
 from vaerep.vqvae.pretrained_eval import transplant
 from vaerep.vqvae.pretrained_figures import figure_paths, manipulation_figures, photo_figures, transplant_figure
+from vaerep.readers import read_json
 
 
 def main(smk):
     cfg, m = smk.params.cfg, smk.params.cfg["manipulations"]
-    info = json.loads(Path(smk.input.source).read_text())
+    info = read_json(smk.input.source)
     model = load_token_model(info, smk.input.model[0] if len(smk.input.model) else None)
     label = model_label(info["source"])
     photos = figure_photos(cfg["photos"])

@@ -1,6 +1,5 @@
 """Rule vqvae_vae2d_figures: C1 Figs 5.1-5.4 and every model's latent map."""
 import numpy as np
-import pandas as pd
 import torch
 
 from vaerep import scriptio
@@ -9,6 +8,7 @@ from vaerep.models.vae2d_mnist import build_vae2d
 from vaerep.train import load_model
 from vaerep.vqvae import vae2d_figures as F
 from vaerep.vqvae.evaluate import load_mnist, mnist_to_float
+from vaerep.readers import read_csv
 
 
 def main(smk):
@@ -18,7 +18,7 @@ def main(smk):
     r = p.roles
     models = {n: load_model(f, build_vae2d) for n, f in zip(names, smk.input.models)}
     lat = {n: np.load(f) for n, f in zip(names, smk.input.latents)}
-    hist = {n: pd.read_csv(f) for n, f in zip(names, smk.input.histories)}
+    hist = {n: read_csv(f) for n, f in zip(names, smk.input.histories)}
     y = lat[names[0]]["labels"]
     n_test = len(y)
     for key, role, panel in (("fc", "fc_bce", "a"), ("conv", "conv_bce", "b")):
@@ -38,7 +38,7 @@ def main(smk):
     F.reconstruction_rows({label[col]: models[col], label[mse]: models[mse], label[r["fc_bce"]]: models[r["fc_bce"]]},
                           mnist_to_float(images[pick]),
                           "Fig 5.3b - reconstructions (decoded posterior means) of random test digits", out.collapse_recon)
-    F.kl_per_dim_bars(pd.read_csv(smk.input.table),
+    F.kl_per_dim_bars(read_csv(smk.input.table),
                       "Fig 5.3c - test KL per latent dimension: ~0 nats = the dimension is collapsed onto the prior",
                       out.collapse_kl)
     F.loss_curves({f"{label[r['fc_bce']]}": hist[r["fc_bce"]], f"{label[mse]} (re-weighted)": hist[mse]},

@@ -1,19 +1,18 @@
 """Rule vqvae_vae2d_summarise: the C1 loss table (CSV + Markdown) and the thesis's claims checked."""
-import json
 from pathlib import Path
 
-import pandas as pd
 
 from vaerep import scriptio
 from vaerep.vqvae.vae2d import check_claims, loss_table, to_markdown
+from vaerep.readers import read_csv, read_json
 
 
 def main(smk):
     p = smk.params
     names = list(p.models)
-    metrics = {n: json.load(open(f)) for n, f in zip(names, smk.input.metrics)}
-    histories = {n: pd.read_csv(f) for n, f in zip(names, smk.input.histories)}
-    metas = {n: json.load(open(f)) for n, f in zip(names, smk.input.metas)}
+    metrics = {n: read_json(f) for n, f in zip(names, smk.input.metrics)}
+    histories = {n: read_csv(f) for n, f in zip(names, smk.input.histories)}
+    metas = {n: read_json(f) for n, f in zip(names, smk.input.metas)}
     table = loss_table(dict(p.models), metrics, histories, metas)
     print(table.to_string())
     table.to_csv(smk.output.table_csv, index=False)
