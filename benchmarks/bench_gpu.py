@@ -192,7 +192,8 @@ def variants(job: Job, batch: int, device, members: int, use_compile: bool):
         model.loss_terms = torch.compile(model.loss_terms, mode="reduce-overhead", dynamic=False)
         return eager_step(model, _optimizer(model.parameters(), device)), _pool(job, batch, device), batch
 
-    return [("eager", plain), ("cuda_graph", graphed), ("host_fed", host_fed), (f"batched_x{members}" if members > 1 else "batched", batched),
+    return [("eager", plain), ("cuda_graph", graphed), ("host_fed", host_fed),
+            (f"batched_x{members}" if members > 1 else "batched", batched),
             ("bf16", lambda: plain(bf16=True)), ("compile_ro", compiled)]
 
 

@@ -29,7 +29,8 @@ def test_bench_gpu_runs_on_the_cpu_with_tiny_settings(bench, tmp_path, capsys):
     by = {(r["study"], r["variant"]): r for r in rows}
     for study, members in (("smvae", 3), ("latent2d", 2)):
         eager = by[(study, "eager")]
-        assert eager["step_ms"] > 0 and eager["flops_per_step"] > 0 and eager["note"] in ("overhead-bound", "compute-bound")
+        assert eager["step_ms"] > 0 and eager["flops_per_step"] > 0
+        assert eager["note"] in ("overhead-bound", "compute-bound")
         assert by[(study, "cuda_graph")]["note"] == "unavailable: needs CUDA"
         assert by[(study, "host_fed")]["note"].startswith("unavailable")
         batched = by[(study, f"batched_x{members}")]

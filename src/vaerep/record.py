@@ -96,9 +96,10 @@ def export(run_root: Path | str, dest_root: Path | str = REPO_ROOT, scale: str =
     files = record_files(run_root, scale, cfg)
     size = sum(p.stat().st_size for p in files)
     if size > cfg["max_bytes"]:
-        largest = sorted(files, key=lambda p: -p.stat().st_size)[:5]
+        largest = ", ".join(f"{p.relative_to(run_root)} {p.stat().st_size:,}"
+                            for p in sorted(files, key=lambda p: -p.stat().st_size)[:5])
         raise PipelineError(f"the record would hold {size:,} bytes, over record.max_bytes = {cfg['max_bytes']:,} "
-                            f"(largest: {', '.join(f'{p.relative_to(run_root)} {p.stat().st_size:,}' for p in largest)})")
+                            f"(largest: {largest})")
     earlier = (read(dest_root, scale) or {}).get("runs", []) if merge else []
     if run_root != dest_root:
         if not merge:
@@ -200,6 +201,7 @@ def rebuild(root: Path | str = REPO_ROOT, scale: str = "full", cores: int = 2, e
     targets += [f"results/{scale}/{s}/report.html" for s in studies]
     cmd = [sys.executable, "-m", "snakemake", *targets, "-s", str(REPO_ROOT / "Snakefile"), "--directory", str(root),
            "--cores", str(cores), *extra, "--config", f"scale={scale}", f"studies=[{','.join(studies)}]",
+           "from_record=true",
            "--allowed-rules", *REPORT_RULES, "--forcerun", *REPORT_RULES]
     print(" ".join(cmd), flush=True)
     return subprocess.run(cmd).returncode

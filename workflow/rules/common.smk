@@ -206,14 +206,15 @@ def plan_at_start():
     """Print the time plan when the run would train long; keep it in results/<scale>/plan.json."""
     from vaerep.plan import startup_summary
 
-    startup_summary(config, RES)
+    if not config.get("from_record"):
+        startup_summary(config, RES)
 
 
 def plan_at_end():
     """Write the saved projection next to the measured training times, when a plan was saved."""
     from vaerep.plan import compare
 
-    if Path(f"{RES}/plan.json").is_file():
+    if Path(f"{RES}/plan.json").is_file() and not config.get("from_record"):
         Path(f"{RES}/plan_vs_measured.txt").write_text(compare(RES) + "\n")
 
 

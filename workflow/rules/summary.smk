@@ -4,9 +4,7 @@ from vaerep.scorecard_run import STUDY_TABLES
 
 S = config["scorecard"]
 SCORECARD_TABLES = {
-    f"{study}:{name}": f"{RES}/{path}"
-    for study in config["studies"]
-    for name, path in STUDY_TABLES[study].items()
+    f"{study}:{name}": f"{RES}/{path}" for study in config["studies"] for name, path in STUDY_TABLES[study].items()
 }
 SCORECARD_CLAIMS = sorted(f for f in ALL_OUTPUTS if f.endswith("claims.csv") and "/null/" not in f)
 # Null controls (workflow/rules/<study>_null.smk) mirror a study's folder in <study>/null/: the twins that exist.
