@@ -7,7 +7,7 @@
 #
 # Environment: SCALE (full), BENCH_S (240: the benchmark's time limit, 0 skips it), RUN_S (540: the run's limit),
 # CORES (16), WORK (the run's working directory, /tmp/vaerep_run), OUT (./gpu_out), BENCH_ARGS, ALLOW_CPU (1: export
-# a CPU run, rehearsals only). Wheels in .whl/ (snakemake and its dependencies, workflow/scripts/gpu_wheels.sh) are
+# a CPU run, rehearsals only). Where snakemake is missing, the wheels in .whl/ (workflow/scripts/gpu_wheels.sh) are
 # installed first; MNIST is read from .gpu/mnist when present (MNIST_DIR wins).
 set -uo pipefail
 GROUP=${1:-all}
@@ -20,7 +20,7 @@ OUT=${OUT:-$PWD/gpu_out}
 REPO=$PWD
 PY=${PYTHON:-python3}
 mkdir -p "$OUT" "$WORK"
-if compgen -G ".whl/*.whl" >/dev/null; then
+if ! "$PY" -c "import snakemake" 2>/dev/null && compgen -G ".whl/*.whl" >/dev/null; then
   "$PY" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site .whl/*.whl \
     || exit 1
   export PYTHONPATH=/tmp/site
