@@ -118,3 +118,36 @@ def test_truncated_checkpoint_is_named(tmp_path):
     (tmp_path / "b" / CHECKPOINT).write_bytes(blob[: len(blob) // 2])
     with pytest.raises(PipelineError, match="cannot be loaded safely .*RuntimeError"):
         run(tmp_path / "b", epochs=1)
+
+
+def test_cuda_graph_switch_falls_back_to_the_exact_eager_numbers_on_cpu(tmp_path):
+    lines = []
+    eager = run(tmp_path / "eager")
+    settings = TrainSettings(epochs=3, batch_size=32, seed=0, keep_epochs=(1,), cuda_graphs=True)
+    graphs = fit(build_smvae({"mix": "none"}), [data()], settings, tmp_path / "graphs", device=torch.device("cpu"),
+                 model_spec={"mix": "none"}, prepare=prepare, log=lines.append)
+    columns = [c for c in eager.columns if c.startswith(("train_", "epoch"))]
+    pd.testing.assert_frame_equal(eager[columns], graphs[columns])
+    a = torch.load(tmp_path / "eager" / "model.pt", weights_only=True)["model"]
+    b = torch.load(tmp_path / "graphs" / "model.pt", weights_only=True)["model"]
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert any("cuda_graphs: needs CUDA; training eagerly" in line for line in lines)
+
+
+def test_cuda_graph_switch_off_keeps_the_checkpoint_fingerprint():
+    base = TrainSettings(epochs=3, batch_size=32)
+    assert base.fingerprint({}, 10) == TrainSettings(epochs=3, batch_size=32, cuda_graphs=False).fingerprint({}, 10)
+    assert base.fingerprint({}, 10) != TrainSettings(epochs=3, batch_size=32, cuda_graphs=True).fingerprint({}, 10)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_graph_step_trains_like_the_eager_step(tmp_path):  # pragma: no cover - GPU only
+    def train(folder, graphs):
+        settings = TrainSettings(epochs=2, batch_size=32, seed=0, cuda_graphs=graphs)
+        return fit(build_smvae({"mix": "none"}), [data(250)], settings, folder, device=torch.device("cuda"),
+                   model_spec={"mix": "none"}, prepare=prepare, log=lambda s: None)
+
+    eager, graphs = train(tmp_path / "eager", False), train(tmp_path / "graphs", True)
+    assert (graphs["train_loss"] - eager["train_loss"]).abs().max() < 1e-3 * eager["train_loss"].abs().max()
+    import json
+    assert json.loads((tmp_path / "graphs" / "train_meta.json").read_text())["cuda_graphs_used"] is True

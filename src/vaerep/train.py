@@ -47,6 +47,9 @@ class TrainSettings:
     autocast_bf16: bool = False
     tf32: bool = False
     compile: bool = False  # torch.compile the loss (fuses elementwise work); falls back to eager on failure
+    # Replay the whole training step (forward, backward, Adam) as one CUDA graph (:class:`GraphedStep`); on the
+    # CPU, for a seed-batched model, or where capture fails, the eager step runs.
+    cuda_graphs: bool = False
     # A rehearsal (scale `rehearsal`): each epoch trains only its first N batches, and validation before the last
     # epoch sees only N batches' worth of rows; None (every real run) trains on every batch.
     max_steps_per_epoch: int | None = None
@@ -57,7 +60,8 @@ class TrainSettings:
     def fingerprint(self, model_spec: dict, n_train: int) -> str:
         """Identifies a run so a checkpoint is only resumed by the same run."""
         settings = {k: v for k, v in asdict(self).items()
-                    if not (k in ("max_steps_per_epoch", "null_eval_rows") and v is None)}
+                    if not (k in ("max_steps_per_epoch", "null_eval_rows") and v is None)
+                    and not (k == "cuda_graphs" and not v)}
         blob = json.dumps({"settings": settings, "model": model_spec, "n_train": n_train},
                           sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -67,11 +71,12 @@ def _identity(*batch):
     return batch[0]
 
 
-def bf16_autocast(device: torch.device, enabled: bool):
+def bf16_autocast(device: torch.device, enabled: bool, cache: bool = True):
     """bf16 autocast of the forward pass when ``enabled``, on CUDA and on the CPU alike (convolutions and
-    matmuls in bf16; the models keep their loss reductions in float32); elsewhere, or disabled, nothing."""
+    matmuls in bf16; the models keep their loss reductions in float32); elsewhere, or disabled, nothing.
+    ``cache=False`` inside a CUDA-graph capture (autocast's weight cache must not outlive the capture)."""
     if enabled and device.type in ("cuda", "cpu"):
-        return torch.autocast(device.type, dtype=torch.bfloat16)
+        return torch.autocast(device.type, dtype=torch.bfloat16, cache_enabled=cache)
     return contextlib.nullcontext()
 
 
@@ -106,6 +111,55 @@ def _compiled(fn: Callable, log: Callable[[str], None]) -> Callable:
         return fn
 
 
+class GraphedStep:
+    """One training step (``body(batch) -> loss terms``: forward, backward and optimizer step) replayed as a
+    CUDA graph. The first ``warmup`` calls run eagerly on a side stream (real steps, as the capture recipe
+    asks), the next one captures the step and replays it; a batch of another shape (an epoch's last, ragged
+    batch) runs eagerly. Where capture fails (a step that syncs with the host, say) every step runs eagerly
+    from then on and ``log`` says why. The optimizer must be capturable (``Adam(..., capturable=True)``)."""
+
+    def __init__(self, body: Callable, eager: Callable, optimizer, log: Callable[[str], None], warmup: int = 3):
+        self.body, self.eager, self.optimizer, self.log, self.warmup = body, eager, optimizer, log, warmup
+        self.graph, self.static, self.out, self.failed, self.calls = None, None, None, False, 0
+
+    def __call__(self, batch: list[torch.Tensor]) -> dict:
+        if self.failed:
+            return self.eager(batch)
+        if self.graph is None and self.calls < self.warmup:
+            self.calls += 1
+            stream = torch.cuda.Stream()
+            stream.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(stream):
+                out = self.eager(batch)
+            torch.cuda.current_stream().wait_stream(stream)
+            return out
+        if self.graph is None:
+            self._capture(batch)
+            if self.failed:
+                return self.eager(batch)
+        if [tuple(b.shape) for b in batch] != [tuple(s.shape) for s in self.static]:
+            return self.eager(batch)
+        for static, b in zip(self.static, batch):
+            static.copy_(b)
+        self.graph.replay()
+        return self.out
+
+    def _capture(self, batch: list[torch.Tensor]) -> None:
+        self.static = [b.clone() for b in batch]
+        self.optimizer.zero_grad(set_to_none=True)  # the captured backward allocates the gradients it replays
+        graph = torch.cuda.CUDAGraph()
+        try:
+            with torch.cuda.graph(graph):
+                self.out = self.body(self.static)
+        except Exception as err:  # noqa: BLE001 - any capture error: train eagerly
+            self.failed = True
+            self.optimizer.zero_grad(set_to_none=True)
+            self.log(f"cuda_graphs: capture failed ({err.__class__.__name__}: {str(err).splitlines()[0][:200]}); "
+                     "training eagerly")
+            return
+        self.graph = graph
+
+
 def init_parameters(model: torch.nn.Module, seed: int) -> None:
     """(Re)initialise every parameter from ``seed``, whenever and wherever the model was built: each
     module's ``reset_parameters``, then the model's own ``init_weights`` if it has one."""
@@ -117,8 +171,10 @@ def init_parameters(model: torch.nn.Module, seed: int) -> None:
         model.init_weights()
 
 
-def _make_optimizer(model, settings: TrainSettings):
+def _make_optimizer(model, settings: TrainSettings, capturable: bool = False):
     kwargs = dict(lr=settings.lr, betas=tuple(settings.adam_betas), eps=settings.adam_eps)
+    if capturable:  # state on the device, no host sync in step(): the step can be captured in a CUDA graph
+        kwargs["capturable"] = True
     try:
         return torch.optim.Adam(model.parameters(), fused=True, **kwargs)
     except (RuntimeError, TypeError):  # fused Adam unavailable for this device/dtype
@@ -172,7 +228,10 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     n = train[0].shape[0]
     if n == 0:
         raise PipelineError("training set is empty")
-    optimizer = _make_optimizer(model, settings)
+    graphs = settings.cuda_graphs and device.type == "cuda" and not batched
+    if settings.cuda_graphs and not graphs:
+        log(f"cuda_graphs: {'not used with seed-batched training' if batched else 'needs CUDA'}; training eagerly")
+    optimizer = _make_optimizer(model, settings, capturable=graphs)
     fingerprints = [m.fingerprint(model_spec, n) for m in members]
     histories, log_lines, start_epoch = _resume(model, optimizer, out_dirs, fingerprints, device, log)
 
@@ -181,6 +240,19 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
         log("compile is not used with seed-batched training; training eagerly")
     elif settings.compile:
         loss_terms = _compiled(model.loss_terms, log)
+
+    def body(batch, cache=True):  # one training step; returns the loss terms
+        with bf16_autocast(device, settings.autocast_bf16, cache):
+            terms = loss_terms(prepare(*batch))
+        (terms["loss"].sum() if batched else terms["loss"]).backward()
+        optimizer.step()
+        return terms
+
+    def eager(batch):
+        optimizer.zero_grad(set_to_none=True)
+        return body(batch)
+
+    train_step = GraphedStep(lambda b: body(b, cache=False), eager, optimizer, log) if graphs else eager
     steps_per_epoch = math.ceil(n / settings.batch_size)
     if settings.max_steps_per_epoch is not None:  # a rehearsal: full-size data and shapes, a few steps
         steps_per_epoch = min(steps_per_epoch, settings.max_steps_per_epoch)
@@ -202,11 +274,7 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
         for step in range(steps_per_epoch):
             idx = perm[:, step * settings.batch_size:(step + 1) * settings.batch_size]
             batch = [t[idx.reshape(-1)] for t in train]  # member-major rows
-            with bf16_autocast(device, settings.autocast_bf16):
-                terms = loss_terms(prepare(*batch))
-            optimizer.zero_grad(set_to_none=True)
-            (terms["loss"].sum() if batched else terms["loss"]).backward()
-            optimizer.step()
+            terms = train_step(batch)
             if keys is None:
                 keys = list(terms)
                 buffer = torch.empty(settings.check_every, len(seeds), len(keys), device=device)
@@ -269,6 +337,8 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
                 "train_seconds": train_seconds,
                 "samples_per_s": seen * len(frame) / train_seconds if train_seconds else None,
                 "environment": environment(device)}
+        if graphs:
+            meta["cuda_graphs_used"] = train_step.graph is not None
         if batched:  # train_seconds is the wall time of the whole batch, shared by its members
             meta["batched_with_seeds"] = seeds
         write_json(d / "train_meta.json", meta)

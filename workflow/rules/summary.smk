@@ -1,20 +1,11 @@
 # Across the studies: the replication scorecard and the front-page report (notebooks/index.py).
 # Included after every study's rule file, so ALL_OUTPUTS already lists each study's outputs.
 from vaerep.scorecard import EXTRA_NULLS
+from vaerep.scorecard_run import STUDY_TABLES
 
 S = config["scorecard"]
-STUDY_TABLES = {
-    "smvae": {"table_4_1": f"{RES}/smvae/table_4_1.csv"},
-    "dsprites_beta": {
-        "table_2_3": f"{RES}/dsprites_beta/table_2_3.csv",
-        "table_2_4": f"{RES}/dsprites_beta/table_2_4.csv",
-        "params": f"{RES}/dsprites_beta/model_params.json",
-    },
-    "vqvae": {},
-    "latent2d": {"losses": f"{RES}/latent2d/table_losses.csv"},
-}
 SCORECARD_TABLES = {
-    f"{study}:{name}": path for study in config["studies"] for name, path in STUDY_TABLES[study].items()
+    f"{study}:{name}": f"{RES}/{path}" for study in config["studies"] for name, path in STUDY_TABLES[study].items()
 }
 SCORECARD_CLAIMS = sorted(f for f in ALL_OUTPUTS if f.endswith("claims.csv") and "/null/" not in f)
 # Null controls (workflow/rules/<study>_null.smk) mirror a study's folder in <study>/null/: the twins that exist.

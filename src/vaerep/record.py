@@ -1,0 +1,246 @@
+"""The committed record of a `full` GPU run: what a reader needs from ``results/<scale>`` and
+``figures/<scale>`` (no checkpoints), with a provenance file, and the commands that use it.
+
+    python -m vaerep.record export --run RUN_ROOT [--to .] [--scale full] [--wall-seconds S]
+    python -m vaerep.record check [--root .] [--scale full]      # the current scorecard code gives the record's
+    python -m vaerep.record rebuild [--root .] [--scale full]    # scorecard, front page, reports; no training
+
+``export`` refuses a run whose training did not run on CUDA (``--allow-cpu``: tests only) and one whose files
+exceed ``record.max_bytes`` (workflow/config/gpu.yaml). The provenance file ``results/<scale>/record.json``
+names the device, torch version, commit, date and wall time of the run, and every file with its SHA-256.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from .config import CONFIG_DIR, REPO_ROOT
+from .errors import PipelineError
+from .provenance import write_json
+from .scorecard_run import STUDY_TABLES
+
+PROVENANCE = "record.json"
+
+
+def settings() -> dict:
+    """workflow/config/gpu.yaml."""
+    return yaml.safe_load((CONFIG_DIR / "gpu.yaml").read_text())
+
+
+def record_files(root: Path, scale: str, cfg: dict) -> list[Path]:
+    """The files of a run under ``root`` (results/<scale>, figures/<scale>) that belong in its record."""
+    files = []
+    for top in (root / "results" / scale, root / "figures" / scale):
+        for path in sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else []:
+            rel = path.relative_to(top).as_posix()
+            if path.name == PROVENANCE and top.parent.name == "results":
+                continue
+            if any(fnmatch.fnmatch(path.name, pat) for pat in cfg["include"]) and \
+                    not any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(path.name, pat) for pat in cfg["exclude"]):
+                files.append(path)
+    return files
+
+
+def provenance(root: Path, scale: str, wall_seconds: float | None = None) -> dict:
+    """Device, torch version, commit, dates and wall time of the run under ``root``, from its train_meta.json
+    files and its usage table."""
+    results = root / "results" / scale
+    envs = [json.loads(p.read_text()).get("environment", {}) for p in sorted(results.rglob("train_meta.json"))]
+    if not envs:
+        raise PipelineError(f"{results} holds no train_meta.json: not a finished run folder")
+
+    def values(key):
+        return sorted({str(e.get(key)) for e in envs if e.get(key) is not None})
+
+    if wall_seconds is None:
+        usage = results / "usage_jobs.csv"
+        if usage.is_file():
+            jobs = pd.read_csv(usage)
+            end = pd.to_datetime(jobs["finished"], utc=True)
+            start = end - pd.to_timedelta(jobs["wall_s"], unit="s")
+            wall_seconds = float((end.max() - start.min()).total_seconds())
+    return {"scale": scale, "devices": values("device"), "device_names": values("device_name"),
+            "torch": values("torch"), "python": values("python"), "commits": values("git_commit"),
+            "hosts": values("hostname"), "first_run_utc": min(values("time_utc"), default=None),
+            "last_run_utc": max(values("time_utc"), default=None), "training_runs": len(envs),
+            "wall_seconds": wall_seconds, "exported_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def export(run_root: Path | str, dest_root: Path | str = REPO_ROOT, scale: str = "full", *,
+           wall_seconds: float | None = None, allow_cpu: bool = False, merge: bool = False) -> dict:
+    """Copy the record of the run under ``run_root`` to ``dest_root``/results|figures/<scale> (replacing any
+    record there, or with ``merge`` adding to it: a study group's run) and write its provenance file; returns the
+    provenance. A merged record's scorecard is rescored over every study it holds."""
+    cfg = settings()["record"]
+    run_root, dest_root = Path(run_root).resolve(), Path(dest_root).resolve()
+    info = provenance(run_root, scale, wall_seconds)
+    off = [d for d in info["devices"] if not d.startswith(cfg["device"])]
+    if off and not allow_cpu:
+        raise PipelineError(f"the run under {run_root} trained on {off}, not on {cfg['device']}: a record must "
+                            "come from a GPU run (--allow-cpu is for tests)")
+    files = record_files(run_root, scale, cfg)
+    size = sum(p.stat().st_size for p in files)
+    if size > cfg["max_bytes"]:
+        largest = ", ".join(f"{p.relative_to(run_root)} {p.stat().st_size:,}"
+                            for p in sorted(files, key=lambda p: -p.stat().st_size)[:5])
+        raise PipelineError(f"the record would hold {size:,} bytes, over record.max_bytes = {cfg['max_bytes']:,} "
+                            f"(largest: {largest})")
+    earlier = (read(dest_root, scale) or {}).get("runs", []) if merge else []
+    if run_root != dest_root:
+        if not merge:
+            for top in ("results", "figures"):
+                shutil.rmtree(dest_root / top / scale, ignore_errors=True)
+        for path in files:
+            rel = path.relative_to(run_root)
+            (dest_root / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, dest_root / rel)
+    run = {k: v for k, v in info.items() if k != "scale"}
+    results = run_root / "results" / scale
+    run["studies"] = sorted({p.relative_to(results).parts[0] for p in files if results in p.parents}
+                            & set(STUDY_TABLES))
+    record = {"scale": scale, "runs": earlier + [run]}
+    if merge and earlier:
+        rescored = rescore(dest_root, scale, record)
+        from .scorecard_run import write
+
+        write(rescored, dest_root / "results" / scale, scale)
+    return _seal(dest_root, scale, record, cfg)
+
+
+def _seal(root: Path, scale: str, record: dict, cfg: dict) -> dict:
+    """Write the provenance file: the runs, and every record file with its size and SHA-256."""
+    files = record_files(root, scale, cfg)
+    size = sum(p.stat().st_size for p in files)
+    if size > cfg["max_bytes"]:
+        raise PipelineError(f"the record holds {size:,} bytes, over record.max_bytes = {cfg['max_bytes']:,}")
+    record.update({"files": len(files), "bytes": size,
+                   "manifest": {p.relative_to(root).as_posix(): _sha256(p) for p in files}})
+    write_json(root / "results" / scale / PROVENANCE, record)
+    return record
+
+
+def read(root: Path | str = REPO_ROOT, scale: str = "full") -> dict | None:
+    """The record's provenance, or None when no record is committed."""
+    path = Path(root) / "results" / scale / PROVENANCE
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def rescore(root: Path | str = REPO_ROOT, scale: str = "full", info: dict | None = None) -> pd.DataFrame:
+    """The scorecard that the current code and config give on the record's tables."""
+    from .plan import full_config
+    from .scorecard_run import build, discover
+
+    results = Path(root) / "results" / scale
+    info = info or read(root, scale)
+    if info is None:
+        raise PipelineError(f"no record at {results / PROVENANCE}")
+    config = full_config(scale)
+    held = {s for run in info["runs"] for s in run["studies"]}
+    studies = [s for s in config["studies"] if s in held]
+    found = discover(results, studies)
+    sections = {s: config[s] for s in studies}
+    main = config["latent2d"]["main_variant"] if "latent2d" in studies else None
+    return build(results, scale, studies, config["scorecard"], sections, main, **found)
+
+
+def check(root: Path | str = REPO_ROOT, scale: str = "full") -> list[str]:
+    """Differences between the record's files and its manifest, and between its scorecard and the one the
+    current code gives on its tables (empty: the record stands)."""
+    root = Path(root)
+    info = read(root, scale)
+    problems = [f"{rel}: changed since export" for rel, digest in info["manifest"].items()
+                if not (root / rel).is_file() or _sha256(root / rel) != digest]
+    recorded = pd.read_csv(root / "results" / scale / "scorecard.csv", keep_default_na=False)
+    fresh = rescore(root, scale)
+    tmp = root / "results" / scale / ".scorecard.check.csv"
+    fresh.to_csv(tmp, index=False)
+    fresh = pd.read_csv(tmp, keep_default_na=False)
+    tmp.unlink()
+    if list(fresh.columns) != list(recorded.columns) or len(fresh) != len(recorded):
+        problems.append(f"scorecard: the current code gives {len(fresh)} rows x {list(fresh.columns)}, the record "
+                        f"{len(recorded)} x {list(recorded.columns)}")
+    else:
+        diff = (fresh.astype(str) != recorded.astype(str)).any(axis=1)
+        for i in diff[diff].index[:20]:
+            cols = [c for c in fresh.columns if str(fresh.at[i, c]) != str(recorded.at[i, c])]
+            problems.append(f"scorecard row {i} ({recorded.at[i, 'claim']}): "
+                            + "; ".join(f"{c} {recorded.at[i, c]!r} -> {fresh.at[i, c]!r}" for c in cols))
+    return problems
+
+
+REPORT_RULES = ["scorecard", "index_report", "smvae_report", "dsprites_beta_report", "vqvae_report",
+                "latent2d_report"]
+
+
+def rebuild(root: Path | str = REPO_ROOT, scale: str = "full", cores: int = 2, extra: list[str] = ()) -> int:
+    """Rebuild the scorecard, the front page and the study reports from the record with snakemake, training
+    nothing (only the report rules may run; every other output is taken as the record holds it)."""
+    info = read(root, scale)
+    if info is None:
+        raise PipelineError(f"no record at {Path(root) / 'results' / scale / PROVENANCE}")
+    from .plan import full_config
+
+    held = {s for run in info["runs"] for s in run["studies"]}
+    studies = [s for s in full_config(scale)["studies"] if s in held]
+    targets = [f"results/{scale}/{name}" for name in ("scorecard.csv", "index.html")]
+    targets += [f"results/{scale}/{s}/report.html" for s in studies]
+    cmd = [sys.executable, "-m", "snakemake", *targets, "-s", str(REPO_ROOT / "Snakefile"), "--directory", str(root),
+           "--cores", str(cores), *extra, "--config", f"scale={scale}", f"studies=[{','.join(studies)}]",
+           "from_record=true",
+           "--allowed-rules", *REPORT_RULES, "--forcerun", *REPORT_RULES]
+    print(" ".join(cmd), flush=True)
+    return subprocess.run(cmd).returncode
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True)
+    ex = sub.add_parser("export", help="copy a run's record here with its provenance")
+    ex.add_argument("--run", type=Path, required=True, help="the run's working directory (holds results/<scale>)")
+    ex.add_argument("--to", type=Path, default=REPO_ROOT)
+    ex.add_argument("--wall-seconds", type=float, default=None, help="the run's wall time (else from its usage table)")
+    ex.add_argument("--allow-cpu", action="store_true", help="export a run not made on CUDA (tests only)")
+    ex.add_argument("--merge", action="store_true", help="add a study group's run to the record (rescored)")
+    for name in ("check", "rebuild"):
+        p = sub.add_parser(name)
+        p.add_argument("--root", type=Path, default=REPO_ROOT)
+    rb = sub.choices["rebuild"]
+    rb.add_argument("--cores", type=int, default=2)
+    for p in sub.choices.values():
+        p.add_argument("--scale", default="full")
+    args = ap.parse_args(argv)
+    if args.command == "export":
+        info = export(args.run, args.to, args.scale, wall_seconds=args.wall_seconds, allow_cpu=args.allow_cpu,
+                      merge=args.merge)
+        run = info["runs"][-1]
+        print(f"record: {info['files']} files, {info['bytes']:,} bytes; this run: {run['studies']} on "
+              f"{run['device_names']}, torch {run['torch']}, commit {run['commits']}, wall {run['wall_seconds']} s "
+              f"-> {args.to}/results/{args.scale}")
+        return 0
+    if args.command == "check":
+        problems = check(args.root, args.scale)
+        print("\n".join(problems) if problems else "the record stands: its scorecard is what the current code gives")
+        return 1 if problems else 0
+    return rebuild(args.root, args.scale, args.cores)
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except PipelineError as err:
+        sys.exit(f"ERROR: {err}")

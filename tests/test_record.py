@@ -1,0 +1,89 @@
+"""The record of a `full` GPU run (vaerep.record): the committed record's scorecard is what the current scorecard
+code gives on its tables; export, check, merge and rebuild exercised on a smoke run's record in a temp folder."""
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from conftest import REPO
+from vaerep import record
+from vaerep.errors import PipelineError
+
+
+def test_committed_record_is_what_the_current_scorecard_code_gives():
+    if record.read(REPO, "full") is None:
+        pytest.skip("no `full` record is committed yet: the next GPU session makes it (docs/gpu.md)")
+    assert record.check(REPO, "full") == []
+
+
+@pytest.fixture(scope="module")
+def smoke_record(smoke_run, tmp_path_factory):
+    assert smoke_run.run.returncode == 0, smoke_run.run.stderr[-3000:]
+    dest = tmp_path_factory.mktemp("record")
+    with pytest.raises(PipelineError, match="must come from a GPU run"):
+        record.export(smoke_run.workdir, dest, "smoke")
+    info = record.export(smoke_run.workdir, dest, "smoke", allow_cpu=True)
+    return dest, info
+
+
+def test_export_keeps_what_a_reader_needs_with_provenance(smoke_run, smoke_record):
+    dest, info = smoke_record
+    files = [p for p in dest.rglob("*") if p.is_file()]
+    assert files and not [p for p in files if p.suffix in (".pt", ".npz", ".log", ".html", ".ipynb")]
+    assert not [p for p in files if p.name.endswith(".usage.json")]
+    for rel in ("results/smoke/scorecard.csv", "results/smoke/scorecard.md", "results/smoke/forensics.csv",
+                "results/smoke/usage.md", "results/smoke/smvae/table_4_1.csv",
+                "results/smoke/smvae/runs/standard/seed0/history.csv",
+                "results/smoke/smvae/runs/standard/seed0/train_meta.json"):
+        assert (dest / rel).is_file(), rel
+    assert list((dest / "figures" / "smoke").rglob("*.png"))
+    run = info["runs"][0]
+    assert run["devices"] == ["cpu"] and run["torch"] and run["commits"] and run["wall_seconds"] > 0
+    assert set(run["studies"]) == {"smvae", "dsprites_beta", "vqvae", "latent2d"}
+    saved = json.loads((dest / "results" / "smoke" / record.PROVENANCE).read_text())
+    assert saved["bytes"] <= record.settings()["record"]["max_bytes"] and len(saved["manifest"]) == saved["files"]
+
+
+def test_check_passes_on_the_record_and_names_a_changed_verdict(smoke_record, tmp_path):
+    dest, _ = smoke_record
+    assert record.check(dest, "smoke") == []
+    copy = tmp_path / "copy"
+    shutil.copytree(dest, copy)
+    card_path = copy / "results" / "smoke" / "scorecard.csv"
+    card = pd.read_csv(card_path, keep_default_na=False)
+    card.loc[0, "verdict"] = "replicates" if card.loc[0, "verdict"] != "replicates" else "differs"
+    card.to_csv(card_path, index=False)
+    problems = record.check(copy, "smoke")
+    assert any(p.startswith("results/smoke/scorecard.csv: changed") for p in problems)
+    assert any(p.startswith("scorecard row 0") and "verdict" in p for p in problems)
+
+
+def test_a_merged_group_is_rescored_over_every_study(smoke_run, smoke_record, tmp_path):
+    dest, _ = smoke_record
+    copy = tmp_path / "merged"
+    shutil.copytree(dest, copy)
+    info = record.export(smoke_run.workdir, copy, "smoke", allow_cpu=True, merge=True)
+    assert len(info["runs"]) == 2 and record.check(copy, "smoke") == []
+
+
+def test_export_refuses_a_record_over_the_size_limit(smoke_run, tmp_path, monkeypatch):
+    small = record.settings()
+    small["record"]["max_bytes"] = 1000
+    monkeypatch.setattr(record, "settings", lambda: small)
+    with pytest.raises(PipelineError, match="over record.max_bytes"):
+        record.export(smoke_run.workdir, tmp_path, "smoke", allow_cpu=True)
+
+
+def test_rebuild_renders_the_front_page_and_reports_from_the_record_without_training(smoke_record, tmp_path):
+    dest, _ = smoke_record
+    copy = tmp_path / "rebuild"
+    shutil.copytree(dest, copy)
+    (copy / "results" / "smoke" / "scorecard.csv").unlink()
+    assert record.rebuild(copy, "smoke") == 0
+    assert (copy / "results" / "smoke" / "index.html").is_file()
+    for study in ("smvae", "dsprites_beta", "vqvae", "latent2d"):
+        assert (copy / "results" / "smoke" / study / "report.html").is_file()
+    assert record.check(copy, "smoke") == []
+    assert not list(copy.rglob("*.pt"))  # nothing was trained
