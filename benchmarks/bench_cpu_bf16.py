@@ -1,4 +1,4 @@
-"""Benchmark: bf16 autocast against FP32 on the CPU for the convolutional studies (issue 12 §4).
+"""Benchmark: bf16 autocast against FP32 on the CPU for the convolutional studies.
 
     python benchmarks/bench_cpu_bf16.py [--seconds 4] [--reps 3] [--threads 1 2] [--cases throughput|all|NAMES]
         [--losses short|cpu|none] [--jobs 1] [--runs fp32,bf16,fp32_next_seed] [--json FILE]

@@ -107,7 +107,7 @@ else:
 # comparable** (the reason says why: a run at reduced scale, a thesis number whose unit is unknown, …). Tolerances
 # are in `workflow/config/config.yaml` (`scorecard.tolerances`); each study's claim thresholds in its own config.
 # Numbers: replicated value = mean over seeds where there are seeds (± sample standard deviation).
-# *Explanation*: the hypotheses the forensics stage tested for a row (issue 11, "why the numbers differ") and
+# *Explanation*: the hypotheses the forensics stage tested for a row ("why the numbers differ") and
 # their verdicts (*explains*, *partly*, *does not explain*); empty where none was tested.
 
 # %%

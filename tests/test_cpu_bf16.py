@@ -1,4 +1,4 @@
-"""bf16 autocast on the CPU (issue 12 §4): it really computes in bf16, the loss terms stay float32, the
+"""bf16 autocast on the CPU: it really computes in bf16, the loss terms stay float32, the
 shared training loop trains with it, and the study schemas accept the setting."""
 
 import copy

@@ -1,4 +1,4 @@
-"""Study B claims and MIG chance level (issue 10): the chance band, eta^2 in closed form, every threshold just
+"""Study B claims and MIG chance level: the chance band, eta^2 in closed form, every threshold just
 inside and just outside, and every claim on the beta-VAE at its initialisation (the null control)."""
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Issue 11 forensics: the author's Gamma KL, the author's post-hoc clamp, Table 2.3's unit arithmetic,
+"""Forensics: the author's Gamma KL, the author's post-hoc clamp, Table 2.3's unit arithmetic,
 the loss conventions, the MIG protocol variants and the scorecard explanation link."""
 
 import math

@@ -1,4 +1,4 @@
-"""Issue 11 §3: the classifier of Study C/D "differs" rows (scale artefact / threshold choice / real difference) on
+"""the classifier of Study C/D "differs" rows (scale artefact / threshold choice / real difference) on
 constructed inputs, and the condition models of every C/D claim agreeing with the claim checks themselves."""
 
 from pathlib import Path

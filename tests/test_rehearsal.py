@@ -1,4 +1,4 @@
-"""The rehearsal scale (issue 12 §1): `full` settings with training cut to a few steps per epoch, every row of
+"""The rehearsal scale: `full` settings with training cut to a few steps per epoch, every row of
 its scorecard 'not comparable', and the per-job usage records gathered per rule."""
 
 import json

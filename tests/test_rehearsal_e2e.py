@@ -1,4 +1,4 @@
-"""The full-size rehearsal end to end (issue 12 §1): every rule of the `full` scale runs at full sizes with its
+"""The full-size rehearsal end to end: every rule of the `full` scale runs at full sizes with its
 training cut to a few steps. It takes longer than CI allows on 2 cores (see docs/performance.md, "Full-size rehearsal"), so it
 is opt-in: `python -m pytest -m rehearsal` (deselected by default)."""
 

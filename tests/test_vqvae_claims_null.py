@@ -1,4 +1,4 @@
-"""Study C claims against their null controls (issue 10): C3's manipulation table and claims on constructed
+"""Study C claims against their null controls: C3's manipulation table and claims on constructed
 models with known answers, every C1/C3 threshold just inside and just outside, and every claim on the models
 at their seeded initialisation (real MNIST test images)."""
 

@@ -52,11 +52,11 @@ def check_scorecard(path: Path, studies):
     # smoke runs are reduced scale: their losses are not compared with the thesis's, the reason says why
     assert nums["reason"].fillna("").str.contains("reduced scale `smoke`").sum() >= 20
     assert (card["thesis_value"] == "claim").sum() >= 20
-    # issue 11: rows with a tested hypothesis name it and point at the forensics table; the rest stay empty
+    # rows with a tested hypothesis name it and point at the forensics table; the rest stay empty
     expl = card["explanation"].fillna("")
     assert expl[expl != ""].str.match(r"H-[A-D]").all() and expl[expl != ""].str.endswith("(forensics.md)").all()
     assert {"A smvae", "B dsprites_beta"} <= set(card.loc[expl != "", "study"])
-    # issue 11 §3: every Study C/D row that differs has its forensics row (scale / threshold / real difference)
+    # every Study C/D row that differs has its forensics row (scale / threshold / real difference)
     cd = card[card["study"].isin(["C vqvae", "D latent2d"]) & (card["verdict"] == "differs")]
     assert len(cd) > 0 and (expl[cd.index] != "").all(), cd[expl[cd.index] == ""]
     assert expl[cd.index].str.contains(r"\((?:scale artefact|threshold choice|real difference)").all()

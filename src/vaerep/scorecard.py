@@ -8,7 +8,7 @@ on an untrained model)``: the row would replicate, but so does its null control 
 at its seeded initialisation, evaluated by the same code), so passing says nothing about training.
 Every row carries the null control's value and verdict (``null_value``, ``null_verdict``) and whether
 its run was at the thesis's scale or a reduced one (``scale``), counted apart in the summary, and the
-forensics hypotheses tested for it (``explanation``, issue 11; empty where none was tested).
+forensics hypotheses tested for it (``explanation``; empty where none was tested).
 """
 
 from __future__ import annotations

@@ -167,7 +167,7 @@ def d_figure_files():
 
 
 # ---------------------------------------------------------------------------------------------------
-# Null controls (issue 10): a study's untrained twin mirrors its results folder in <study>/null/.
+# Null controls: a study's untrained twin mirrors its results folder in <study>/null/.
 # ---------------------------------------------------------------------------------------------------
 
 
@@ -190,7 +190,7 @@ def c4_null_model(wildcards):
 
 
 # ---------------------------------------------------------------------------------------------------
-# Forensics helpers (issue 11; workflow/rules/forensics.smk). They read the studies' globals (A_*, B_*)
+# Forensics helpers (workflow/rules/forensics.smk). They read the studies' globals (A_*, B_*)
 # and the forensics settings (FA, FB), so they are called only from forensics.smk.
 # ---------------------------------------------------------------------------------------------------
 

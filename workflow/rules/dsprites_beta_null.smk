@@ -1,4 +1,4 @@
-# Study B null control (issue 10): the beta-VAE at its seeded initialisation (zero training epochs) for every
+# Study B null control: the beta-VAE at its seeded initialisation (zero training epochs) for every
 # beta, through the same evaluation, summary and claim code; outputs mirror results/<scale>/dsprites_beta/.
 B_NULL = f"{B_OUT}/null"
 B_NULL_RUN = f"{B_NULL}/runs/beta{{beta}}"

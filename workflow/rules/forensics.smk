@@ -1,4 +1,4 @@
-# Issue 11 "why the numbers differ": hypothesis runs and the forensics table (results/<scale>/forensics.*).
+# "Why the numbers differ": hypothesis runs and the forensics table (results/<scale>/forensics.*).
 
 F_OUT = f"{RES}/forensics"
 F_FIG = f"{FIG}/forensics"
@@ -237,7 +237,7 @@ if "latent2d" in config["studies"]:
 if F_PARTS:
 
     rule forensics:
-        """Every study's forensics rows: results/<scale>/forensics.{csv,md} (issue 11)."""
+        """Every study's forensics rows: results/<scale>/forensics.{csv,md}."""
         input:
             F_PARTS,
         output:

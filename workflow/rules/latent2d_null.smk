@@ -1,4 +1,4 @@
-# Study D's null control (issue 10): each variant's conv VAE at its seeded initialisation (trained for zero
+# Study D's null control: each variant's conv VAE at its seeded initialisation (trained for zero
 # steps through the same training code), evaluated and summarised by the same rules as the trained runs.
 # Outputs mirror results/<scale>/latent2d/ in results/<scale>/latent2d/null/.
 D_NULL = f"{D_OUT}/null"

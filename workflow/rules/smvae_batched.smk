@@ -1,4 +1,4 @@
-# Study A, seed-batched training (issue 12): with smvae.batch_seeds, one job trains all seeds of a variant
+# Study A, seed-batched training: with smvae.batch_seeds, one job trains all seeds of a variant
 # as one model (vaerep.ensemble) into the same per-seed folders that smvae_train writes, so every
 # downstream rule is unchanged. smvae_train stays defined (other rules derive from it).
 A_TABLE_RE = "|".join(v for v, spec in A_VARIANTS.items() if spec["table"]) or "^$"

@@ -1,4 +1,4 @@
-# Study A's null control (issue 10): every run's architecture at its seeded initialisation (trained for zero
+# Study A's null control: every run's architecture at its seeded initialisation (trained for zero
 # steps through the same training code), evaluated and summarised by the same rules as the trained runs.
 # Outputs mirror results/<scale>/smvae/ in results/<scale>/smvae/null/.
 A_NULL = f"{A_OUT}/null"

@@ -1,4 +1,4 @@
-# Resource usage of the run (issue 12 §1): every job keeps its wall time, CPU time and peak memory beside its log
+# Resource usage of the run: every job keeps its wall time, CPU time and peak memory beside its log
 # (vaerep.scriptio); this rule gathers them per rule. Included last: its input is every other output.
 USAGE = {k: f"{RES}/usage.{k}" for k in ("csv", "md")} | {"jobs": f"{RES}/usage_jobs.csv"}
 USAGE_AFTER = list(ALL_OUTPUTS)

@@ -1,4 +1,4 @@
-# Study C null controls (issue 10): every C model at its seeded initialisation (zero training epochs), through
+# Study C null controls: every C model at its seeded initialisation (zero training epochs), through
 # the same evaluation, summary and claim code; outputs mirror results/<scale>/vqvae/ under null/.
 # C2/C3: the MNIST VQ-VAE at init, and the trained one fed a random code (null/random_code/); C1: the five 2-D
 # VAEs at init; C4: the substitute VQ-VAE at init.

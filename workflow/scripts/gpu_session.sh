@@ -49,7 +49,7 @@ echo "run: scale=$SCALE studies=[$STUDIES] in $WORK" | tee -a "$OUT/session.log"
 T0=$(date +%s)
 # shellcheck disable=SC2086
 timeout "$RUN_S" "$PY" -m snakemake -s "$REPO/Snakefile" --directory "$WORK" --cores "$CORES" --keep-going \
-  --config scale="$SCALE" "studies=[$STUDIES]" --omit-from $REPORTS >"$OUT/run.log" 2>&1
+  --config scale="$SCALE" "studies=[$STUDIES]" allow_long_run=true --omit-from $REPORTS >"$OUT/run.log" 2>&1
 RC=$?
 WALL=$(($(date +%s) - T0))
 echo "run: exit $RC after $WALL s" | tee -a "$OUT/session.log"

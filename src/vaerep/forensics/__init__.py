@@ -1,4 +1,4 @@
-"""Issue 11, "why the numbers differ": hypothesis experiments for the thesis numbers the replication does
+"""Why the numbers differ: hypothesis experiments for the thesis numbers the replication does
 not reproduce, and the link from scorecard rows to them (:func:`explanation`)."""
 
 from __future__ import annotations

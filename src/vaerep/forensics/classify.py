@@ -1,4 +1,4 @@
-"""Why a claim or number "differs" (issue 11 §3): split its check into the conditions it failed and class each as
+"""Why a claim or number "differs": split its check into the conditions it failed and class each as
 a *scale artefact* (the run is smaller than the thesis's and the quantity still moves toward its threshold, by a
 slope beyond ``noise_k`` of its standard errors, fast enough to cross it within the thesis's training budget), a
 *threshold choice* (it misses a chosen threshold by less than the configured margin and by less than ``noise_k``

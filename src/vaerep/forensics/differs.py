@@ -1,4 +1,4 @@
-"""Forensics rows for the scorecard rows that "differ" (issue 11 §3): one row per such row, classed by
+"""Forensics rows for the scorecard rows that "differ": one row per such row, classed by
 :func:`vaerep.forensics.classify.classify` as a scale artefact, a threshold choice or a real difference."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Study B forensics rows (issue 11): Table 2.3's unit and Table 2.4's MIG pattern, each judged against a
+"""Study B forensics rows: Table 2.3's unit and Table 2.4's MIG pattern, each judged against a
 control (the study's own convention or protocol; for MIG also the untrained null models)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The "why it differs" figures of the forensics stage (issue 11)."""
+"""The "why it differs" figures of the forensics stage."""
 
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ CATEGORY_COLOURS = {"scale artefact": "tab:blue", "threshold choice": "tab:orang
 
 
 def trends(rows: list[dict], path, title: str, max_panels: int = 12) -> None:
-    """Issue 11 §3: per failing condition of each classed "differs" row (``_leaves``), the quantity over the
+    """Per failing condition of each classed "differs" row (``_leaves``), the quantity over the
     kept epochs with its threshold (dashed); the colour is the condition's class. At most ``max_panels``."""
     import textwrap
 

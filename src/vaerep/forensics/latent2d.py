@@ -1,4 +1,4 @@
-"""Study D (issue 11 §3): each claim of ``latent2d/claims.csv`` (vaerep.latent2d.claims) and each Figs 5.8-5.9
+"""Study D: each claim of ``latent2d/claims.csv`` (vaerep.latent2d.claims) and each Figs 5.8-5.9
 number as the conditions its check tests, with the quantity's course over training: per epoch from history.csv,
 per kept checkpoint (with the null control as epoch 0), or the null control and the final model."""
 

@@ -1,4 +1,4 @@
-"""Table 2.4's pattern (MIG ~ 1e-4, Shape = Scale = 0.0000; issue 11): MIG of a trained beta-VAE under
+"""Table 2.4's pattern (MIG ~ 1e-4, Shape = Scale = 0.0000): MIG of a trained beta-VAE under
 estimator/protocol hypotheses. Each protocol names which images (a random sample of the grid or the first
 N rows of its canonical order), which codes (posterior means, sampled z, or i.i.d. noise = fully collapsed
 latents) and which estimator (20-bin histogram, or raw floats with every distinct value its own bin)."""

@@ -1,4 +1,4 @@
-"""Study A hypothesis evaluation (issue 11 H-A1/H-A2): the Table 4.1 terms of one trained SMVAE with the
+"""Study A hypothesis evaluation: the Table 4.1 terms of one trained SMVAE with the
 true Gamma KL and with the thesis author's, and whether the contrast latent's mean rises with contrast."""
 
 from __future__ import annotations

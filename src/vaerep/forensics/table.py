@@ -1,4 +1,4 @@
-"""The forensics table (issue 11): one row per tested hypothesis, as CSV and Markdown."""
+"""The forensics table: one row per tested hypothesis, as CSV and Markdown."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Table 2.3's unknown unit (issue 11): the loss conventions a Keras script could have logged, and the
+"""Table 2.3's unknown unit: the loss conventions a Keras script could have logged, and the
 arithmetic each implies for the thesis's numbers (no training). Per image, s is the BCE summed over the
 pixels and k the KL summed over the latent dimensions; a convention logs rec = f_rec * s, kl = f_kl * k
 and loss = rec + w * kl (w = beta, or 1 where the logged total leaves beta out)."""

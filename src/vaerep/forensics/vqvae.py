@@ -1,4 +1,4 @@
-"""Study C (issue 11 §3): each claim of C2/C3 (``vqvae/claims.csv``) and C1 (``vqvae/vae2d/claims.csv``) as the
+"""Study C: each claim of C2/C3 (``vqvae/claims.csv``) and C1 (``vqvae/vae2d/claims.csv``) as the
 conditions its check tests (vaerep.vqvae.claims, vaerep.vqvae.vae2d), with the quantity's course over training:
 per epoch from history.csv where the run logs it (test-set terms of C1; the null control's epoch-0 row in
 front), otherwise the null control (epoch 0) and the final model."""

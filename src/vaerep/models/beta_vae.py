@@ -20,7 +20,7 @@ from ..kl import kl_std_normal
 from .layers import at_least_float32, bce_with_logits_sum
 
 THESIS_PARAMS = {"encoder": 2_200_224, "decoder": 380_288}
-# How the logged/optimised loss terms are reduced (issue 11, Table 2.3's unknown unit); see vaerep.forensics.units.
+# How the logged/optimised loss terms are reduced (Table 2.3's unknown unit); see vaerep.forensics.units.
 LOSS_CONVENTIONS = ("image_sum", "batch_sum", "row_mean_x4096", "pixel_x4096_sum", "keras_clipped_linear")
 KERAS_EPS = 1e-7  # keras.backend.epsilon(): probabilities clipped into [eps, 1 - eps], and eps added in the logs
 
@@ -67,7 +67,7 @@ class BetaVAE(nn.Module):
     """beta-VAE with a Bernoulli likelihood on logits. ``loss_terms`` returns per-image batch means:
     'rec' = BCE summed over the 4096 pixels, 'kl' = KL summed over the latent dimensions,
     'loss' = rec + beta * kl. Another ``loss_convention`` (LOSS_CONVENTIONS) reduces the terms as a
-    Keras script might have (issue 11 hypothesis runs)."""
+    Keras script might have (the forensics hypothesis runs)."""
 
     def __init__(self, beta: float = 1.0, latent_dim: int = 16, dropout: float = 0.1, negative_slope: float = 0.3,
                  filters=(32, 64, 128), dense: int = 256, loss_convention: str = "image_sum"):
