@@ -3,10 +3,10 @@ gathered into one table per rule (wall time, CPU time, peak memory; results/<sca
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
+from .errors import PipelineError
 from .readers import read_json
 
 JOB_COLUMNS = ["rule", "job", "threads", "wall_s", "cpu_s", "peak_rss_mib", "cuda_max_allocated_mib", "device",
@@ -20,8 +20,8 @@ def jobs(roots: list[str | Path]) -> pd.DataFrame:
         for path in sorted(Path(root).rglob("*.usage.json")) if Path(root).is_dir() else []:
             try:
                 rec = read_json(path)
-            except (OSError, json.JSONDecodeError) as err:
-                raise ValueError(f"unreadable usage record {path}: {err}") from None
+            except PipelineError as err:
+                raise ValueError(f"unreadable usage record: {err}") from None
             job = ",".join(f"{k}={v}" for k, v in (rec.get("wildcards") or {}).items())
             rows.append({**{c: rec.get(c) for c in JOB_COLUMNS}, "job": job or "-"})
     return pd.DataFrame(rows, columns=JOB_COLUMNS)
