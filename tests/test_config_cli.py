@@ -21,7 +21,7 @@ def readme_config_examples():
                 if word.startswith("-"):
                     break
                 args.append(word)
-            if any("={" in a for a in args) and not any(c in " ".join(args) for c in "|<"):
+            if any("={" in a for a in args) and not any(c in " ".join(args) for c in "|<") and args not in examples:
                 examples.append(args)
     return examples
 
