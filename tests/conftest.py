@@ -66,7 +66,7 @@ def pytest_collection_modifyitems(items):
 
 
 def _smoke_root(config) -> Path:
-    """A folder all pytest-xdist workers of this session share (the session's own base folder without xdist)."""
+    """A folder all pytest-xdist workers of one pytest run share (the run's own base folder without xdist)."""
     base = config._tmp_path_factory.getbasetemp()
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
