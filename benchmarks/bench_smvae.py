@@ -21,6 +21,7 @@ import torch
 import yaml
 
 from vaerep.config import CONFIG_DIR
+from vaerep.smvae import select_variants
 from vaerep.data.cmnist import to_float
 from vaerep.device import pick_device
 from vaerep.ensemble import Ensemble
@@ -54,9 +55,7 @@ def main():
     args = ap.parse_args()
     device = pick_device(args.device)
     cfg = yaml.safe_load((CONFIG_DIR / "smvae.yaml").read_text())["smvae"]
-    names = args.variants.split(",")
-    variants = {k: v for k, v in cfg["variants"].items()
-                if args.variants == "all" or (args.variants == "table" and v["table"]) or k in names}
+    variants = select_variants(cfg, args.variants)
     batch = cfg["train"]["batch_size"]
     n = args.steps * batch
     pixels = torch.randint(0, 256, (n, 784), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))

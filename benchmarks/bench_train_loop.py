@@ -23,6 +23,7 @@ import yaml
 from torch.utils.data import DataLoader, TensorDataset
 
 from vaerep.config import CONFIG_DIR
+from vaerep.smvae import select_variants
 from vaerep.data.cmnist import to_float
 from vaerep.models.smvae import build_smvae
 from vaerep.train import TrainSettings, bf16_autocast, fit
@@ -73,9 +74,7 @@ def main() -> None:
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     cfg = yaml.safe_load((CONFIG_DIR / "smvae.yaml").read_text())["smvae"]
-    names = a.variants.split(",")
-    variants = {k: v for k, v in cfg["variants"].items()
-                if a.variants == "all" or (a.variants == "table" and v["table"]) or k in names}
+    variants = select_variants(cfg, a.variants)
     batch = cfg["train"]["batch_size"]
     n = a.steps * batch
     g = torch.Generator().manual_seed(0)

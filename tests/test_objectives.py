@@ -39,6 +39,12 @@ def fixed(model, seed=0):
     return model.double().eval()
 
 
+def reparameterised(mu, logvar):
+    """The posterior sample the model's objective draws after ``torch.manual_seed(SEED)``."""
+    torch.manual_seed(SEED)
+    return mu + torch.randn(mu.shape, dtype=mu.dtype) * (0.5 * logvar).exp()
+
+
 def terms(model, x):
     torch.manual_seed(SEED)
     with torch.no_grad():
@@ -95,8 +101,7 @@ def test_beta_vae_objective(beta):
     got = terms(model, x)
     with torch.no_grad():
         mu, logvar = model.encoder(x)
-        torch.manual_seed(SEED)
-        z = mu + torch.randn(mu.shape, dtype=mu.dtype) * (0.5 * logvar).exp()
+        z = reparameterised(mu, logvar)
         rec = bce_sum(torch.sigmoid(model.decoder(z)), x)
         kl = gauss_kl(mu, logvar)
     assert got["kl"] == pytest.approx(float(kl.mean()), rel=1e-6)
@@ -128,8 +133,7 @@ def test_conv2d_vae_objective(kl_weight):
     got = terms(model, x)
     with torch.no_grad():
         mu, logvar = model.encode(x)
-        torch.manual_seed(SEED)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, dtype=mu.dtype)
+        z = reparameterised(mu, logvar)
         rec = bce_sum(torch.sigmoid(model.decode_logits(z)), x)
         kl = gauss_kl(mu, logvar)
     assert got["kl"] == pytest.approx(float(kl.mean()), rel=1e-6)
@@ -148,8 +152,7 @@ def test_vae2d_mnist_objective(head, recon):
     got = terms(model, x)
     with torch.no_grad():
         mu, logvar = model.encode(x)
-        torch.manual_seed(SEED)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn(mu.shape, dtype=mu.dtype)
+        z = reparameterised(mu, logvar)
         prob = torch.sigmoid(model.decode_logits(z))
         sq = ((prob - x) ** 2).flatten(1).sum(1)
         rec = {"bce": bce_sum(prob, x), "mse_sum": sq, "mse_mean": sq / 784}[recon]
