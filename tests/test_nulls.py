@@ -3,6 +3,8 @@ A/D claim check run on untrained models (seeded initialisation) evaluated on rea
 pipeline's own evaluation and claim code: a claim may pass there only where the scorecard then marks it
 not informative. Thresholds: a value just inside passes, just outside fails."""
 
+import itertools
+import re
 from pathlib import Path
 
 import numpy as np
@@ -262,11 +264,16 @@ def test_d_loss_tolerance_is_the_scorecards_per_quantity():
 THESIS = ["standard", "post_lognormal", "pre_normal", "pre_gamma1", "pre_gamma3"]
 
 
-def _a_claims(elbo_gap=3.0, z_std_fall=0.5, knn=0.6, drifts=None):
-    """Study A's claims on synthetic per-seed numbers built to replicate, with one quantity changed."""
+def _a_claims(**kw):
+    """Study A's claim verdicts on synthetic per-seed numbers built to replicate, with one quantity changed."""
+    return _a_claims_full(**kw)["verdict"]
+
+
+def _a_claims_full(elbo_gap=3.0, z_std_fall=0.5, knn=0.6, drifts=None, elbo=None):
+    """Study A's claims table (indexed by claim) on synthetic per-seed numbers built to replicate."""
     drifts = drifts or {"post_lognormal": 0.1, "pre_normal": 0.3, "pre_gamma1": 0.4, "pre_gamma3": 0.4}
-    elbo = {"standard": 118.0, "post_lognormal": 118.0 + elbo_gap, "pre_normal": 127.0, "pre_gamma1": 129.0,
-            "pre_gamma3": 129.1}
+    elbo = elbo or {"standard": 118.0, "post_lognormal": 118.0 + elbo_gap, "pre_normal": 127.0, "pre_gamma1": 129.0,
+                    "pre_gamma3": 129.1}
     rows = []
     for v in THESIS:
         for seed in (0, 1, 2):
@@ -281,7 +288,7 @@ def _a_claims(elbo_gap=3.0, z_std_fall=0.5, knn=0.6, drifts=None):
                          ("c", 0.5)):
             post.append({"variant": "post_lognormal", "seed": 0, "contrast": c, "dim": dim, "mean": 0.0, "std": std})
     thr = {**section("smvae")["claims"], "elbo_margin": tolerances("smvae")["neg_elbo"]}
-    return a_claims(per, per, pd.DataFrame(post), thr).set_index("claim")["verdict"]
+    return a_claims(per, per, pd.DataFrame(post), thr).set_index("claim")
 
 
 def test_a_thresholds_just_inside_and_outside():
@@ -300,3 +307,31 @@ def test_a_thresholds_just_inside_and_outside():
     assert _a_claims()[most] == "replicates"
     tie = {"post_lognormal": 0.3, "pre_normal": 0.3, "pre_gamma1": 0.3, "pre_gamma3": 0.3}
     assert _a_claims(drifts=tie)[most] == "differs"  # identical untrained encoders tie: not "the most"
+
+
+def _stated_chance(evidence: str) -> float:
+    n = re.search(r"chance: (?:at most )?1 in (\d+)", evidence)
+    return 1 / int(n.group(1))
+
+
+def test_a_order_claims_state_their_chance_level_under_interchangeable_models():
+    """The chance a claim states equals the pass rate over every assignment of the measured values to the models
+    (all 120 orders of five -ELBOs, all 24 of four drifts), counted with the claim code itself."""
+    rank = "Ranking: Standard < post logNormal < pre Normal < pre Gamma(1) ~ pre Gamma(3)"
+    most = "post logNormal is the most contrast-invariant model of Table 4.1"
+    values = [118.0, 121.0, 127.0, 129.0, 129.1]
+    passes, evidence = [], None
+    for perm in itertools.permutations(values):
+        out = _a_claims_full(elbo=dict(zip(THESIS, perm)))
+        passes.append(out.loc[rank, "verdict"] == "replicates")
+        evidence = out.loc[rank, "evidence"]
+    assert np.mean(passes) == pytest.approx(_stated_chance(evidence))
+    drifts = [0.1, 0.3, 0.4, 0.5]
+    passes = []
+    for perm in itertools.permutations(drifts):
+        out = _a_claims_full(drifts=dict(zip(THESIS[1:], perm)))
+        passes.append(out.loc[most, "verdict"] == "replicates")
+        evidence = out.loc[most, "evidence"]
+    assert np.mean(passes) == pytest.approx(_stated_chance(evidence))
+    best = "Standard VAE has the best (lowest) -ELBO of the five Table 4.1 models"
+    assert _stated_chance(out.loc[best, "evidence"]) == pytest.approx(1 / 5)

@@ -50,6 +50,34 @@ CLAIMS = {  # <study>.yaml claims blocks: value, source
                                        "better_db": (1.0, "1 dB PSNR")},
 }
 
+FORENSICS = {  # config.yaml scorecard.forensics and each study's forensics block: value, source
+    "scorecard": {"noise_k": (2.0, "two-sided 95 % band of a normal spread"), "threshold_margin": (0.1, "rounding of a one-digit threshold"),
+                  "trend_points": (3, "last 3 kept values"), "min_trend_points": (3, "2 points are an average since init"),
+                  "max_extrapolation": (3, "a line trusted 3 run lengths ahead")},
+    "smvae": {"tolerance": (1.0, "the -ELBO tolerance of Table 4.1")},
+    "dsprites_beta.units.patterns": {"kl_ratio": ([1.0, 1.6], "thesis 1.26"), "val_ratio": ([0.52, 0.72], "thesis 0.62-0.63"),
+                                     "magnitude": ([7000, 8500], "thesis 7,784-8,097")},
+    "dsprites_beta.mig": {"ceiling": (0.001, "above every non-zero thesis cell (<= 0.0008)")},
+}
+
+
+def _forensics_block(key):
+    if key == "scorecard":
+        return _yaml("config.yaml")["scorecard"]["forensics"]
+    study, *rest = key.split(".")
+    tree = _yaml(f"{study}.yaml")[study]["forensics"]
+    for k in rest:
+        tree = tree[k]
+    return tree
+
+
+@pytest.mark.parametrize("key", FORENSICS)
+def test_forensics_thresholds_are_pinned(key):
+    block = _forensics_block(key)
+    assert {k: block[k] for k in FORENSICS[key]} == {k: v for k, (v, _) in FORENSICS[key].items()}, key
+    if key == "scorecard":
+        assert set(block["sources"]) == set(FORENSICS[key]), "every forensics constant has a source in config"
+
 
 def _block(study_path):
     study, *rest = study_path.split(".")
