@@ -13,11 +13,13 @@ from vaerep.errors import PipelineError
 from vaerep.kl import kl_std_normal
 from vaerep.models.beta_vae import LOSS_CONVENTIONS, BetaVAE
 from vaerep.models.conv2d_vae import ConvVAE2D
+from vaerep.models.smvae import build_smvae
 from vaerep.models.vae2d_mnist import HEADS, RECONS, MnistVAE2D
 from vaerep.models.vqvae import VQVAE, VectorQuantizer
 from vaerep.train import TrainSettings, bf16_autocast, fit
 
 CPU = torch.device("cpu")
+SMVAE_VARIANTS = {k: v for k, v in yaml.safe_load((CONFIG_DIR / "smvae.yaml").read_text())["smvae"]["variants"].items()}
 
 
 def test_cpu_autocast_computes_in_bf16_only_when_asked():
@@ -40,6 +42,8 @@ def _models():
         for recon in RECONS:
             yield f"vae2d-{head}-{recon}", MnistVAE2D(head, recon, channels=(4, 8)), (6, 1, 28, 28)
     yield "conv2d_vae", ConvVAE2D(), (6, 1, 28, 28)
+    for name, spec in SMVAE_VARIANTS.items():
+        yield f"smvae-{name}", build_smvae(spec), (6, 784)
 
 
 @pytest.mark.parametrize("name, model, shape", list(_models()), ids=[m[0] for m in _models()])

@@ -24,6 +24,11 @@ KL_FORMS = ("closed_form", "author_code")  # Gamma KL: the true closed form, or 
 OUTPUT_CLAMPS = ("eps", "author")  # post-hoc output: clamp into [eps, 1 - eps], or the author's clamp(max=1)
 
 
+def _full_precision(t: torch.Tensor) -> torch.Tensor:
+    """``t`` in float32 when autocast made it half or bf16; float32 and float64 unchanged."""
+    return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
+
+
 class SMVAE(nn.Module):
     """MLP VAE with latent dimension 3. ``mix='none'``: standard VAE, z in R^3. ``'pre'``: decoder
     input c * (z1, z2). ``'post'``: x_hat = c * Decoder(z1, z2). ``c_dist``: normal (prior N(0,1)),
@@ -57,6 +62,8 @@ class SMVAE(nn.Module):
         return h[:, :3], h[:, 3:]
 
     def _c_posterior(self, mu_c, logvar_c):
+        # float32 under bf16 autocast too: the Gamma sampler has no bf16 CPU kernel, and c scales every pixel
+        mu_c, logvar_c = _full_precision(mu_c), _full_precision(logvar_c)
         if self.c_dist == "normal":
             return Normal(mu_c, (0.5 * logvar_c).exp(), **NO_CHECK)
         if self.c_dist == "lognormal":
@@ -82,7 +89,7 @@ class SMVAE(nn.Module):
         if self.c_dist in ("normal", "lognormal"):  # KL of log-normals = KL of the underlying normals
             kl_c = kl_std_normal(mu_c, lv_c)
         else:
-            alpha_q, beta_q = gamma_from_log_mean_var(mu_c, lv_c)
+            alpha_q, beta_q = gamma_from_log_mean_var(_full_precision(mu_c), _full_precision(lv_c))
             kl_gamma = kl_gamma_gamma_author if (form or self.kl_form) == "author_code" else kl_gamma_gamma
             kl_c = kl_gamma(alpha_q, beta_q, self.alpha, 1.0)
         return kl_z + kl_c
@@ -136,8 +143,8 @@ class SMVAE(nn.Module):
     def reconstruction_nll(self, x, z, c=None) -> torch.Tensor:
         """-log p(x | z, c): BCE summed over pixels, per image (any leading sample dims)."""
         logits = self.decoder_logits(z, c)
-        if self.mix == "post":
-            prob = torch.sigmoid(logits) * c.unsqueeze(-1)
+        if self.mix == "post":  # in float32: 1 - eps rounds to 1 in bf16, and log(1 - p) would be -inf
+            prob = torch.sigmoid(_full_precision(logits)) * c.unsqueeze(-1)
             if prob.dim() > x.dim() and self.output_clamp != "author":  # IWAE samples: no copy of x per sample
                 return bce_prob_sum_samples(prob, x, self.eps)
             bce = bce_prob_author_sum if self.output_clamp == "author" else bce_prob_sum
