@@ -54,6 +54,8 @@ def test_every_loss_term_stays_float32_under_cpu_autocast(name, model, shape):
         terms = model.loss_terms(x)
     wrong = {k: v.dtype for k, v in terms.items() if v.dtype != torch.float32}
     assert not wrong, f"{name}: terms not reduced in float32 under bf16 autocast: {wrong}"
+    bad = [k for k, v in terms.items() if not torch.isfinite(v).all()]
+    assert not bad, f"{name}: non-finite terms under bf16 autocast: {bad}"
 
 
 def test_std_normal_kl_of_bf16_inputs_is_summed_in_float32():
@@ -166,3 +168,16 @@ def test_the_time_plan_times_a_bf16_study_under_autocast():
         seen.clear()
         measure(Job("x", "probe", 1, 1, 8, 4, Probe, lambda b: torch.randn(b, 4), precision=precision), CPU, 2)
         assert seen[-3:] == [dtype] * 3  # the warm-up and the two timed steps
+
+
+@pytest.mark.parametrize("name", [k for k, v in SMVAE_VARIANTS.items() if v["mix"] == "post"])
+def test_post_hoc_smvae_stays_finite_near_saturated_pixels_under_bf16(name):
+    """A post-hoc output c * sigmoid(.) near 1 is clamped to 1 - eps, which rounds to 1 in bf16: the Bernoulli
+    NLL of a grey pixel would be infinite unless it is computed in float32."""
+    torch.manual_seed(0)
+    model = build_smvae(SMVAE_VARIANTS[name])
+    torch.nn.init.constant_(model.decoder[-1].bias, 10.0)
+    x = torch.rand(6, 784)
+    with bf16_autocast(CPU, True):
+        terms = model.loss_terms(x)
+    assert all(torch.isfinite(v).all() for v in terms.values()), {k: float(v) for k, v in terms.items()}
