@@ -71,6 +71,13 @@ def _smoke_root(config) -> Path:
     return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
+def pytest_sessionstart(session):
+    """One FLOP-count cache for the session's snakemake runs (the time plan's; vaerep.plan.flop_cache_path), in
+    the folder all xdist workers share: counted by the first run, read by the others (not the user's cache unless
+    VAEREP_CACHE_DIR is set)."""
+    os.environ.setdefault("VAEREP_CACHE_DIR", str(_smoke_root(session.config) / "vaerep_cache"))
+
+
 def pytest_collection_finish(session):
     """Start the smoke run when a collected test reads it (once per session, whichever process comes first)."""
     if session.config.option.collectonly or not any("smoke_run" in i.fixturenames for i in session.items):

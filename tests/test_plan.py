@@ -86,3 +86,22 @@ def test_compare_puts_measured_time_next_to_the_projection(tmp_path):
     assert plan.measured_seconds(tmp_path, "smvae") == (pytest.approx(50.0), 4)
     line = plan.compare(tmp_path).splitlines()[-1].split()
     assert line[0] == "smvae" and line[1] == "4/4" and float(line[-1]) == pytest.approx(0.5)
+
+
+def test_flop_counts_are_kept_between_runs_and_a_damaged_cache_is_recounted(tmp_path, monkeypatch):
+    monkeypatch.setenv(plan.CACHE_ENV, str(tmp_path))
+    job = plan._jobs_smvae(study_settings(plan.full_config("full"), "smvae"))[0]
+    monkeypatch.setattr(plan, "_FLOPS", {})
+    counted = plan.count_flops(job, CPU)
+    assert json.loads(plan.flop_cache_path().read_text()) and plan.flop_cache_path().parent == tmp_path
+
+    def no_counting(*_):
+        raise AssertionError("counted again although the cache holds the count")
+
+    monkeypatch.setattr(plan, "_FLOPS", {})  # a new process: only the file remains
+    monkeypatch.setattr(plan, "_count", no_counting)
+    assert plan.count_flops(job, CPU) == counted
+    plan.flop_cache_path().write_text("{not json")
+    monkeypatch.setattr(plan, "_FLOPS", {})
+    with pytest.raises(AssertionError, match="counted again"):
+        plan.count_flops(job, CPU)  # a damaged cache is ignored, so the count is made again

@@ -174,6 +174,36 @@ def _step(model, x, optimizer, bf16: bool = False):
 
 
 _FLOPS: dict = {}  # (device type, job, model, input shape) -> FLOPs per sample: each model is counted once
+CACHE_ENV = "VAEREP_CACHE_DIR"
+
+
+def flop_cache_path() -> Path:
+    """The FLOP counts kept between runs: ``$VAEREP_CACHE_DIR`` (default ``$XDG_CACHE_HOME/vaerep``, else
+    ``~/.cache/vaerep``) / ``flop_counts.json``."""
+    root = os.environ.get(CACHE_ENV) or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vaerep"
+    return Path(root) / "flop_counts.json"
+
+
+def _read_flop_cache(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):  # none yet, unreadable or damaged: count again (a cache never stops a run)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _remember_flops(key: str, flops: float) -> None:
+    """Add one count to the cache file (written whole to a temporary file, then renamed: concurrent runs never
+    read half a file); a cache that cannot be written is skipped."""
+    path = flop_cache_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {**_read_flop_cache(path), key: flops}
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, sort_keys=True))
+        os.replace(tmp, path)
+    except OSError:
+        pass
 
 
 def _count(model: torch.nn.Module, x: torch.Tensor) -> float:
@@ -185,16 +215,24 @@ def _count(model: torch.nn.Module, x: torch.Tensor) -> float:
 
 def count_flops(job: Job, device: torch.device, batch: int = 2) -> float:
     """FLOPs per sample of one training step (forward + backward), counted on a small batch: on the meta
-    device (shapes only, no arithmetic) where every op of the model has a meta kernel, else on ``device``."""
+    device (shapes only, no arithmetic) where every op of the model has a meta kernel, else on ``device``.
+    A count is kept in :func:`flop_cache_path` under the torch version, device type, model and input shape,
+    and read from there by later runs."""
     torch.manual_seed(0)
     model = job.build().train()
     x = job.batch(batch)
     key = (device.type, job.study, job.name, repr(model), tuple(x.shape))
     if key not in _FLOPS:
+        disk_key = hashlib.sha256(json.dumps([torch.__version__, *key]).encode()).hexdigest()
+        cached = _read_flop_cache(flop_cache_path()).get(disk_key)
+        if isinstance(cached, (int, float)):
+            _FLOPS[key] = float(cached)
+            return _FLOPS[key]
         try:
             _FLOPS[key] = _count(job.build().to("meta").train(), x.to("meta"))
         except (NotImplementedError, RuntimeError):  # e.g. the Gamma sampler's gradient, .item() in the VQ layer
             _FLOPS[key] = _count(model.to(device), x.to(device))
+        _remember_flops(disk_key, _FLOPS[key])
     return _FLOPS[key]
 
 
