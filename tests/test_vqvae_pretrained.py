@@ -17,6 +17,7 @@ from vaerep.models.vqvae import VQVAE
 from vaerep.vqvae import pretrained as PR
 from vaerep.vqvae import pretrained_eval as E
 from vaerep.vqvae import pretrained_figures as F
+from vaerep.vqvae.pretrained_paths import figure_paths
 
 CFG = {"source": "auto", "dalle": {"local_dir": None, "env_var": "DALLE_DVAE_DIR", "allow_download": False,
                                    "download_timeout_s": 1, "urls": dict(D.URLS),
@@ -101,7 +102,7 @@ def test_dalle_path_runs_through_the_same_figure_and_metric_code(tmp_path, monke
     claims = E.check_claims("dalle", metrics, table, {"a": "chelsea", "b": "rocket"},
                             {"respect_ratio": 1.5, "respect_anchor": 0.5, "recognisable_corr": 0.5, "better_db": 1.0})
     assert set(claims["verdict"]) <= {"replicates", "differs"} and len(claims) == 5
-    paths = F.figure_paths(str(tmp_path / "figs"))
+    paths = figure_paths(str(tmp_path / "figs"))
     label = PR.model_label("dalle")
     F.photo_figures(model, x[:2], ["chelsea", "rocket"], label, paths)
     F.manipulation_figures(model, x[:2], 1, label, paths)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import re
 from pathlib import Path
 
@@ -16,6 +17,17 @@ CONFIG_DIR = REPO_ROOT / "workflow" / "config"
 SCHEMA_DIR = REPO_ROOT / "workflow" / "schemas"
 REHEARSAL = "rehearsal"  # the `full` scale's data, shapes and evaluation, training cut to a few steps
 SCALES = ("smoke", "cpu", "full", REHEARSAL)
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's safe loader when installed: the same documents
+
+
+def yaml_load(text: str):
+    """``yaml.safe_load`` of ``text``, with the C parser where PyYAML has one."""
+    return yaml.load(text, Loader=_LOADER)
+
+
+@functools.lru_cache(maxsize=None)
+def _schema(path: str) -> dict:
+    return yaml_load(Path(path).read_text())
 
 
 def deep_merge(base: dict, override: dict) -> dict:
@@ -31,7 +43,7 @@ def deep_merge(base: dict, override: dict) -> dict:
 
 def validate(config: dict, schema_path: Path | str, where: str = "config") -> None:
     """Validate ``config`` against a YAML/JSON schema; raise PipelineError naming the bad key."""
-    schema = yaml.safe_load(Path(schema_path).read_text())
+    schema = _schema(str(schema_path))
     validator = jsonschema.Draft7Validator(schema)
     errors = [leaf for err in validator.iter_errors(config) for leaf in _leaves(err)]
     if errors:
@@ -58,7 +70,7 @@ def read_yaml(path: Path | str):
     """A project YAML file; a syntax error names the file, line and column."""
     path = Path(path)
     try:
-        return yaml.safe_load(path.read_text())
+        return yaml_load(path.read_text())
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -130,7 +142,7 @@ def _parse_scalar(text: str, types: set):
         return None
     if "array" in types and text.lstrip().startswith("["):
         try:
-            value = yaml.safe_load(text)
+            value = yaml_load(text)
         except yaml.YAMLError:
             return text
         return value if isinstance(value, list) else text
@@ -174,11 +186,11 @@ def parse_strings(value, schema: dict, root: dict | None = None):
 def check_overrides(config: dict) -> None:
     """Parse the command line's strings in ``config`` (in place) by the schemas, then validate its top
     level, so that a study section that is not a mapping (``smvae=[1, 2]``) is named before merging."""
-    top = yaml.safe_load((SCHEMA_DIR / "config.schema.yaml").read_text())
+    top = _schema(str(SCHEMA_DIR / "config.schema.yaml"))
     config.update(parse_strings(config, top))
     for study in top["properties"]["studies"]["items"]["enum"]:
         if isinstance(config.get(study), dict):
-            schema = yaml.safe_load((SCHEMA_DIR / f"{study}.schema.yaml").read_text())
+            schema = _schema(str(SCHEMA_DIR / f"{study}.schema.yaml"))
             config[study] = parse_strings(config[study], schema)
     validate(config, SCHEMA_DIR / "config.schema.yaml", where="config")
 

@@ -1,6 +1,6 @@
 # Study C4: the pretrained DALL-E dVAE (verified weights) or the pipeline's offline substitute, Figs 5.13-5.19.
 # A checkpoint decides which model runs (source.json); the substitute is trained only when it is chosen.
-from vaerep.vqvae.pretrained_figures import figure_paths
+from vaerep.vqvae.pretrained_paths import figure_paths
 
 C4 = C["pretrained"]
 C4_OUT = f"{C_OUT}/pretrained"

@@ -5,7 +5,8 @@ import torch
 from vaerep import scriptio
 from vaerep.vqvae.pretrained import figure_photos, load_token_model, model_label
 from vaerep.vqvae.pretrained_eval import transplant
-from vaerep.vqvae.pretrained_figures import figure_paths, manipulation_figures, photo_figures, transplant_figure
+from vaerep.vqvae.pretrained_figures import manipulation_figures, photo_figures, transplant_figure
+from vaerep.vqvae.pretrained_paths import figure_paths
 from vaerep.readers import read_json
 
 
