@@ -62,6 +62,15 @@ def check_scorecard(path: Path, studies):
     assert expl[cd.index].str.contains(r"\((?:scale artefact|threshold choice|real difference)").all()
 
 
+def check_forensics(path: Path):
+    """Every hypothesis row of every study carries its baseline, the move and the noise it was judged against."""
+    table = pd.read_csv(path, dtype=str).fillna("")
+    assert {"A smvae", "B dsprites_beta", "C vqvae", "D latent2d"} <= {s for s in table["study"]}
+    for col in ("baseline", "move", "noise", "verdict"):
+        assert (table[col].str.strip() != "").all(), table.loc[table[col].str.strip() == "", ["study", "hypothesis"]]
+    assert set(table["verdict"]) <= {"explains", "partly", "does not explain"}
+
+
 @pytest.mark.e2e
 def test_smoke_workflow_produces_every_output(smoke_run):
     # the run itself is the session fixture `smoke_run` (tests/conftest.py), shared with the SLURM test
@@ -81,6 +90,7 @@ def test_smoke_workflow_produces_every_output(smoke_run):
         if path.suffix == ".ipynb":
             assert '"output_type": "error"' not in path.read_text(), f"{out} has a failed cell"
     check_scorecard(tmp_path / "results/smoke/scorecard.csv", ["smvae", "dsprites_beta", "vqvae", "latent2d"])
+    check_forensics(tmp_path / "results/smoke/forensics.csv")
     index = (tmp_path / "results/smoke/index.html").read_text()
     for study in ["smvae", "dsprites_beta", "vqvae", "latent2d"]:
         assert f'href="{study}/report.html"' in index
