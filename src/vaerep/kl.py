@@ -42,7 +42,9 @@ def kl_gamma_gamma_author(alpha_q, beta_q, alpha_p, beta_p) -> torch.Tensor:
 
 def gamma_from_log_mean_var(log_mean: torch.Tensor, log_var: torch.Tensor):
     """(alpha, rate beta) of the Gamma with the given log mean and log variance:
-    alpha = mean^2 / var, beta = mean / var (the thesis prints these formulas wrongly)."""
+    alpha = mean^2 / var, beta = mean / var (the thesis prints these formulas wrongly); in float32 (at least)
+    whatever the inputs' precision, as the Gamma sampler and the KL need."""
+    log_mean, log_var = at_least_float32(log_mean), at_least_float32(log_var)
     alpha = torch.exp(2.0 * log_mean - log_var)
     beta = torch.exp(log_mean - log_var)
     return alpha, beta

@@ -15,18 +15,13 @@ NO_CHECK = {"validate_args": False}
 
 from ..errors import PipelineError
 from ..kl import gamma_from_log_mean_var, kl_gamma_gamma, kl_gamma_gamma_author, kl_normal_normal, kl_std_normal, lognormal_mean_std
-from .layers import (bce_prob_author_sum, bce_prob_sum, bce_prob_sum_samples, bce_with_logits_sum,
+from .layers import (at_least_float32, bce_prob_author_sum, bce_prob_sum, bce_prob_sum_samples, bce_with_logits_sum,
                      bce_with_logits_sum_samples, mlp)
 
 MIXES = ("none", "pre", "post")
 C_DISTS = ("normal", "gamma", "lognormal")
 KL_FORMS = ("closed_form", "author_code")  # Gamma KL: the true closed form, or the author's (seed_000 §9)
 OUTPUT_CLAMPS = ("eps", "author")  # post-hoc output: clamp into [eps, 1 - eps], or the author's clamp(max=1)
-
-
-def _full_precision(t: torch.Tensor) -> torch.Tensor:
-    """``t`` in float32 when autocast made it half or bf16; float32 and float64 unchanged."""
-    return t.float() if t.dtype in (torch.bfloat16, torch.float16) else t
 
 
 class SMVAE(nn.Module):
@@ -63,7 +58,7 @@ class SMVAE(nn.Module):
 
     def _c_posterior(self, mu_c, logvar_c):
         # float32 under bf16 autocast too: the Gamma sampler has no bf16 CPU kernel, and c scales every pixel
-        mu_c, logvar_c = _full_precision(mu_c), _full_precision(logvar_c)
+        mu_c, logvar_c = at_least_float32(mu_c), at_least_float32(logvar_c)
         if self.c_dist == "normal":
             return Normal(mu_c, (0.5 * logvar_c).exp(), **NO_CHECK)
         if self.c_dist == "lognormal":
@@ -89,7 +84,7 @@ class SMVAE(nn.Module):
         if self.c_dist in ("normal", "lognormal"):  # KL of log-normals = KL of the underlying normals
             kl_c = kl_std_normal(mu_c, lv_c)
         else:
-            alpha_q, beta_q = gamma_from_log_mean_var(_full_precision(mu_c), _full_precision(lv_c))
+            alpha_q, beta_q = gamma_from_log_mean_var(mu_c, lv_c)
             kl_gamma = kl_gamma_gamma_author if (form or self.kl_form) == "author_code" else kl_gamma_gamma
             kl_c = kl_gamma(alpha_q, beta_q, self.alpha, 1.0)
         return kl_z + kl_c
@@ -144,7 +139,7 @@ class SMVAE(nn.Module):
         """-log p(x | z, c): BCE summed over pixels, per image (any leading sample dims)."""
         logits = self.decoder_logits(z, c)
         if self.mix == "post":  # in float32: 1 - eps rounds to 1 in bf16, and log(1 - p) would be -inf
-            prob = torch.sigmoid(_full_precision(logits)) * c.unsqueeze(-1)
+            prob = torch.sigmoid(at_least_float32(logits)) * c.unsqueeze(-1)
             if prob.dim() > x.dim() and self.output_clamp != "author":  # IWAE samples: no copy of x per sample
                 return bce_prob_sum_samples(prob, x, self.eps)
             bce = bce_prob_author_sum if self.output_clamp == "author" else bce_prob_sum
