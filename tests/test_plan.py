@@ -99,9 +99,11 @@ def test_flop_counts_are_kept_between_runs_and_a_damaged_cache_is_recounted(tmp_
         raise AssertionError("counted again although the cache holds the count")
 
     monkeypatch.setattr(plan, "_FLOPS", {})  # a new process: only the file remains
+    plan._flop_cache.cache_clear()
     monkeypatch.setattr(plan, "_count", no_counting)
     assert plan.count_flops(job, CPU) == counted
     plan.flop_cache_path().write_text("{not json")
     monkeypatch.setattr(plan, "_FLOPS", {})
+    plan._flop_cache.cache_clear()
     with pytest.raises(AssertionError, match="counted again"):
         plan.count_flops(job, CPU)  # a damaged cache is ignored, so the count is made again

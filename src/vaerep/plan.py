@@ -192,6 +192,12 @@ def _read_flop_cache(path: Path) -> dict:
     return data if isinstance(data, dict) else {}
 
 
+@functools.lru_cache(maxsize=None)
+def _flop_cache(path: Path) -> dict:
+    """The cache file's counts, read once per process."""
+    return _read_flop_cache(path)
+
+
 def _remember_flops(key: str, flops: float) -> None:
     """Add one count to the cache file (written whole to a temporary file, then renamed: concurrent runs never
     read half a file); a cache that cannot be written is skipped."""
@@ -224,7 +230,7 @@ def count_flops(job: Job, device: torch.device, batch: int = 2) -> float:
     key = (device.type, job.study, job.name, repr(model), tuple(x.shape))
     if key not in _FLOPS:
         disk_key = hashlib.sha256(json.dumps([torch.__version__, *key]).encode()).hexdigest()
-        cached = _read_flop_cache(flop_cache_path()).get(disk_key)
+        cached = _flop_cache(flop_cache_path()).get(disk_key)
         if isinstance(cached, (int, float)):
             _FLOPS[key] = float(cached)
             return _FLOPS[key]
