@@ -32,7 +32,7 @@ from vaerep.models.smvae import build_smvae
 from vaerep.plan import full_config
 from vaerep.smvae import select_variants
 from vaerep.smvae.data import images, load_split
-from vaerep.smvae.evaluate import iwae_subset
+from vaerep.smvae.evaluate import table_terms
 from vaerep.train import TrainSettings, bf16_autocast, evaluate, fit, load_model
 
 CPU = torch.device("cpu")
@@ -74,14 +74,13 @@ def train(a) -> None:
             print(line, flush=True)
 
 
-def _iwae(model, x: torch.Tensor, k: int, seed: int, bf16: bool) -> tuple[float, float]:
-    """Mean -log p(x) by IWAE with k samples under the given precision, and its seconds."""
-    torch.manual_seed(seed)
-    chunk = max(1, 32768 // k)
+def _iwae(model, split: dict, s: dict, n_images: int, bf16: bool) -> tuple[float, float]:
+    """``smvae_evaluate``'s -log p(x) estimate (IWAE, K = iwae_k, on its seeded subset of ``n_images``) under the
+    given precision, and its seconds."""
     start = time.perf_counter()
     with bf16_autocast(CPU, bf16):
-        ll = torch.cat([model.iw_log_likelihood(x[i:i + chunk], k).float() for i in range(0, x.shape[0], chunk)])
-    return float(-ll.double().mean()), time.perf_counter() - start
+        terms = table_terms(model, split, CPU, s["eval_seed"], s["iwae_k"], iwae_images=n_images)
+    return terms["neg_log_lik_iw"], time.perf_counter() - start
 
 
 def _row(name: str, fp32: list[float], bf16: list[float]) -> tuple[str, bool]:
@@ -98,8 +97,6 @@ def report(a) -> None:
     runs, bf16_runs = Path(a.results) / "smvae" / "runs", Path(a.results) / "smvae_bf16"
     test = load_split(a.data, "test", s["n_test_images"], s["subset_seed"])
     x = images(test)
-    rows = iwae_subset(x.shape[0], a.iwae_images, s["eval_seed"])
-    xi = x if rows is None else x[rows]
     head = "| variant | FP32 mean ± seed std | bf16 mean | bf16 - FP32 | a third of the std | within the rule |"
     train_lines, iwae_lines, train_ok, iwae_ok, ratios = [], [], True, True, []
     for name in select_variants(s, "table"):
@@ -109,7 +106,7 @@ def report(a) -> None:
             model16 = load_model(bf16_runs / name / f"seed{seed}" / "model.pt", build_smvae, CPU)
             bf16.append(evaluate(model16, [x], CPU, batch_size=4096, seed=s["eval_seed"])["loss"])
             model32 = load_model(runs / name / f"seed{seed}" / "model.pt", build_smvae, CPU)
-            (v32, t32), (v16, t16) = (_iwae(model32, xi, s["iwae_k"], s["eval_seed"], b) for b in (False, True))
+            (v32, t32), (v16, t16) = (_iwae(model32, test, s, a.iwae_images, b) for b in (False, True))
             iw32.append(v32)
             iw16.append(v16)
             ratios.append(t32 / t16)
@@ -123,7 +120,7 @@ def report(a) -> None:
           f"seeds {s['seeds']}, {s['train']['epochs']} epochs)\n\n{head}\n|---|---|---|---|---|---|")
     print("\n".join(train_lines))
     print(f"\ndecision (training): {'bf16' if train_ok else 'FP32'}\n")
-    print(f"IWAE evaluation (K = {s['iwae_k']}, {xi.shape[0]} test images) of the FP32 models in bf16 vs FP32\n\n"
+    print(f"IWAE evaluation (K = {s['iwae_k']}, {min(a.iwae_images, x.shape[0])} test images) of the FP32 models in bf16 vs FP32\n\n"
           f"{head}\n|---|---|---|---|---|---|")
     print("\n".join(iwae_lines))
     print(f"\nIWAE pass FP32 / bf16 seconds, side by side, {a.threads} thread(s): median "
