@@ -14,15 +14,15 @@ forensics hypotheses tested for it (``explanation``; empty where none was tested
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 
+from .claim import BEYOND_THESIS
 from .config import REHEARSAL, study_settings
 from .readers import read_csv, read_json
 from .studies import label
 
-COLUMNS = ["study", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds",
+COLUMNS = ["study", "claim_id", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds",
            "difference", "tolerance", "null_value", "null_verdict", "verdict", "reason", "scale", "explanation"]
 NOT_INFORMATIVE = "not informative (holds on an untrained model)"
 AT_CHANCE = "at chance"  # a score within the chance band of its estimator (Study B's MIG)
@@ -59,16 +59,16 @@ def _finite(x) -> bool:
     return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
 
 
-def number_row(study: str, source: str, claim: str, thesis, value, tolerance: float, *, std=None,
+def number_row(study: str, source: str, claim: str, thesis, value, tolerance: float, *, claim_id: str, std=None,
                n_seeds: int = 1, reason: str = "") -> dict:
-    """One scorecard row for a number. ``reason`` non-empty makes it 'not comparable'."""
+    """One scorecard row for a number, ``claim_id`` its stable ID. ``reason`` non-empty makes it 'not comparable'."""
     diff = value - thesis if _finite(value) and _finite(thesis) else float("nan")
     if not reason and not _finite(value):
         reason = "no finite replicated value"
     if not reason and not _finite(thesis):
         reason = "the thesis gives no value"
     verdict = "not comparable" if reason else ("replicates" if abs(diff) <= tolerance else "differs")
-    return {"study": study, "source": source, "claim": claim, "thesis_value": thesis, "replicated_value": value,
+    return {"study": study, "claim_id": claim_id, "source": source, "claim": claim, "thesis_value": thesis, "replicated_value": value,
             "replicated_std": std if _finite(std) else float("nan"), "n_seeds": n_seeds, "difference": diff,
             "tolerance": tolerance, "verdict": verdict, "reason": reason}
 
@@ -82,7 +82,7 @@ def smvae_rows(table_csv, tol: dict, reason: str) -> list[dict]:
         for term, name in names.items():
             rows.append(number_row(label("smvae"), "Table 4.1", f"{r.label}: {name} per test image (nats)",
                                    getattr(r, f"thesis_{term}"), getattr(r, f"{term}_mean"), tol[term],
-                                   std=getattr(r, f"{term}_std"), n_seeds=int(r.n_seeds), reason=reason))
+                                   claim_id=f"A.table_4_1.{r.variant}.{term}", std=getattr(r, f"{term}_std"), n_seeds=int(r.n_seeds), reason=reason))
     return rows
 
 
@@ -98,7 +98,7 @@ def dsprites_rows(t23_csv, t24_csv, params_json, tol: dict, reason: str, fixed_r
             if not _finite(thesis):
                 continue  # the thesis gives Table 2.3 for some betas only
             rows.append(number_row(label("dsprites_beta"), "Table 2.3", f"β = {r.beta:g}: {name}", thesis, getattr(r, col),
-                                   tol[term], reason=why23))
+                                   tol[term], claim_id=f"B.table_2_3.{beta_id(r.beta)}.{term}", reason=why23))
     t24 = read_csv(t24_csv)
     for r in t24.to_dict("records"):
         for key, name in [("mig", "overall")] + [(f, f) for f in ("shape", "scale", "orientation", "posX", "posY")]:
@@ -106,12 +106,18 @@ def dsprites_rows(t23_csv, t24_csv, params_json, tol: dict, reason: str, fixed_r
             if not _finite(thesis):
                 continue
             rows.append(mig_row(number_row(label("dsprites_beta"), "Table 2.4", f"β = {r['beta']:g}: MIG {name}", thesis,
-                                           r[key], tol["mig"], reason=reason), r, key))
+                                           r[key], tol["mig"], claim_id=f"B.table_2_4.{beta_id(r['beta'])}.{key.lower()}",
+                                           reason=reason), r, key))
     counts = read_json(params_json)
     for part, thesis in counts["thesis"].items():
         rows.append(number_row(label("dsprites_beta"), "§2.3 (model summary)", f"β-VAE {part} parameters", thesis,
-                               counts[part], tol["params"]))
+                               counts[part], tol["params"], claim_id=f"B.params.{part.lower()}"))
     return rows
+
+
+def beta_id(beta) -> str:
+    """β as a claim-ID part: 1 -> 'beta_1', 0.5 -> 'beta_0_5'."""
+    return "beta_" + f"{float(beta):g}".replace(".", "_").replace("-", "m")
 
 
 def mig_row(row: dict, t24_row: dict, key: str) -> dict:
@@ -134,21 +140,23 @@ def latent2d_rows(table_csv, main_variant: str, tol: dict, reason: str) -> list[
     r = t.loc[main_variant]
     names = {"total": "total loss", "rec": "reconstruction (summed BCE)", "kl": "KL"}
     return [number_row(label("latent2d"), "Figs 5.8–5.9", f"final training {name} after {int(r['thesis_epochs'])} epochs",
-                       r[f"thesis_{k}"], r[k], tol[k], reason=reason) for k, name in names.items()]
+                       r[f"thesis_{k}"], r[k], tol[k], claim_id=f"D.final_loss.{k}", reason=reason)
+            for k, name in names.items()]
 
 
-BEYOND_THESIS = ("holds", "does not hold")  # verdicts of checks the pipeline adds, not thesis claims
-
-
-def claim_rows(study: str, claims_csv, note: str = "", source: str | None = None) -> list[dict]:
-    """The qualitative claims a study checked (claim, evidence, verdict), as scorecard rows; ``note`` (e.g.
-    the run's reduced scale) is added to the reason. A verdict 'not comparable (why)' keeps its why (and
-    whether the claim held on the model that ran, where the table says); checks beyond the thesis
-    (verdict 'holds' / 'does not hold', or a claim starting '(beyond the thesis)') are left out."""
+def claim_rows(study: str, claims_csv, note: str = "") -> list[dict]:
+    """The qualitative claims a study checked (claims.csv of vaerep.claim.frame: id, source, claim, evidence,
+    verdict), as scorecard rows; ``note`` (e.g. the run's reduced scale) is added to the reason. A verdict
+    'not comparable (why)' keeps its why (and whether the claim held on the model that ran, where the table
+    says); checks beyond the thesis (verdict 'holds' / 'does not hold') are left out."""
     rows = []
-    for r in read_csv(claims_csv).to_dict("records"):
+    table = read_csv(claims_csv)
+    missing = [c for c in ("id", "source", "claim", "evidence", "verdict") if c not in table.columns]
+    if missing:
+        raise ValueError(f"{claims_csv}: no column(s) {missing}; rerun the rule that writes it")
+    for r in table.to_dict("records"):
         verdict, reasons = str(r["verdict"]), [note] if note else []
-        if verdict in BEYOND_THESIS or str(r["claim"]).startswith("(beyond the thesis)"):
+        if verdict in BEYOND_THESIS:
             continue
         if verdict.startswith("not comparable (") and verdict.endswith(")"):
             why = verdict[len("not comparable ("):-1]
@@ -158,7 +166,7 @@ def claim_rows(study: str, claims_csv, note: str = "", source: str | None = None
         if verdict not in VERDICTS:
             raise ValueError(f"{claims_csv}: unknown verdict '{verdict}'")
         holds = r.get("holds_on_this_model")
-        rows.append({"study": study, "source": source or Path(claims_csv).name, "claim": r["claim"],
+        rows.append({"study": study, "claim_id": r["id"], "source": r["source"], "claim": r["claim"],
                      "thesis_value": "claim", "replicated_value": r["evidence"], "replicated_std": float("nan"),
                      "n_seeds": float("nan"), "difference": float("nan"), "tolerance": float("nan"),
                      "verdict": verdict, "reason": "; ".join(reasons),
@@ -191,17 +199,17 @@ EXTRA_NULLS = {"random_code": "the trained decoder fed a random code"}
 
 def attach_null(rows: list[dict], null_rows: list[dict] | None, missing: str = "",
                 extra: dict[str, list[dict]] | None = None) -> list[dict]:
-    """Join every row with its null-control twin (same study, source and claim text): ``null_value`` and
+    """Join every row with its null-control twin (same study and claim ID): ``null_value`` and
     ``null_verdict``; a row that would replicate while its null would too becomes NOT_INFORMATIVE.
     ``null_rows`` None: the study has no null control (``missing`` says why). ``extra``: further null
     controls (name -> rows, EXTRA_NULLS); a row is NOT_INFORMATIVE when any control passes, and then
     ``null_value`` shows every control's value by name."""
-    twins = {(r["study"], r["source"], r["claim"]): r for r in (null_rows or [])}
-    others = {name: {(r["study"], r["source"], r["claim"]): r for r in rs} for name, rs in (extra or {}).items()}
+    twins = {(r["study"], r["claim_id"]): r for r in (null_rows or [])}
+    others = {name: {(r["study"], r["claim_id"]): r for r in rs} for name, rs in (extra or {}).items()}
     out = []
     for r in rows:
         r = dict(r)
-        key = (r["study"], r["source"], r["claim"])
+        key = (r["study"], r["claim_id"])
         twin = twins.get(key)
         if twin is None:
             why = missing if null_rows is None else "the null control's table has no such row"
@@ -271,11 +279,11 @@ def _fmt(v) -> str:
 
 def rows_markdown(card: pd.DataFrame) -> str:
     """One Markdown table row per number or claim."""
-    lines = ["| study | source | claim | thesis | replicated | ± std (seeds) | difference | tolerance | null value "
-             "| null verdict | verdict | reason | scale | explanation |", "|" + "---|" * 14]
+    lines = ["| study | id | source | claim | thesis | replicated | ± std (seeds) | difference | tolerance | null value "
+             "| null verdict | verdict | reason | scale | explanation |", "|" + "---|" * 15]
     for r in card.itertuples():
         std = "–" if not _finite(r.replicated_std) else f"{r.replicated_std:.2g} ({int(r.n_seeds)})"
-        lines.append("| " + " | ".join([r.study, r.source, _fmt(r.claim), _fmt(r.thesis_value), _fmt(r.replicated_value),
+        lines.append("| " + " | ".join([r.study, f"`{r.claim_id}`", r.source, _fmt(r.claim), _fmt(r.thesis_value), _fmt(r.replicated_value),
                                          std, _fmt(r.difference), _fmt(r.tolerance), _fmt(r.null_value),
                                          _fmt(r.null_verdict), f"**{r.verdict}**", _fmt(r.reason),
                                          _fmt(r.scale), _fmt(r.explanation)]) + " |")

@@ -77,9 +77,9 @@ def build(results: Path | str, scale: str, studies: list[str], scorecard: dict, 
         rel = Path(path).relative_to(results)  # <study>/[<part>/]claims.csv
         study = rel.parts[0]
         twin = str(null_twin(path, results))
-        main_rows = sc.claim_rows(label(study), path, reason[study], source=str(rel))
-        null_rows = sc.claim_rows(label(study), twin, source=str(rel)) if twin in present else None
-        extra = {c: sc.claim_rows(label(study), str(null_twin(path, results, c)), source=str(rel))
+        main_rows = sc.claim_rows(label(study), path, reason[study])
+        null_rows = sc.claim_rows(label(study), twin) if twin in present else None
+        extra = {c: sc.claim_rows(label(study), str(null_twin(path, results, c)))
                  for c in sc.EXTRA_NULLS if str(null_twin(path, results, c)) in present}
         rows += sc.with_scale(sc.attach_null(main_rows, null_rows, "no null run for these claims", extra),
                               reason[study], scale)

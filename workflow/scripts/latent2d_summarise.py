@@ -24,7 +24,7 @@ def main(smk):
     ck = checkpoint_table(histories, metrics, p.variants)
     ck.to_csv(smk.output["checkpoints.csv"], index=False)
     neighbour_table(metrics).to_csv(smk.output["centroid_neighbours.csv"], index=False)
-    claims = check_claims(table, ck, metrics, histories, p.main, p.thesis, p.claims)
+    claims = check_claims(table, ck, metrics, histories, p.variants, p.main, p.thesis, p.claims)
     claims.to_csv(smk.output["claims.csv"], index=False)
     print(table.to_string())
     print(ck.to_string())

@@ -8,45 +8,13 @@ min_trend_points, max_extrapolation)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..claim import Leaf
+
 VERDICT_ORDER = ("explains", "partly", "does not explain")
-OPS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
-
-
-@dataclass
-class Leaf:
-    """One condition of a check: ``value op threshold`` passes. ``definitional``: the threshold is the claim's
-    own meaning (0 for "better", "grows"), not a choice, so it cannot be a threshold choice. ``series``: the
-    quantity per epoch (epoch -> value) where the run kept it; ``series_from`` says where it was read."""
-    name: str
-    value: float
-    op: str
-    threshold: float
-    source: str
-    definitional: bool = False
-    series: dict = field(default_factory=dict)
-    series_from: str = ""
-
-    def passes(self) -> bool:
-        if self.op not in OPS:
-            raise ValueError(f"condition '{self.name}': unknown comparison '{self.op}' (choose from {list(OPS)})")
-        return bool(np.isfinite(self.value) and OPS[self.op](self.value, self.threshold))
-
-
-@dataclass
-class Group:
-    """Conditions that must all pass (``kind`` 'all') or of which one must pass ('any')."""
-    kind: str
-    parts: list
-
-    def passes(self) -> bool:
-        if self.kind not in ("all", "any"):
-            raise ValueError(f"unknown condition group '{self.kind}' (choose 'all' or 'any')")
-        hits = [p.passes() for p in self.parts]
-        return all(hits) if self.kind == "all" else any(hits)
 
 
 @dataclass

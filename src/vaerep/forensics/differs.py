@@ -34,14 +34,16 @@ def budget(section: dict, scale: str, part: dict, reduced: str) -> Budget:
     return Budget(reduced, int(_get(now, part["epochs"])), n(now), int(_get(full, part["epochs"])), n(full))
 
 
-def forensics_row(card_row: dict, cond, budget_: Budget, rules: dict, hypothesis_id: str, experiment: str) -> dict:
-    """The forensics row of one scorecard row that differs; ``cond`` None: its check has no condition model."""
-    base = {"study": card_row["study"], "source": card_row["source"], "target": card_row["claim"],
-            "thesis_value": card_row["thesis_value"], "experiment": experiment}
+def forensics_row(card_row: dict, cond, budget_: Budget, rules: dict, experiment: str) -> dict:
+    """The forensics row of one scorecard row that differs, its hypothesis named after the row's claim ID
+    ('H-<claim ID>'); ``cond``: the row's check (None: it has no condition tree)."""
+    hypothesis_id = f"H-{card_row['claim_id']}"
+    base = {"study": card_row["study"], "source": card_row["source"], "claim_id": card_row["claim_id"],
+            "target": card_row["claim"], "thesis_value": card_row["thesis_value"], "experiment": experiment}
     if cond is None:
         return {**base, "hypothesis": f"{hypothesis_id} (not classified)", "measured": str(card_row["replicated_value"]),
                 "baseline": "not classified", "move": "not classified", "noise": "not measured",
-                "verdict": "does not explain", "reason": "no condition model for this check in vaerep.forensics"}
+                "verdict": "does not explain", "reason": "the check has no condition tree"}
     out = classify(cond, budget_, rules)
     leaves = out["leaves"]
     return {**base, "hypothesis": f"{hypothesis_id} ({out['category']})", **trend_columns(leaves, rules["noise_k"]),

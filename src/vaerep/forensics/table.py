@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 
-# target: the scorecard claim (a substring of it) the row explains; verdict: explains | partly | does not explain
+# claim_id: the scorecard row the hypothesis is about (a claim ID), or every row under an ID prefix (vaerep.claim.covers);
+# target: that row's claim in words; verdict: explains | partly | does not explain
 # (vaerep.forensics.control). baseline: the control the hypothesis is judged against; measured: the hypothesis's
 # value; move: how far it moves the number toward the thesis; noise: what the move must exceed.
-COLUMNS = ["study", "source", "target", "thesis_value", "hypothesis", "experiment", "baseline", "measured", "move",
+COLUMNS = ["study", "source", "claim_id", "target", "thesis_value", "hypothesis", "experiment", "baseline", "measured", "move",
            "noise", "verdict", "reason"]
 VERDICTS = ("explains", "partly", "does not explain")
 
