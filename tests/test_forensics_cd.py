@@ -9,12 +9,12 @@ import pytest
 import yaml
 from test_latent2d import _fake_results, claim_thresholds
 
+from vaerep.claim import Group, Leaf
 from vaerep.config import study_settings
 from vaerep.forensics import classify as C
 from vaerep.forensics import differs as fd
-from vaerep.forensics import latent2d as fl
 from vaerep.forensics import vqvae as fv
-from vaerep.latent2d.claims import check_claims as d_claims
+from vaerep.latent2d import claims as dc
 from vaerep.latent2d.table import checkpoint_table, loss_table
 from vaerep.vqvae.claims import check_claims as c3_claims
 from vaerep.vqvae.evaluate import respects
@@ -27,7 +27,7 @@ THESIS = C.Budget("", 15, 60000, 15, 60000)
 
 
 def leaf(value, series=None, threshold=0.4, op=">=", definitional=False):
-    return C.Leaf("k-NN accuracy", value, op, threshold, "separates_knn", definitional, series or {}, "history")
+    return Leaf("k-NN accuracy", value, op, threshold, "separates_knn", definitional, series or {}, "history")
 
 
 # -- the classifier on constructed inputs ----------------------------------------------------------
@@ -78,22 +78,24 @@ def test_groups_combine_their_failing_conditions():
     scale = leaf(0.3, {1: 0.1, 2: 0.2, 3: 0.3})
     real = leaf(0.1, {1: 0.3, 2: 0.2, 3: 0.1})
     ok = leaf(0.5)
-    both = C.classify(C.Group("all", [scale, real, ok]), REDUCED, RULES)
+    both = C.classify(Group("all", [scale, real, ok]), REDUCED, RULES)
     assert (both["category"], both["verdict"]) == ("scale artefact (in part)", "partly") and len(both["leaves"]) == 2
     thr = leaf(0.39, {1: 0.39, 2: 0.40, 3: 0.38, 4: 0.39})
-    assert C.classify(C.Group("all", [scale, thr]), REDUCED, RULES)["category"] == "scale artefact + threshold choice"
-    assert C.classify(C.Group("any", [real, scale]), REDUCED, RULES)["category"] == "scale artefact"
+    assert C.classify(Group("all", [scale, thr]), REDUCED, RULES)["category"] == "scale artefact + threshold choice"
+    assert C.classify(Group("any", [real, scale]), REDUCED, RULES)["category"] == "scale artefact"
     with pytest.raises(ValueError, match="passes"):
-        C.classify(C.Group("all", [ok]), REDUCED, RULES)
+        C.classify(Group("all", [ok]), REDUCED, RULES)
 
 
 def test_forensics_row_points_at_the_scorecard_row():
-    card = {"study": "C vqvae", "source": "vqvae/claims.csv", "claim": "The conv-head VAE also separates some classes",
-            "thesis_value": "claim", "replicated_value": "x", "verdict": "differs"}
-    row = fd.forensics_row(card, leaf(0.39, {1: 0.39, 2: 0.40, 3: 0.38, 4: 0.39}), REDUCED, RULES, "H-C1.2", "rule x")
-    assert row["target"] == card["claim"] and row["hypothesis"] == "H-C1.2 (threshold choice)"
+    card = {"study": "C vqvae", "claim_id": "C1.conv_separates", "source": "§5.1.1",
+            "claim": "The conv-head VAE also separates some classes", "thesis_value": "claim", "replicated_value": "x",
+            "verdict": "differs"}
+    row = fd.forensics_row(card, leaf(0.39, {1: 0.39, 2: 0.40, 3: 0.38, 4: 0.39}), REDUCED, RULES, "rule x")
+    assert row["target"] == card["claim"] and row["claim_id"] == card["claim_id"]
+    assert row["hypothesis"] == "H-C1.conv_separates (threshold choice)"
     assert row["verdict"] == "explains" and "settings: reduced scale" in row["reason"]
-    assert fd.forensics_row(card, None, REDUCED, RULES, "H-C1.3", "x")["verdict"] == "does not explain"
+    assert fd.forensics_row(card, None, REDUCED, RULES, "x")["verdict"] == "does not explain"
 
 
 def test_budget_reads_the_study_settings_at_the_scale():
@@ -206,30 +208,58 @@ def _d_inputs(knn_final=0.85, span=1.0, sharp=0.5, epochs=500):
     return variants, histories, metrics, thesis, table, ck, null
 
 
+D_IDS = ["D.loss_about.total", "D.loss_about.rec", "D.loss_about.kl", "D.loss_code", "D.converges", "D.final_drop",
+         "D.clusters_emerge", "D.organised", "D.neighbours_4_5", "D.neighbours_4_9", "D.smooth_0_9", "D.blurry"]
+
+
+def _leaves(cond):
+    return [cond] if isinstance(cond, Leaf) else [x for p in cond.parts for x in _leaves(p)]
+
+
 @pytest.mark.parametrize("changes", [{}, {"knn_final": 0.5}, {"span": 0.3, "sharp": 0.9}, {"epochs": 5},
                                      {"epochs": 5, "knn_final": 0.9}])
-def test_d_conditions_agree_with_the_claims(changes):
+def test_d_claims_carry_their_course_for_forensics(changes):
+    """The forensics stage classes the same claim trees the summarise rule judged, with the null control in
+    front of every course: the verdicts are claims.csv's, and every failing claim can be classed."""
     variants, histories, metrics, thesis, table, ck, null = _d_inputs(**changes)
     thr = dict(claim_thresholds(), neighbour_pairs=[[4, 5], [4, 9]])
-    d = fl.DInputs(table, ck, metrics, histories, null, variants, "canonical")
-    claims = d_claims(table, ck, metrics, histories, "canonical", thesis, thr)
-    for r in claims.itertuples():
-        cond = fl.claim_conditions(r.claim, d, thesis, thr)
-        assert cond is not None, r.claim
-        if not r.verdict.startswith("not comparable"):
-            assert cond.passes() == (r.verdict == "replicates"), (r.claim, r.verdict)
-    assert (claims["verdict"] == "differs").any()  # 4 and 9 are not neighbours on the synthetic circle
-    for key in ("total", "rec", "kl"):
-        name = fl.KEYS[key]
-        cond = fl.number_conditions(f"final training {name} after 500 epochs", d, thesis, thr["loss_tolerance"])
-        assert cond.passes() == (abs(table.set_index("variant").loc["canonical", key] - thesis[key]) <= thr["loss_tolerance"][key])
+    claims = dc.claims(dc.Inputs(table, ck, metrics, histories, variants, "canonical", null), thesis, thr)
+    assert [c.id for c in claims if c.id != "D.mirror"] == D_IDS  # stable IDs, whatever the numbers
+    written = dc.check_claims(table, ck, metrics, histories, variants, "canonical", thesis, thr).set_index("id")
+    assert [c.verdict() for c in claims] == written.loc[[c.id for c in claims], "verdict"].tolist()
+    assert written.loc["D.neighbours_4_9", "verdict"] == "differs"  # 4 and 9 are not neighbours on the synthetic circle
+    for c in claims:
+        for x in _leaves(c.check):
+            if "null control" in x.series_from:
+                assert 0 in x.series, (c.id, x.name)
+        if not c.holds():
+            assert C.classify(c.check, REDUCED, RULES)["verdict"] in C.VERDICT_ORDER
+    d = dc.Inputs(table, ck, metrics, histories, variants, "canonical", null)
+    for key, cond in dc.number_checks(d, thesis, thr["loss_tolerance"]).items():
+        k = key.rsplit(".", 1)[1]
+        assert cond.passes() == (abs(table.set_index("variant").loc["canonical", k] - thesis[k]) <= thr["loss_tolerance"][k])
+
+
+def test_d_claim_tree_decides_the_verdict():
+    """A doubled or dropped condition changes a verdict: the tree, not a second copy, is the check."""
+    variants, histories, metrics, thesis, table, ck, null = _d_inputs(span=0.3)
+    thr = dict(claim_thresholds(), neighbour_pairs=[[4, 5]])
+    smooth = {c.id: c for c in dc.claims(dc.Inputs(table, ck, metrics, histories, variants, "canonical"), thesis, thr)}["D.smooth_0_9"]
+    assert smooth.verdict() == "differs" and not smooth.check.parts[1].passes()  # the span condition fails
+    smooth.check.parts.pop(1)
+    assert smooth.verdict() == "replicates"
 
 
 def test_scorecard_explanation_names_the_class_of_a_c_d_row():
     from vaerep.forensics import explanation
 
-    card_row = {"study": "C vqvae", "source": "vqvae/vae2d/claims.csv", "claim": "The conv-head VAE also separates some classes",
-                "thesis_value": "claim", "replicated_value": "x", "verdict": "differs"}
-    row = fd.forensics_row(card_row, leaf(0.2, {1: 0.2, 2: 0.21, 3: 0.2}), REDUCED, RULES, "H-C1.2", "rule x")
-    out = explanation(pd.DataFrame([card_row, dict(card_row, claim="another claim")]), pd.DataFrame([row]))
-    assert out.tolist() == ["H-C1.2 (real difference): does not explain (forensics.md)", ""]
+    card_row = {"study": "C vqvae", "claim_id": "C1.conv_separates", "source": "§5.1.1",
+                "claim": "The conv-head VAE also separates some classes", "thesis_value": "claim", "replicated_value": "x",
+                "verdict": "differs"}
+    row = fd.forensics_row(card_row, leaf(0.2, {1: 0.2, 2: 0.21, 3: 0.2}), REDUCED, RULES, "rule x")
+    rows = [card_row, dict(card_row, claim_id="C1.conv_separates_more"),  # a longer ID with the same start: not covered
+            dict(card_row, claim_id="C1.other", claim="The conv-head VAE also separates some classes")]  # same text
+    out = explanation(pd.DataFrame(rows), pd.DataFrame([row]))
+    assert out.tolist() == ["H-C1.conv_separates (real difference): does not explain (forensics.md)", "", ""]
+    prefix = dict(row, claim_id="C1")  # a hypothesis about every C1 row
+    assert explanation(pd.DataFrame(rows), pd.DataFrame([prefix]))[2].startswith("H-C1.conv_separates")

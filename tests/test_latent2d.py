@@ -188,7 +188,7 @@ def test_tables_and_claims_on_synthetic_results():
     assert set(nt[nt["digit"] == 4]["nearest"]) <= {3, 5}
     thr = claim_thresholds()
     thr = dict(thr, neighbour_pairs=[[4, 5]], neighbour_rank=2)  # adjacent on the synthetic circle
-    claims = check_claims(table, ck, metrics, histories, "canonical", thesis, thr).set_index("claim")
+    claims = check_claims(table, ck, metrics, histories, variants, "canonical", thesis, thr).set_index("claim")
     verdict = claims["verdict"]
     assert verdict["After 500 epochs the training total loss is about 135.8"] == "replicates"
     assert (verdict == "replicates").all(), claims[verdict != "replicates"]
@@ -197,7 +197,7 @@ def test_tables_and_claims_on_synthetic_results():
     h_short = {v: h.iloc[:5] for v, h in histories.items()}
     t2 = loss_table(h_short, {v: dict(m, checkpoints=m["checkpoints"][:2]) for v, m in metrics.items()}, variants, thesis)
     c2 = check_claims(t2, checkpoint_table(h_short, {v: dict(m, checkpoints=m["checkpoints"][:2]) for v, m in metrics.items()},
-                                           variants), metrics, h_short, "canonical", thesis, thr2).set_index("claim")["verdict"]
+                                           variants), metrics, h_short, variants, "canonical", thesis, thr2).set_index("claim")["verdict"]
     assert c2["Similar digits 4 and 9 are neighbours in the latent space"] == "differs"
     assert c2["After 500 epochs the training total loss is about 135.8"].startswith("not comparable (5 epochs")
 
@@ -226,6 +226,6 @@ def test_mirror_claim_uses_the_configured_fit_threshold(fit, det, verdict):
     thr = claim_thresholds()
     assert thr["mirror_fit"] == 0.5
     table = loss_table(histories, metrics, variants, thesis)
-    claims = check_claims(table, checkpoint_table(histories, metrics, variants), metrics, histories, "canonical",
+    claims = check_claims(table, checkpoint_table(histories, metrics, variants), metrics, histories, variants, "canonical",
                           thesis, thr).set_index("claim")["verdict"]
     assert claims["The final layout is almost a mirror image of the previous checkpoint's (200 -> 500 epochs)"] == verdict

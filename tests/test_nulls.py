@@ -205,7 +205,7 @@ def test_study_d_claims_on_the_untrained_model(d_null):
     table = loss_table(histories, metrics, variants, d["thesis"])
     ck = checkpoint_table(histories, metrics, variants)
     thr = {**d["claims"], "loss_tolerance": tolerances("latent2d")}
-    claims = d_claims(table, ck, metrics, histories, "canonical", d["thesis"], thr).set_index("claim")
+    claims = d_claims(table, ck, metrics, histories, variants, "canonical", d["thesis"], thr).set_index("claim")
     assert not (claims["verdict"] == "replicates").any(), claims[claims["verdict"] == "replicates"]
     # the two-checkpoint claims are measured on the null's one state against itself, by the same code
     mirror = claims.loc["The final layout is almost a mirror image of the previous checkpoint's (200 -> 500 epochs)"]
@@ -230,7 +230,7 @@ def _d_claims_with(**changes):
         m["digit_kept"]["reconstructions"] = changes.get("kept", 0.8)
     table = loss_table(histories, metrics, variants, thesis)
     ck = checkpoint_table(histories, metrics, variants)
-    return d_claims(table, ck, metrics, histories, "canonical", thesis, claim_thresholds()).set_index("claim")["verdict"]
+    return d_claims(table, ck, metrics, histories, variants, "canonical", thesis, claim_thresholds()).set_index("claim")["verdict"]
 
 
 def test_d_thresholds_just_inside_and_outside():
@@ -257,7 +257,7 @@ def test_d_loss_tolerance_is_the_scorecards_per_quantity():
             h["train_kl"] = 3.8 + kl_off
         table = loss_table(histories, metrics, variants, thesis)
         ck = checkpoint_table(histories, metrics, variants)
-        v = d_claims(table, ck, metrics, histories, "canonical", thesis, claim_thresholds()).set_index("claim")["verdict"]
+        v = d_claims(table, ck, metrics, histories, variants, "canonical", thesis, claim_thresholds()).set_index("claim")["verdict"]
         assert v["After 500 epochs the training KL is about 3.8"] == expected
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .classify import Group, Leaf
+from ..claim import Group, Leaf
 
 NULL_FINAL = "null control (epoch 0) and final model"
 
