@@ -93,14 +93,14 @@ def test_settings_at_reads_the_study_config_at_a_scale():
     # what a report run by hand uses when the rule passes no settings (README: smoke 2 epochs, thesis 20 / 500)
     assert [reports.settings_at(s, "smvae")["train"]["epochs"] for s in ("smoke", "full")] == [2, 20]
     assert reports.settings_at("full", "latent2d")["train"]["epochs"] == 500
-    with pytest.raises(PipelineError, match="unknown scale 'huge'"):
+    with pytest.raises(PipelineError, match="'huge' is not one of"):
         reports.settings_at("huge", "smvae")
 
 
 def test_snippet_body_drops_the_title_and_image_link_only():
     from vaerep.forensics import table
 
-    rows = pd.DataFrame([{"study": "A smvae", "source": "Table 4.1", "target": "pre Gamma(1) SMVAE: −ELBO",
+    rows = pd.DataFrame([{"study": "A smvae", "source": "Table 4.1", "claim_id": "A.table_4_1.pre_gamma1.neg_elbo", "target": "pre Gamma(1) SMVAE: −ELBO",
                           "thesis_value": 129.2, "hypothesis": "H-A1: author KL", "experiment": "x", "measured": "y",
                           "baseline": "b", "move": "+1", "noise": "0.5", "verdict": "partly", "reason": "z"}])
     text = table.snippet("Study A: why the numbers differ", rows, "figures/smoke/forensics/smvae_why_it_differs.png")

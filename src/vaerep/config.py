@@ -218,6 +218,24 @@ def load_config(path: Path | str | None = None, overrides: dict | None = None) -
     return config
 
 
+def with_studies(config: dict, config_dir: Path | str = CONFIG_DIR, warn=None) -> dict:
+    """The whole workflow config: ``config`` (config.yaml with any --config values) with each listed study's
+    section read from ``<config_dir>/<study>.yaml``, the values ``config`` already gives winning over the file's.
+    ``warn`` (a function of one line) hears of each given value the scale's own overrides shadow. The one place
+    the workflow, the time plan and the reports assemble config."""
+    out = dict(config)
+    for study in out.get("studies", []):
+        path = Path(config_dir) / f"{study}.yaml"
+        if not path.is_file():
+            raise PipelineError(f"study '{study}' has no settings file {path}")
+        from_file = read_study_file(path, study)
+        for key in shadowed(out.get(study) or {}, from_file, out["scale"]) if warn else []:
+            warn(f"WARNING: --config {study}.{key} is ignored: scale '{out['scale']}' sets it in {path} "
+                 f"(scales.{out['scale']}.{key}); give it as {study}={{scales: {{{out['scale']}: ...}}}} instead\n")
+        out[study] = deep_merge(from_file, out.get(study) or {})
+    return out
+
+
 def study_settings(config: dict, study: str) -> dict:
     """The settings of one study at the configured scale: the study's base (thesis) values with the
     scale's overrides merged in."""

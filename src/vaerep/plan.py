@@ -33,7 +33,7 @@ from typing import Callable
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from .config import CONFIG_DIR, SCHEMA_DIR, deep_merge, load_config, read_yaml, study_settings, validate
+from .config import CONFIG_DIR, SCHEMA_DIR, deep_merge, load_config, read_yaml, study_settings, validate, with_studies
 from .device import pick_device
 from .errors import PipelineError
 from .train import bf16_autocast
@@ -158,11 +158,7 @@ def load_settings(path: Path | str | None = None) -> dict:
 
 def full_config(scale: str, overrides: dict | None = None) -> dict:
     """The workflow's config at ``scale``: config.yaml, each study's file, then ``overrides``."""
-    config = load_config(overrides={"scale": scale})
-    for study in config["studies"]:
-        from_file = read_yaml(CONFIG_DIR / f"{study}.yaml")[study]
-        config[study] = deep_merge(from_file, config.get(study) or {})
-    return deep_merge(config, overrides or {})
+    return deep_merge(with_studies(load_config(overrides={"scale": scale})), overrides or {})
 
 
 def _step(model, x, optimizer, bf16: bool = False):

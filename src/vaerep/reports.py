@@ -9,10 +9,9 @@ from pathlib import Path
 import jinja2
 import jupytext
 import nbformat
-import yaml
 from nbconvert import HTMLExporter
 
-from .config import CONFIG_DIR, study_settings
+from .config import load_config, study_settings, with_studies
 from .errors import PipelineError
 
 # nbconvert's "lab" page without the scripts it fetches from a CDN (require.js for widgets, MathJax for LaTeX,
@@ -42,9 +41,7 @@ def read_script(path) -> nbformat.NotebookNode:
 def settings_at(scale: str, study: str) -> dict:
     """A study's settings at ``scale`` from workflow/config/<study>.yaml, for a report run by hand (the rule
     passes the settings it ran with, --config overrides included)."""
-    section = (yaml.safe_load((CONFIG_DIR / f"{study}.yaml").read_text()) or {}).get(study)
-    main = yaml.safe_load((CONFIG_DIR / "config.yaml").read_text()) or {}
-    return study_settings({"scale": scale, study: section, "rehearsal": main.get("rehearsal")}, study)
+    return study_settings(with_studies(load_config(overrides={"scale": scale, "studies": [study]})), study)
 
 
 NOT_EVIDENCE = {

@@ -7,35 +7,17 @@ import os
 from vaerep.config import (
     SCHEMA_DIR,
     check_overrides,
-    deep_merge,
-    read_study_file,
-    shadowed,
     study_settings,
     validate,
+    with_studies,
 )
 from vaerep.errors import PipelineError
-
-
-def _load_study_configs(cfg):
-    """Each listed study's settings come from workflow/config/<study>.yaml; values given with
-    --config (already in ``cfg``) win over the file's."""
-    for study in cfg.get("studies", []):
-        path = Path(workflow.basedir) / "workflow" / "config" / f"{study}.yaml"
-        if not path.is_file():
-            raise PipelineError(f"study '{study}' has no settings file {path}")
-        from_file = read_study_file(path, study)
-        for key in shadowed(cfg.get(study) or {}, from_file, cfg["scale"]):
-            sys.stderr.write(
-                f"WARNING: --config {study}.{key} is ignored: scale '{cfg['scale']}' sets it in {path} "
-                f"(scales.{cfg['scale']}.{key}); give it as {study}={{scales: {{{cfg['scale']}: ...}}}} instead\n"
-            )
-        cfg[study] = deep_merge(from_file, cfg.get(study) or {})
 
 
 def _check_config(cfg):
     try:
         check_overrides(cfg)
-        _load_study_configs(cfg)
+        cfg.update(with_studies(cfg, Path(workflow.basedir) / "workflow" / "config", warn=sys.stderr.write))
         validate(cfg, SCHEMA_DIR / "config.schema.yaml", where="config")
         for study in cfg["studies"]:
             validate(cfg[study], SCHEMA_DIR / f"{study}.schema.yaml", where=f"config.{study}")
