@@ -1,5 +1,5 @@
 """the classifier of Study C/D "differs" rows (scale artefact / threshold choice / real difference) on
-constructed inputs, and the condition models of every C/D claim agreeing with the claim checks themselves."""
+constructed inputs, and the claim trees of every C/D claim carrying their course for the forensics stage."""
 
 from pathlib import Path
 
@@ -13,12 +13,11 @@ from vaerep.claim import Group, Leaf
 from vaerep.config import study_settings
 from vaerep.forensics import classify as C
 from vaerep.forensics import differs as fd
-from vaerep.forensics import vqvae as fv
 from vaerep.latent2d import claims as dc
 from vaerep.latent2d.table import checkpoint_table, loss_table
-from vaerep.vqvae.claims import check_claims as c3_claims
+from vaerep.vqvae import claims as c3
+from vaerep.vqvae import vae2d as c1
 from vaerep.vqvae.evaluate import respects
-from vaerep.vqvae.vae2d import check_claims as c1_claims
 
 CONFIG = Path(__file__).resolve().parents[1] / "workflow" / "config"
 RULES = yaml.safe_load((CONFIG / "config.yaml").read_text())["scorecard"]["forensics"]
@@ -118,7 +117,7 @@ def test_budget_of_a_rehearsal_is_the_full_scales(study):
             assert (b.epochs, b.n_train) == (b.thesis_epochs, b.thesis_n_train) and b.epochs > 0
 
 
-# -- every C/D claim has a condition model that agrees with its check --------------------------------
+# -- every C/D claim's tree gives claims.csv's verdict and carries its course ----------------------------
 def _manipulation_table(rng, thr):
     ops = ["shift_x", "shift_y", "rot90", "flip_x", "flip_y", "splice_x", "splice_y", "invert"]
     # values on both sides of each threshold and exactly at it (an op is respected about half the time)
@@ -130,23 +129,38 @@ def _manipulation_table(rng, thr):
     return t
 
 
-def test_c2_c3_conditions_agree_with_the_claims():
+def _courses_start_at_the_null(claims, epochs):
+    """Every condition read from the null control and the final model starts at epoch 0 and ends at the run's
+    epochs; every failing claim can be classed."""
+    for c in claims:
+        for x in _leaves(c.check):
+            if x.series_from == c3.NULL_FINAL:
+                assert set(x.series) == {0, epochs}, (c.id, x.name)
+            elif x.series:  # per epoch from history.csv, the null control's row first (a change per epoch: from epoch 1)
+                assert "epoch 0 = null control" in x.series_from and min(x.series) == (1 if "differences" in x.series_from else 0)
+        if not c.holds() and not c.beyond_thesis:
+            assert C.classify(c.check, REDUCED, RULES)["verdict"] in C.VERDICT_ORDER
+
+
+def test_c2_c3_claims_carry_their_course_for_forensics():
+    """The forensics stage classes the same claim trees the evaluate rule judged, the null control in front."""
     thr = yaml.safe_load((CONFIG / "vqvae.yaml").read_text())["vqvae"]["manipulations"]
+    rr, ra = thr["respect_ratio"], thr["respect_anchor"]
     rng = np.random.default_rng(0)
     seen = {"replicates": 0, "differs": 0}
+    metrics = {"codes_used": 10, "codebook_size": 64, "perplexity": 5.0, "usage": 0.2}
     for _ in range(200):
         t, null = _manipulation_table(rng, thr), _manipulation_table(rng, thr)
-        claims = c3_claims(t, {"codes_used": 10, "codebook_size": 64, "perplexity": 5.0, "usage": 0.2},
-                           thr["respect_ratio"], thr["respect_anchor"])
-        for r in claims.itertuples():
-            cond = fv.manipulation_conditions(r.claim, t, null, thr, 6)
-            if r.claim.startswith("(beyond the thesis)"):
-                assert cond is None
-                continue
-            assert cond.passes() == (r.verdict == "replicates"), r.claim
-            seen[r.verdict] += 1
-            if r.verdict == "differs":
-                assert C.classify(cond, REDUCED, RULES)["verdict"] in C.VERDICT_ORDER
+        claims = c3.claims(t, metrics, rr, ra, null, 6)
+        written = c3.check_claims(t, metrics, rr, ra).set_index("id")
+        assert [c.verdict() for c in claims] == written.loc[[c.id for c in claims], "verdict"].tolist()
+        # the table's own `respects` column (vaerep.vqvae.evaluate.respects) agrees with the tree's conditions
+        shifts = bool(t.set_index("operation").loc[["shift_x", "shift_y"], "respects"].all())
+        assert written.loc["C3.shift_robust", "verdict"] == ("replicates" if shifts else "differs")
+        _courses_start_at_the_null(claims, 6)
+        for c in claims:
+            if not c.beyond_thesis:
+                seen[c.verdict()] += 1
     assert min(seen.values()) > 60
 
 
@@ -171,7 +185,9 @@ def _c1_inputs(rng, models, thr, epochs=5):
     return table, {m: history(1) for m in models}, {m: history(0).iloc[:1] for m in models}
 
 
-def test_c1_conditions_agree_with_the_claims():
+def test_c1_claims_carry_their_course_for_forensics():
+    """C1's claim trees with the null control: the verdicts are claims.csv's (written without it), the table's
+    courses run from epoch 0 to the final epoch and the logged ones from the null control's epoch-0 row."""
     section = yaml.safe_load((CONFIG / "vqvae.yaml").read_text())["vqvae"]["vae2d"]
     thr, models = section["claims"], list(section["models"])
     roles = {"fc_mse": "M1", "fc_bce": "M2", "conv_mse": "M3", "conv_bce": "M4", "collapse": "collapse"}
@@ -180,15 +196,17 @@ def test_c1_conditions_agree_with_the_claims():
     for _ in range(150):
         table, hist, null_hist = _c1_inputs(rng, models, thr)
         null_table, _, _ = _c1_inputs(rng, models, thr)
-        inputs = fv.C1Inputs(table, hist, null_table, null_hist)
-        for r in c1_claims(table, hist, roles, thr, 15).itertuples():
-            cond = fv.vae2d_conditions(r.claim, inputs, roles, thr)
-            assert cond is not None, r.claim
-            assert cond.passes() == (r.verdict == "replicates"), r.claim
-            seen[r.verdict] += 1
-            if r.verdict == "differs":
-                assert C.classify(cond, REDUCED, RULES)["verdict"] in C.VERDICT_ORDER
+        claims = c1.claims(c1.C1Inputs(table, hist, null_table, null_hist), roles, thr, 15)
+        written = c1.check_claims(table, hist, roles, thr, 15).set_index("id")
+        assert [c.verdict() for c in claims] == written.loc[[c.id for c in claims], "verdict"].tolist()
+        _courses_start_at_the_null(claims, 5)
+        for c in claims:
+            seen[c.verdict()] += 1
     assert min(seen.values()) > 50
+    # without the null control the courses simply lack epoch 0
+    bare = c1.claims(c1.C1Inputs(table, hist), roles, thr, 15)
+    assert all(0 not in x.series for c in bare for x in _leaves(c.check))
+    assert [c.verdict() for c in bare] == [c.verdict() for c in claims]
 
 
 def _d_inputs(knn_final=0.85, span=1.0, sharp=0.5, epochs=500):

@@ -123,19 +123,22 @@ def test_transplant_metrics_exact():
 
 def test_claim_verdicts_depend_on_the_model_that_ran():
     table = pd.DataFrame({"operation": ["shift_x", "shift_y", "rot90", "invert"], "ratio": [1.1, 1.2, 3.0, 9.0],
-                          "respects": [True, True, False, False], "corr_with_target": [0.9, 0.9, 0.6, 0.1]})
+                          "ratio_vs_no_op": [0.2, 0.3, 0.9, 1.0], "respects": [True, True, False, False],
+                          "corr_with_target": [0.9, 0.9, 0.6, 0.1]})
     metrics = {"photos": {"a": {"psnr_db": 25.0}, "b": {"psnr_db": 20.0}}, "codebook_size": 8,
                "usage_photos": {"codes_used": 2, "usage": 0.25, "perplexity": 1.9},
                "transplant": {"mse_vs_paste": 0.02, "ratio": 1.2, "mse_inside": 0.05, "mse_outside": 0.01}}
-    p = {"respect_ratio": 1.5, "recognisable_corr": 0.5, "better_db": 1.0}
+    p = {"respect_ratio": 1.5, "respect_anchor": 0.5, "recognisable_corr": 0.5, "better_db": 1.0}
     mnist = pd.DataFrame({"operation": ["rot90"], "ratio": [5.0]})
     d = E.check_claims("dalle", metrics, table, {"a": "a", "b": "b"}, p, mnist)
     assert list(d["verdict"]) == ["replicates"] * 6
     s = E.check_claims("substitute", metrics, table, {"a": "a", "b": "b"}, p, mnist)
     assert list(s["verdict"][:6]) == ["not comparable (substitute)"] * 6 and s["holds_on_this_model"][:6].all()
     assert s["verdict"].iloc[-1] == "does not hold"  # 2 of 8 codes used: collapse
+    assert s["id"].iloc[-1] == "C4.substitute_codebook_in_use" and list(s["id"][:6]) == list(d["id"])
     table.loc[2, "corr_with_target"] = 0.95  # rotation no worse than the shifts: ranking claim fails
-    assert E.check_claims("dalle", metrics, table, {"a": "a", "b": "b"}, p)["verdict"].tolist().count("differs") >= 1
+    ranked = E.check_claims("dalle", metrics, table, {"a": "a", "b": "b"}, p).set_index("id")["verdict"]
+    assert ranked["C4.inversion_most_destructive"] == "differs" and ranked.tolist().count("differs") == 1
 
 
 def test_dalle_null_control_never_loads_the_pretrained_weights(tmp_path, monkeypatch):

@@ -13,7 +13,7 @@ from vaerep.config import CONFIG_DIR, SCHEMA_DIR, study_settings, validate
 from vaerep.errors import PipelineError
 from vaerep.kl import kl_std_normal
 from vaerep.models.vae2d_mnist import N_PIXELS, build_vae2d, recon_error
-from vaerep.vqvae.vae2d import check_claims, kl_rising, to_markdown
+from vaerep.vqvae.vae2d import check_claims, to_markdown
 
 SPEC = {"channels": [8, 16], "hidden": 16, "z_dim": 2}
 
@@ -126,10 +126,12 @@ def test_per_pixel_mean_mse_collapses_the_posterior():
     assert float(used.sum()) > 10 * float(collapsed.sum()), (used, collapsed)
 
 
-def test_kl_rising():
-    assert kl_rising(pd.Series([3.0, 1.0, 2.0]))
-    assert not kl_rising(pd.Series([3.0, 2.0, 1.0]))
-    assert not kl_rising(pd.Series([1.0, 1.0]))
+@pytest.mark.parametrize("kl, grows", [([3.0, 1.0, 2.0], True), ([3.0, 2.0, 1.0], False), ([1.0, 1.0], False),
+                                       ([1.0, 3.0, 2.0], True), ([2.0], False)])
+def test_kl_grows_means_ending_above_an_earlier_minimum(kl, grows):
+    hist = pd.DataFrame({"epoch": range(1, len(kl) + 1), "train_loss": 100.0, "train_rec": 99.0, "train_kl": kl})
+    verdict = check_claims(_table(), {"M1": hist, "M2": hist}, ROLES, THR, 15).set_index("id")["verdict"]
+    assert verdict[["C1.kl_grows.fc_bce", "C1.kl_grows.fc_mse"]].tolist() == ["replicates" if grows else "differs"] * 2
 
 
 def _table(collapse_kl=(1e-4, 2e-4), conv_knn=0.5):
@@ -151,6 +153,7 @@ def _table(collapse_kl=(1e-4, 2e-4), conv_knn=0.5):
     return pd.DataFrame(rows)
 
 
+ROLES = {"fc_mse": "M1", "fc_bce": "M2", "conv_mse": "M3", "conv_bce": "M4", "collapse": "collapse"}
 THR = {"knn_k": 5, "separates_knn": 0.4, "collapse_kl_per_dim": 0.05, "active_kl_per_dim": 0.5, "overfit_margin_nats": 2.0,
        "reconstructs_vs_mean_image": 0.8, "much_smaller": 0.5, "same_recon_ratio": 1.25, "normal_mean_abs": 0.5,
        "normal_std": [0.3, 1.5]}
@@ -160,7 +163,7 @@ def test_claims_on_synthetic_tables():
     hist = pd.DataFrame({"epoch": [1, 2, 3], "train_loss": [200.0, 160.0, 150.0], "train_rec": [199.0, 156.0, 145.0],
                          "train_kl": [1.0, 4.0, 5.0], "train_neg_elbo": [200.0, 160.0, 150.0]})
     histories = {"M1": hist.assign(train_loss=[60.0, 40.0, 35.0], train_rec=[59.0, 36.0, 30.0]), "M2": hist}
-    roles = {"fc_mse": "M1", "fc_bce": "M2", "conv_mse": "M3", "conv_bce": "M4", "collapse": "collapse"}
+    roles = ROLES
     c = check_claims(_table(), histories, roles, THR, 15)
     assert set(c["verdict"]) == {"replicates"}, c[c["verdict"] != "replicates"]
     c2 = check_claims(_table(collapse_kl=(0.3, 1.0), conv_knn=0.9), histories, roles, THR, 15).set_index("claim")

@@ -170,7 +170,10 @@ if "vqvae" in config["studies"]:
         input:
             claims=[C_TABLES["claims"], C1_TABLES["claims"], C4_TABLES["claims"]],
             manip=C_TABLES["table_csv"],
+            metrics=C_TABLES["metrics"],
             null_manip=C_NULL_TABLES["table_csv"],
+            c4_metrics=C4_TABLES["metrics"],
+            c4_manip=C4_TABLES["table_csv"],
             c1_table=C1_TABLES["table_csv"],
             c1_null_table=C1_NULL_TABLES["table_csv"],
             c1_histories=expand(f"{C1_RUN}/history.csv", model=C1_MODELS),
@@ -191,6 +194,8 @@ if "vqvae" in config["studies"]:
             parts=C["forensics"]["parts"],
             manip=C["manipulations"],
             c1_claims=C1["claims"],
+            c1_thesis_epochs=C1_THESIS_EPOCHS,
+            c4_manip=C4["manipulations"],
             roles=C1_ROLES,
             models=list(C1_MODELS),
         script:

@@ -1,6 +1,7 @@
 # Study C1: four MNIST VAEs with a 2-D latent (M1-M4), Figs 5.1-5.4 and their loss table.
 C1 = C["vae2d"]
 C1_MODELS = C1["models"]
+C1_THESIS_EPOCHS = 15  # epochs the thesis trained each 2-D VAE (§5.1)
 C1_ROLES = {"fc_mse": "M1", "fc_bce": "M2", "conv_mse": "M3", "conv_bce": "M4", "collapse": "collapse"}
 _c1_missing = sorted(set(C1_ROLES.values()) - set(C1_MODELS))
 if _c1_missing:
@@ -98,7 +99,7 @@ rule vqvae_vae2d_summarise:
         models=C1_MODELS,
         roles=C1_ROLES,
         claims=C1["claims"],
-        thesis_epochs=15,
+        thesis_epochs=C1_THESIS_EPOCHS,
     script:
         "../scripts/vqvae_vae2d_summarise.py"
 

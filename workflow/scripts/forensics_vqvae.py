@@ -1,40 +1,51 @@
-"""Rule forensics_vqvae: one forensics row per Study C scorecard row that differs (C1, C2/C3, C4 claims), classed
-as a scale artefact, a threshold choice or a real difference; a Markdown snippet and a trend figure."""
+"""Rule forensics_vqvae: one forensics row per Study C scorecard row that differs (C1, C2/C3, C4 claims), its check's
+failing conditions classed as a scale artefact, a threshold choice or a real difference; a Markdown snippet and a
+trend figure. The checks are the claims' own (looked up by claim ID), their courses led by the null controls."""
 from pathlib import Path
-
 
 from vaerep import scorecard as sc
 from vaerep import scriptio
+from vaerep.claim import by_id
 from vaerep.forensics import differs as fd
-from vaerep.forensics import vqvae as fc
+from vaerep.readers import read_csv, read_json
 from vaerep.studies import label
-from vaerep.readers import read_csv
+from vaerep.vqvae import claims as c3
+from vaerep.vqvae import pretrained_eval as c4
+from vaerep.vqvae import vae2d as c1
+
+
+def checks(rel: str, p, inp, epochs: int) -> dict:
+    """Claim ID -> check of the claims of one claims file (``rel``, relative to the study's results)."""
+    if rel == "claims.csv":
+        m = p.manip
+        return {i: c.check for i, c in by_id(c3.claims(read_csv(inp.manip), read_json(inp.metrics), m["respect_ratio"],
+                                                       m["respect_anchor"], read_csv(inp.null_manip), epochs)).items()}
+    if rel == "vae2d/claims.csv":
+        models = list(p.models)
+        c = c1.C1Inputs(read_csv(inp.c1_table), {m: read_csv(f) for m, f in zip(models, inp.c1_histories)},
+                        read_csv(inp.c1_null_table), {m: read_csv(f) for m, f in zip(models, inp.c1_null_histories)})
+        return {i: x.check for i, x in by_id(c1.claims(c, p.roles, p.c1_claims, p.c1_thesis_epochs)).items()}
+    if rel == "pretrained/claims.csv":
+        metrics = read_json(inp.c4_metrics)
+        return {i: c.check for i, c in by_id(c4.claims(metrics["source"], metrics, read_csv(inp.c4_manip), metrics["roles"],
+                                                       p.c4_manip, read_csv(inp.manip))).items()}
+    raise ValueError(f"forensics_vqvae: no claims file '{rel}' in Study C")
 
 
 def main(smk):
     p, inp = smk.params, smk.input
     results = Path(inp.manip).parents[1]  # results/<scale>/vqvae/manipulations.csv
     note = sc.reduced_scale(p.section, p.scale, p.scale_keys)
-    manip = read_csv(inp.manip), read_csv(inp.null_manip)
-    models = list(p.models)
-    c1 = fc.C1Inputs(read_csv(inp.c1_table), {m: read_csv(f) for m, f in zip(models, inp.c1_histories)},
-                     read_csv(inp.c1_null_table), {m: read_csv(f) for m, f in zip(models, inp.c1_null_histories)})
     rows = []
     for path in inp.claims:
         rel = str(Path(path).relative_to(results / "vqvae"))
         part = p.parts[rel]
         reduced = sc.reduced_scale(p.section, p.scale, [part[k] for k in ("epochs", "n_train") if k in part])
         budget = fd.budget(p.section, p.scale, part, reduced)
-        card = sc.claim_rows(label("vqvae"), path, note, source=str(Path(path).relative_to(results)))
-        for i, r in enumerate(fd.differs(card), 1):
-            if rel == "claims.csv":
-                cond = fc.manipulation_conditions(r["claim"], *manip, p.manip, budget.epochs)
-            elif rel == "vae2d/claims.csv":
-                cond = fc.vae2d_conditions(r["claim"], c1, p.roles, p.c1_claims)
-            else:
-                cond = None
-            rows.append(fd.forensics_row(r, cond, budget, p.rules, f"H-{part['hypothesis']}.{i}",
-                                         f"rule forensics_vqvae: {rel} and its null control ({reduced or 'thesis scale'})"))
+        found = checks(rel, p, inp, budget.epochs)
+        experiment = f"rule forensics_vqvae: {rel} and its null control ({reduced or 'thesis scale'})"
+        rows += [fd.forensics_row(r, found.get(r["claim_id"]), budget, p.rules, experiment)
+                 for r in fd.differs(sc.claim_rows(label("vqvae"), path, note))]
     frame = fd.write(rows, smk.output, "Study C")
     print(frame.to_string())
 

@@ -1,12 +1,13 @@
 """Study C4 numbers: reconstruction of the photos, codebook use, each token-grid manipulation against its
 pixel-space twin (reusing C3's table), the region transplant against a pixel paste, and the thesis's
-claims about the pretrained dVAE (seed_002 §2.3) with evidence and a verdict."""
+claims about the pretrained dVAE (§5.2.2), each a :class:`vaerep.claim.Claim` with its check as a tree of conditions."""
 
 from __future__ import annotations
 
 import pandas as pd
 import torch
 
+from ..claim import Claim, Leaf, every, frame
 from ..models.vqvae import usage_stats
 from . import manipulations as M
 from .evaluate import correlation, encode_all, manipulation_table, per_image_mse, psnr
@@ -83,55 +84,84 @@ def manipulations(model, photos: torch.Tensor, shift_cells: int, respect_ratio: 
     return table
 
 
-def check_claims(source: str, metrics: dict, table: pd.DataFrame, roles: dict, p: dict,
-                 mnist_table: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The thesis's claims about the pretrained dVAE (5.2.2). Verdict replicates/differs when the DALL-E
-    dVAE ran; on the substitute the thesis statements are 'not comparable (substitute)' (whether they hold
-    on the substitute is still given)."""
-    t = table.set_index("operation")
-    rr = p["respect_ratio"]
-    rows = []
+SOURCE = {"photos": "§5.2.2 (Figs 5.13–5.14)", "shift": "§5.2.2 (Figs 5.17–5.18)", "rotate": "§5.2.2 (Fig 5.15)",
+          "robust": "§5.2.2 (Fig 5.15; Figs 5.7 and 5.15 compared)", "ranking": "§5.2.2 (Figs 5.15–5.18)",
+          "transplant": "§5.2.2 (Fig 5.19)", "codebook": "§5.2.2 (the substitute model; a check beyond the thesis)"}
+SUBSTITUTE = "substitute"  # why no verdict on the thesis is given when the substitute ran
 
-    def add(claim, evidence, ok, about_dalle=True):
-        if not about_dalle:
-            verdict = "holds" if ok else "does not hold"
-        else:
-            verdict = ("replicates" if ok else "differs") if source == "dalle" else "not comparable (substitute)"
-        rows.append({"claim": claim, "evidence": evidence, "holds_on_this_model": bool(ok), "verdict": verdict})
+
+def claims(source: str, metrics: dict, table: pd.DataFrame, roles: dict, p: dict,
+           mnist_table: pd.DataFrame | None = None) -> list[Claim]:
+    """The thesis's claims about the pretrained dVAE (§5.2.2). Comparable with the thesis when the DALL-E dVAE
+    ran; on the substitute the thesis statements are 'not comparable (substitute)' (whether they hold on the
+    substitute is still given). ``table``: C4's manipulation table; ``mnist_table``: C3's (the comparison with the
+    MNIST VQ-VAE is made only when given); ``p``: C4's manipulations settings."""
+    t = table.set_index("operation")
+    rr, ra, rc = p["respect_ratio"], p["respect_anchor"], p["recognisable_corr"]
+    dalle = source == "dalle"
+    out = []
+
+    def add(cid, key, claim, evidence, check):
+        out.append(Claim(cid, claim, SOURCE[key], evidence, check, dalle, "" if dalle else SUBSTITUTE))
+
+    def respected(op):
+        return every(Leaf(f"{op} ratio", float(t.loc[op, "ratio"]), "<=", rr, "respect_ratio"),
+                     Leaf(f"{op} ratio_vs_no_op", float(t.loc[op, "ratio_vs_no_op"]), "<=", ra, "respect_anchor"))
 
     ps = {name: metrics["photos"][name]["psnr_db"] for name in metrics["photos"]}
     a, b = roles["a"], roles["b"]
-    add(f"Photo (a) ({a}, the penguin's role) reconstructs considerably better than the detailed photo (b) "
-        f"({b}, the Pisa tower's role)", f"PSNR {a} {ps[a]:.2f} dB vs {b} {ps[b]:.2f} dB (considerably = at least "
-        f"{p['better_db']} dB)", ps[a] - ps[b] >= p["better_db"])
+    add("C4.photo_a_better", "photos", f"Photo (a) ({a}, the penguin's role) reconstructs considerably better than the "
+        f"detailed photo (b) ({b}, the Pisa tower's role)", f"PSNR {a} {ps[a]:.2f} dB vs {b} {ps[b]:.2f} dB (considerably "
+        f"= at least {p['better_db']} dB)",
+        Leaf(f"PSNR {a} minus {b} (dB)", float(ps[a] - ps[b]), ">=", p["better_db"], "better_db"))
     c = t["corr_with_target"]
-    add("Shifting the token grid along x and y changes the reconstruction almost imperceptibly",
-        f"MSE(decode(shift z), shifted photo) / reconstruction MSE: x {t.loc['shift_x', 'ratio']:.2f}, "
-        f"y {t.loc['shift_y', 'ratio']:.2f} (threshold {rr})", bool(t.loc[["shift_x", "shift_y"], "respects"].all()))
-    rot_ok = c["rot90"] >= p["recognisable_corr"] and t.loc["rot90", "ratio"] > max(t.loc[["shift_x", "shift_y"], "ratio"])
-    add("Rotating the token grid by 90 deg keeps the image recognisable but visibly changes it",
-        f"correlation of decode(rot z) with the rotated photo {c['rot90']:.2f} (recognisable = at least "
-        f"{p['recognisable_corr']}); ratio {t.loc['rot90', 'ratio']:.2f} vs shifts "
-        f"{t.loc['shift_x', 'ratio']:.2f}/{t.loc['shift_y', 'ratio']:.2f}", rot_ok)
+    add("C4.shift_imperceptible", "shift", "Shifting the token grid along x and y changes the reconstruction almost "
+        "imperceptibly", f"MSE(decode(shift z), shifted photo) / reconstruction MSE: x {t.loc['shift_x', 'ratio']:.2f}, "
+        f"y {t.loc['shift_y', 'ratio']:.2f} (threshold {rr})", every(respected("shift_x"), respected("shift_y")))
+
+    def recognisable():
+        return Leaf("correlation of decode(rot z) with the rotated photo", float(c["rot90"]), ">=", rc, "recognisable_corr")
+
+    worst_shift = max(t.loc[["shift_x", "shift_y"], "ratio"])
+    add("C4.rotation_recognisable", "rotate", "Rotating the token grid by 90 deg keeps the image recognisable but "
+        "visibly changes it", f"correlation of decode(rot z) with the rotated photo {c['rot90']:.2f} (recognisable = at "
+        f"least {rc}); ratio {t.loc['rot90', 'ratio']:.2f} vs shifts "
+        f"{t.loc['shift_x', 'ratio']:.2f}/{t.loc['shift_y', 'ratio']:.2f}",
+        every(recognisable(), Leaf("rot90 ratio (against the larger of the shifts')", float(t.loc["rot90", "ratio"]), ">",
+                                   float(worst_shift), "visibly changed = worse than both shifts", True)))
     if mnist_table is not None:
         m = mnist_table.set_index("operation")
-        add("The pretrained model is much more robust to rotation than the small MNIST VQ-VAE",
-            f"rot90 ratio {t.loc['rot90', 'ratio']:.2f} here vs {m.loc['rot90', 'ratio']:.2f} for the MNIST VQ-VAE "
-            f"(C3 table); the rotated result recognisable here: {c['rot90'] >= p['recognisable_corr']} (a model that "
+        add("C4.more_robust_than_mnist", "robust", "The pretrained model is much more robust to rotation than the small "
+            "MNIST VQ-VAE", f"rot90 ratio {t.loc['rot90', 'ratio']:.2f} here vs {m.loc['rot90', 'ratio']:.2f} for the "
+            f"MNIST VQ-VAE (C3 table); the rotated result recognisable here: {c['rot90'] >= rc} (a model that "
             "ignores its tokens has ratio 1 for every op)",
-            c["rot90"] >= p["recognisable_corr"] and t.loc["rot90", "ratio"] < m.loc["rot90", "ratio"])
-    add("Inverting the latent is the most destructive manipulation (damage: inversion > rotation > shift)",
-        f"correlation with the target: inversion (-z, vs the photo) {c['invert']:.2f}, rotation {c['rot90']:.2f}, "
-        f"shifts {c['shift_x']:.2f}/{c['shift_y']:.2f}",
-        c["invert"] < c["rot90"] < min(c["shift_x"], c["shift_y"]))
+            every(recognisable(), Leaf("rot90 ratio (against the MNIST VQ-VAE's)", float(t.loc["rot90", "ratio"]), "<",
+                                       float(m.loc["rot90", "ratio"]), "more robust = lower than the MNIST VQ-VAE's", True)))
+    add("C4.inversion_most_destructive", "ranking", "Inverting the latent is the most destructive manipulation (damage: "
+        "inversion > rotation > shift)", f"correlation with the target: inversion (-z, vs the photo) {c['invert']:.2f}, "
+        f"rotation {c['rot90']:.2f}, shifts {c['shift_x']:.2f}/{c['shift_y']:.2f}",
+        every(Leaf("correlation after inversion (against rotation's)", float(c["invert"]), "<", float(c["rot90"]),
+                   "more damage = lower correlation", True),
+              Leaf("correlation after rotation (against the lower of the shifts')", float(c["rot90"]), "<",
+                   float(min(c["shift_x"], c["shift_y"])), "more damage = lower correlation", True)))
     tr = metrics["transplant"]
-    add("A region of one image's tokens transplanted into another decodes like a pixel-space paste",
-        f"MSE(decoded transplant, pixel paste) {tr['mse_vs_paste']:.4f} = {tr['ratio']:.2f} x the MSE of pasting "
-        f"the two reconstructions (threshold {rr}); inside the region {tr['mse_inside']:.4f}, outside "
-        f"{tr['mse_outside']:.4f}", tr["ratio"] <= rr)
-    if source != "dalle":
+    add("C4.transplant_like_paste", "transplant", "A region of one image's tokens transplanted into another decodes like "
+        "a pixel-space paste", f"MSE(decoded transplant, pixel paste) {tr['mse_vs_paste']:.4f} = {tr['ratio']:.2f} x the "
+        f"MSE of pasting the two reconstructions (threshold {rr}); inside the region {tr['mse_inside']:.4f}, outside "
+        f"{tr['mse_outside']:.4f}", Leaf("transplant MSE / pasted reconstructions' MSE", float(tr["ratio"]), "<=", rr,
+                                         "respect_ratio"))
+    if not dalle:
         u = metrics.get("usage_crops", metrics["usage_photos"])
-        add("(beyond the thesis) The substitute's codebook does not collapse",
-            f"{u['codes_used']} of {metrics['codebook_size']} codes used on fresh random crops of the training photos, perplexity "
-            f"{u['perplexity']:.1f}", u["usage"] >= 0.5, about_dalle=False)
-    return pd.DataFrame(rows)
+        out.append(Claim(
+            "C4.substitute_codebook_in_use", "(beyond the thesis) The substitute's codebook does not collapse",
+            SOURCE["codebook"], f"{u['codes_used']} of {metrics['codebook_size']} codes used on fresh random crops of "
+            f"the training photos, perplexity {u['perplexity']:.1f}",
+            Leaf("share of the codebook used", float(u["usage"]), ">=", 0.5, "at least half of the codes"),
+            beyond_thesis=True))
+    return out
+
+
+def check_claims(source: str, metrics: dict, table: pd.DataFrame, roles: dict, p: dict,
+                 mnist_table: pd.DataFrame | None = None) -> pd.DataFrame:
+    """claims.csv of C4 (id, source, claim, evidence, verdict, holds_on_this_model): :func:`claims`."""
+    return frame(claims(source, metrics, table, roles, p, mnist_table), ("holds_on_this_model",))

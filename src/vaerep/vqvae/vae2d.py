@@ -1,6 +1,7 @@
 """Study C1 numbers: test-set terms of each 2-D VAE (reconstruction error, KL and KL per latent dim,
 -ELBO), its latent means and their class separation; the comparison table; the thesis's claims
-(seed_002 §6, 5.1.1 and 5.1.2) each with evidence and a verdict."""
+(§5.1.1 and §5.1.2), each a :class:`vaerep.claim.Claim` whose check is a tree of conditions with their course
+over training (per epoch from history.csv, or the null control and the final model)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ import numpy as np
 import pandas as pd
 import torch
 
+from ..claim import Claim, Group, Leaf, every, frame
 from ..latent2d.evaluate import knn_accuracy
 from .evaluate import mnist_to_float
 
+NULL_FINAL = "null control (epoch 0) and final model"
+SOURCE = {"arch": "§5.1.1 (Figs 5.1–5.2)", "normal": "§5.1.1 (Fig 5.1)", "overfit": "§5.1.1",
+          "collapse": "§5.1.2 (Fig 5.3)", "reweight": "§5.1.2", "losses": "§5.1.2 (Fig 5.4)"}
 RECON_NAMES = {"bce": "BCE summed over pixels", "mse_sum": "MSE summed over pixels (x784)",
                "mse_mean": "MSE per-pixel mean (un-weighted)"}
 
@@ -99,104 +104,188 @@ def to_markdown(table: pd.DataFrame) -> str:
     return head + "\n".join(lines) + note
 
 
-def kl_rising(kl: pd.Series) -> bool:
-    """Whether a per-epoch KL curve ends above its minimum, reached before the last epoch."""
-    kl = kl.reset_index(drop=True)
-    return int(kl.idxmin()) < len(kl) - 1 and float(kl.iloc[-1]) > float(kl.min())
+class C1Inputs:
+    """C1's table (one row per model) and per-epoch histories; ``null_table``/``null_histories``: the null
+    control's table and epoch-0 histories, which put epoch 0 in front of every course (None: the courses lack it)."""
+
+    def __init__(self, table: pd.DataFrame, histories: dict[str, pd.DataFrame], null_table: pd.DataFrame | None = None,
+                 null_histories: dict[str, pd.DataFrame] | None = None):
+        self.t = table.set_index("model")
+        self.n = None if null_table is None else null_table.set_index("model")
+        self.last = {m: h.iloc[-1] for m, h in histories.items()}  # the final epoch of each run
+        self.raw = histories
+        self.h = {m: (pd.concat([null_histories[m], h], ignore_index=True) if null_histories else h).set_index("epoch")
+                  for m, h in histories.items()}
+        self.null = NULL_FINAL if null_table is not None else "final model (no null control given)"
+
+    def two(self, model: str, fn) -> dict:
+        """fn(table indexed by model) of the null control (epoch 0, when given) and of the final model."""
+        final = {int(self.t.loc[model, "epochs"]): float(fn(self.t))}
+        return final if self.n is None else {0: float(fn(self.n)), **final}
+
+    def column(self, model: str, col: str, name: str, cmp: str, thr: float, source: str, definitional=False) -> Leaf:
+        """A condition on a table column, its course from the null control to the final model."""
+        return Leaf(f"{name} ({model})", float(self.t.loc[model, col]), cmp, thr, source, definitional,
+                    self.two(model, lambda t: t.loc[model, col]), self.null)
+
+    def logged(self, model: str, series, value: float, name: str, cmp: str, thr: float, source: str,
+               definitional=False, what: str = "") -> Leaf:
+        """A condition whose quantity history.csv logs per epoch: ``series`` (indexed by epoch) or a function of
+        the histories giving it; a history without the column gives no course."""
+        if callable(series):
+            try:
+                series = series(self.h)
+            except KeyError:
+                series = pd.Series(dtype=float)
+        zero = ", epoch 0 = null control" if self.n is not None else ""
+        return Leaf(f"{name} ({model})", float(value), cmp, thr, source, definitional,
+                    {int(e): float(v) for e, v in series.items()}, f"history.csv {what}{zero}")
 
 
-def check_claims(table: pd.DataFrame, histories: dict[str, pd.DataFrame], roles: dict, thr: dict,
-                 thesis_epochs: int) -> pd.DataFrame:
-    """The thesis's C1 statements against the table. ``roles`` names the models: fc_bce, conv_bce,
-    fc_mse (re-weighted), collapse; ``thr`` holds the thresholds from config. Each row says why its
+def claims(c: C1Inputs, roles: dict, thr: dict, thesis_epochs: int) -> list[Claim]:
+    """The thesis's C1 statements (§5.1.1, §5.1.2) against the table. ``roles`` names the models: fc_bce,
+    conv_bce, fc_mse (re-weighted), collapse; ``thr`` holds the thresholds from config. Each claim says why its
     threshold is what it is (tolerance_source); every check fails on the models at initialisation."""
-    t = table.set_index("model")
-    rows = []
+    t = c.t
+    out = []
 
-    def add(claim, evidence, ok, source):
-        rows.append({"claim": claim, "evidence": evidence, "verdict": "replicates" if bool(ok) else "differs",
-                     "tolerance_source": source})
+    def add(cid, source, claim, evidence, check, tolerance_source):
+        out.append(Claim(cid, claim, SOURCE[source], evidence, check, tolerance_source=tolerance_source))
 
     fc, conv, mse, col = roles["fc_bce"], roles["conv_bce"], roles["fc_mse"], roles["collapse"]
+    role_of = {fc: "fc_bce", conv: "conv_bce", mse: "fc_mse"}
     epochs = int(t.loc[fc, "epochs"])
     sep, act, dead = thr["separates_knn"], thr["active_kl_per_dim"], thr["collapse_kl_per_dim"]
+    rv, ms, same = thr["reconstructs_vs_mean_image"], thr["much_smaller"], thr["same_recon_ratio"]
     knn_src = (f"separates = k-NN accuracy >= {sep}: chance is 0.1 and the untrained encoders' random 2-D features "
                "reach about 0.2, so 0.4 asks for twice what an untrained encoder gets")
     kl_src = (f"collapsed = KL below {dead} nats per dim (the untrained models' level); in use = at least {act} nats "
               "per dim (about 0.7 bit: the dim tells at least two groups of images apart); between the two neither")
 
-    def kl_dims(name):
-        return t.loc[name, ["test_kl_z1", "test_kl_z2"]]
+    def kl_dim(model, i, cmp, value, source):
+        return c.logged(model, lambda h: h[model][f"val_kl_z{i}"], t.loc[model, f"test_kl_z{i}"], f"test KL of z{i}",
+                        cmp, value, source, what=f"val_kl_z{i}")
 
-    def in_use(name):
-        return bool((kl_dims(name) >= act).all())
+    def in_use(model):
+        return every(*(kl_dim(model, i, ">=", act, "active_kl_per_dim") for i in (1, 2)))
 
-    def recon_ratio(name):
-        return t.loc[name, "test_mse_per_pixel"] / t.loc[name, "test_mse_mean_image"]
+    def recon_ratio(model):
+        return t.loc[model, "test_mse_per_pixel"] / t.loc[model, "test_mse_mean_image"]
 
-    def reconstructs(name):
-        return bool(recon_ratio(name) <= thr["reconstructs_vs_mean_image"])
+    def recon(model):
+        mean_image = float(t.loc[model, "test_mse_mean_image"])
+        return c.logged(model, lambda h: h[model]["val_mse"] / mean_image, recon_ratio(model),
+                        "test MSE / mean-image MSE", "<=", rv, "reconstructs_vs_mean_image", what="val_mse")
+
+    def ratio(a, b, col_, final, name, cmp, value, source):
+        """A ratio of two models' quantity: ``final`` the claim's value, its course the ratio of the logged ``col_``."""
+        return c.logged(f"{a}/{b}", lambda h: h[a][col_] / h[b][col_], final, name, cmp, value, source, what=col_)
 
     knn = {n: t.loc[n, "knn_accuracy"] for n in (fc, conv)}
-    add("With a 2-D latent the FC-head VAE separates the digit classes better than the conv-head VAE (Figs 5.1, 5.2)",
+    gap = Leaf(f"k-NN accuracy FC minus conv ({fc}-{conv})", float(knn[fc] - knn[conv]), ">", 0.0, "better = higher", True,
+               c.two(fc, lambda x: x.loc[fc, "knn_accuracy"] - x.loc[conv, "knn_accuracy"]), c.null)
+    add("C1.fc_separates_better", "arch",
+        "With a 2-D latent the FC-head VAE separates the digit classes better than the conv-head VAE (Figs 5.1, 5.2)",
         f"k-NN accuracy of the test latent means (training-image means vote): FC (BCE) {knn[fc]:.3f}, conv (BCE) "
-        f"{knn[conv]:.3f} (chance 0.1)", knn[fc] > knn[conv] and knn[fc] >= sep,
+        f"{knn[conv]:.3f} (chance 0.1)", every(gap, c.column(fc, "knn_accuracy", "k-NN accuracy", ">=", sep, "separates_knn")),
         knn_src + "; better = higher, with the FC latent itself separating")
-    add("The conv-head VAE also separates some classes",
-        f"k-NN accuracy of the conv (BCE) latent {knn[conv]:.3f} (threshold {sep})", knn[conv] >= sep, knn_src)
+    add("C1.conv_separates", "arch", "The conv-head VAE also separates some classes",
+        f"k-NN accuracy of the conv (BCE) latent {knn[conv]:.3f} (threshold {sep})",
+        c.column(conv, "knn_accuracy", "k-NN accuracy", ">=", sep, "separates_knn"), knn_src)
+    lo, hi = thr["normal_std"]
     for name in (fc, conv):
         mean, std = t.loc[name, ["latent_mean_z1", "latent_mean_z2"]], t.loc[name, ["latent_std_z1", "latent_std_z2"]]
-        add(f"The latent means of the {t.loc[name, 'label']} model look roughly normal (Fig 5.1)",
+        parts = []
+        for i in (1, 2):
+            m = c.column(name, f"latent_mean_z{i}", f"mean of the latent means z{i}", "<=", thr["normal_mean_abs"],
+                         "normal_mean_abs")
+            m.value, m.series = abs(m.value), {e: abs(v) for e, v in m.series.items()}
+            m.name = "|" + m.name.replace(" (", "| (", 1)
+            parts += [m, c.column(name, f"latent_std_z{i}", f"std of the latent means z{i}", ">=", lo, "normal_std"),
+                      c.column(name, f"latent_std_z{i}", f"std of the latent means z{i}", "<=", hi, "normal_std")]
+        add(f"C1.latent_normal.{role_of[name]}", "normal",
+            f"The latent means of the {t.loc[name, 'label']} model look roughly normal (Fig 5.1)",
             f"mean of the test latent means ({mean.iloc[0]:.2f}, {mean.iloc[1]:.2f}), std ({std.iloc[0]:.2f}, "
-            f"{std.iloc[1]:.2f})",
-            bool((mean.abs() <= thr["normal_mean_abs"]).all() and std.between(*thr["normal_std"]).all()),
+            f"{std.iloc[1]:.2f})", every(*parts),
             f"roughly N(0, I) = |mean| <= {thr['normal_mean_abs']} and std in {thr['normal_std']} per axis: half a "
             "prior std off-centre, spread within a factor of about 3 of the prior's")
-    add("Conv models are too complex for MNIST and tend to overfit (the thesis's explanation)",
+    d = float(t.loc[conv, "generalisation_gap"] - t.loc[fc, "generalisation_gap"])
+    add("C1.conv_overfits", "overfit", "Conv models are too complex for MNIST and tend to overfit (the thesis's explanation)",
         f"test −ELBO minus −ELBO on training images, final model: FC (BCE) {t.loc[fc, 'generalisation_gap']:.2f}, "
         f"conv (BCE) {t.loc[conv, 'generalisation_gap']:.2f} nats; the conv head has fewer parameters (no dense layer)",
-        t.loc[conv, "generalisation_gap"] - t.loc[fc, "generalisation_gap"] > thr["overfit_margin_nats"]
-        and t.loc[conv, "generalisation_gap"] > 0,
+        every(Leaf(f"generalisation gap conv minus FC ({conv}-{fc}, nats)", d, ">", thr["overfit_margin_nats"],
+                   "overfit_margin_nats", False,
+                   c.two(conv, lambda x: x.loc[conv, "generalisation_gap"] - x.loc[fc, "generalisation_gap"]), c.null),
+              c.column(conv, "generalisation_gap", "generalisation gap (nats)", ">", 0.0, "overfits = positive", True)),
         f"overfits more = its gap is positive and exceeds the FC head's by more than {thr['overfit_margin_nats']} nats: "
         "the untrained models' gaps already differ by 0.8-1.5 nats (test and training images differ, and the "
         "untrained conv decoder is more sensitive to it)")
-    kc, km = kl_dims(col), kl_dims(mse)
-    add("An un-weighted (per-pixel-mean) MSE makes the posterior collapse: every image encodes to the centre (Fig 5.3)",
+    kc, km = t.loc[col, ["test_kl_z1", "test_kl_z2"]], t.loc[mse, ["test_kl_z1", "test_kl_z2"]]
+    add("C1.mse_collapse", "collapse",
+        "An un-weighted (per-pixel-mean) MSE makes the posterior collapse: every image encodes to the centre (Fig 5.3)",
         f"test KL per dim of the collapse model: {kc.iloc[0]:.4f}, {kc.iloc[1]:.4f} nats; of the same FC model with the "
         f"re-weighted MSE: {km.iloc[0]:.3f}, {km.iloc[1]:.3f}; k-NN accuracy of the collapsed latent "
-        f"{t.loc[col, 'knn_accuracy']:.3f} (chance 0.1)", bool((kc < dead).all()) and in_use(mse),
+        f"{t.loc[col, 'knn_accuracy']:.3f} (chance 0.1)",
+        every(*(kl_dim(col, i, "<", dead, "collapse_kl_per_dim") for i in (1, 2)), in_use(mse)),
         kl_src + "; the collapse is the weighting's only if the re-weighted twin is in use (an untrained model is "
         "'collapsed' too)")
-    add("Re-weighting the MSE (summed over the 784 pixels) avoids the collapse",
+    add("C1.reweighted_avoids_collapse", "reweight", "Re-weighting the MSE (summed over the 784 pixels) avoids the collapse",
         f"test KL per dim of the re-weighted MSE model: {km.iloc[0]:.3f}, {km.iloc[1]:.3f} nats; k-NN accuracy "
         f"{t.loc[mse, 'knn_accuracy']:.3f}", in_use(mse), kl_src)
-    h_mse, h_fc = histories[mse].iloc[-1], histories[fc].iloc[-1]
-    both = reconstructs(mse) and reconstructs(fc)
-    rec_src = (f"reconstructs = test MSE per pixel <= {thr['reconstructs_vs_mean_image']} x that of the training mean "
+    h_mse, h_fc = c.last[mse], c.last[fc]
+    both = every(recon(mse), recon(fc))
+    rec_src = (f"reconstructs = test MSE per pixel <= {rv} x that of the training mean "
                "image, the best a model ignoring its input can do (ratio 1)")
-    add("The re-weighted MSE loss is much smaller than the BCE loss (Fig 5.4)",
+    add("C1.mse_loss_much_smaller", "losses", "The re-weighted MSE loss is much smaller than the BCE loss (Fig 5.4)",
         f"final-epoch training loss: re-weighted MSE {h_mse['train_loss']:.2f}, BCE {h_fc['train_loss']:.2f}; both "
-        f"models reconstruct: {both} (test MSE / mean-image MSE {recon_ratio(mse):.2f}, {recon_ratio(fc):.2f})",
-        both and h_mse["train_loss"] <= thr["much_smaller"] * h_fc["train_loss"],
-        f"much smaller = ratio <= {thr['much_smaller']}; judged only on models that reconstruct ({rec_src}): the two "
+        f"models reconstruct: {both.passes()} (test MSE / mean-image MSE {recon_ratio(mse):.2f}, {recon_ratio(fc):.2f})",
+        every(recon(mse), recon(fc), ratio(mse, fc, "train_loss", h_mse["train_loss"] / h_fc["train_loss"],
+                                           "training loss ratio", "<=", ms, "much_smaller")),
+        f"much smaller = ratio <= {ms}; judged only on models that reconstruct ({rec_src}): the two "
         "losses are in different units, so the ratio holds even for untrained models")
     for name in (fc, mse):
-        h = histories[name]
-        add(f"In the {t.loc[name, 'label']} run the KL term is much smaller than the reconstruction term (Fig 5.4)",
+        h, role = c.raw[name], role_of[name]
+        used = in_use(name)
+        add(f"C1.kl_much_smaller.{role}", "losses",
+            f"In the {t.loc[name, 'label']} run the KL term is much smaller than the reconstruction term (Fig 5.4)",
             f"final-epoch training KL {h['train_kl'].iloc[-1]:.2f} vs reconstruction {h['train_rec'].iloc[-1]:.2f}; "
-            f"latent in use: {in_use(name)}",
-            in_use(name) and h["train_kl"].iloc[-1] <= thr["much_smaller"] * h["train_rec"].iloc[-1],
-            f"much smaller = ratio <= {thr['much_smaller']}, judged only on a latent in use ({kl_src}): a KL of an "
+            f"latent in use: {used.passes()}",
+            every(used, c.logged(name, lambda hs, n=name: hs[n]["train_kl"] / hs[n]["train_rec"],
+                                 h["train_kl"].iloc[-1] / h["train_rec"].iloc[-1], "training KL / reconstruction", "<=",
+                                 ms, "much_smaller", what="train_kl / train_rec")),
+            f"much smaller = ratio <= {ms}, judged only on a latent in use ({kl_src}): a KL of an "
             "unused latent is trivially small")
-        add(f"In the {t.loc[name, 'label']} run the KL term grows after some iterations (Fig 5.4)",
+        kl = h["train_kl"].reset_index(drop=True)  # the claim reads the trained epochs only
+        # grows <=> the last KL is above the minimum (so the minimum came before the last epoch); either it rose at
+        # the last epoch (the trend of the per-epoch change says whether a rise is coming) or it rose earlier and is
+        # still above the minimum
+        add(f"C1.kl_grows.{role}", "losses",
+            f"In the {t.loc[name, 'label']} run the KL term grows after some iterations (Fig 5.4)",
             "training KL per epoch: " + ", ".join(f"{v:.2f}" for v in h["train_kl"])
-            + f" (logged per epoch, {epochs} epochs here, thesis {thesis_epochs})", kl_rising(h["train_kl"]),
+            + f" (logged per epoch, {epochs} epochs here, thesis {thesis_epochs})",
+            Group("any", [
+                Leaf(f"training KL minus its minimum at the end ({name})", float(kl.iloc[-1] - kl.min()), ">", 0.0,
+                     "grows = ends above its minimum", True),
+                c.logged(name, lambda hs, n=name: hs[n]["train_kl"].diff().dropna(),
+                         float(kl.diff().iloc[-1]) if len(kl) > 1 else float("nan"),
+                         "training KL change per epoch at the end", ">", 0.0, "grows = rises after its minimum", True,
+                         what="train_kl differences")]),
             "grows = ends above its minimum, reached before the last epoch (no tolerance)")
-    ratio = t.loc[mse, "test_mse_per_pixel"] / t.loc[fc, "test_mse_per_pixel"]
-    add("Reconstructions of the BCE and the re-weighted MSE model are practically the same",
+    r = float(t.loc[mse, "test_mse_per_pixel"] / t.loc[fc, "test_mse_per_pixel"])
+    add("C1.same_reconstructions", "losses", "Reconstructions of the BCE and the re-weighted MSE model are practically the same",
         f"test MSE per pixel: BCE {t.loc[fc, 'test_mse_per_pixel']:.4f}, re-weighted MSE "
-        f"{t.loc[mse, 'test_mse_per_pixel']:.4f} (ratio {ratio:.2f}); mean training image "
-        f"{t.loc[fc, 'test_mse_mean_image']:.4f}", both and 1 / thr["same_recon_ratio"] <= ratio <= thr["same_recon_ratio"],
-        f"same = MSE ratio within 1/{thr['same_recon_ratio']} .. {thr['same_recon_ratio']}, and both reconstruct "
+        f"{t.loc[mse, 'test_mse_per_pixel']:.4f} (ratio {r:.2f}); mean training image "
+        f"{t.loc[fc, 'test_mse_mean_image']:.4f}",
+        every(recon(mse), recon(fc),
+              ratio(mse, fc, "val_mse", r, "test MSE ratio re-weighted MSE / BCE", ">=", 1 / same, "same_recon_ratio"),
+              ratio(mse, fc, "val_mse", r, "test MSE ratio re-weighted MSE / BCE", "<=", same, "same_recon_ratio")),
+        f"same = MSE ratio within 1/{same} .. {same}, and both reconstruct "
         f"({rec_src}); two untrained models give the same (useless) output")
-    return pd.DataFrame(rows)
+    return out
+
+
+def check_claims(table: pd.DataFrame, histories: dict[str, pd.DataFrame], roles: dict, thr: dict,
+                 thesis_epochs: int) -> pd.DataFrame:
+    """claims.csv of C1 (id, source, claim, evidence, verdict, tolerance_source): :func:`claims` on the table
+    and the per-epoch histories of the models."""
+    return frame(claims(C1Inputs(table, histories), roles, thr, thesis_epochs), ("tolerance_source",))
