@@ -1,7 +1,6 @@
 """Study B claims and MIG chance level: the chance band, eta^2 in closed form, every threshold just
 inside and just outside, and every claim on the beta-VAE at its initialisation (the null control)."""
 
-import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -66,29 +65,30 @@ PCA_OK = _pca({"shape": 0.01, "scale": 0.01, "orientation": 0.1, "posX": 0.3, "p
 
 
 def _verdicts(t24, pca=PCA_OK):
-    return check_claims(t24, pca, 10, THR)["verdict"].tolist()
+    """Verdict per claim ID."""
+    return check_claims(t24, pca, 10, THR).set_index("id")["verdict"].to_dict()
 
 
 def test_claims_pass_on_a_constructed_disentangling_model():
-    assert _verdicts(_t24()) == ["replicates"] * 3
+    assert _verdicts(_t24()) == dict.fromkeys(["B.mig_rises", "B.mig_gains_position", "B.pca_structure"], "replicates")
 
 
 @pytest.mark.parametrize("eps, verdict", [(1e-6, "replicates"), (-1e-6, "differs")])
 def test_mig_rise_threshold_edge(eps, verdict):
     step = THR["rise_k"] * 0.002 + eps  # each step just above / below rise_k chance spreads
-    assert _verdicts(_t24(mig=(0.01, 0.01 + step, 0.01 + 2 * step)))[0] == verdict
+    assert _verdicts(_t24(mig=(0.01, 0.01 + step, 0.01 + 2 * step)))["B.mig_rises"] == verdict
 
 
 @pytest.mark.parametrize("eps, verdict", [(1e-6, "replicates"), (-1e-6, "differs")])
 def test_factor_gain_threshold_edge(eps, verdict):
     g = THR["rise_k"] * 0.002 + eps
     gains = {"shape": 0.0, "scale": 0.0, "orientation": 0.05, "posX": 0.05, "posY": g}
-    assert _verdicts(_t24(gains=gains))[1] == verdict
+    assert _verdicts(_t24(gains=gains))["B.mig_gains_position"] == verdict
 
 
 def test_factor_gain_must_beat_shape_and_scale():
     gains = {"shape": 0.03, "scale": 0.0, "orientation": 0.05, "posX": 0.05, "posY": 0.02}
-    assert _verdicts(_t24(gains=gains))[1] == "differs"
+    assert _verdicts(_t24(gains=gains))["B.mig_gains_position"] == "differs"
 
 
 @pytest.mark.parametrize("factor, eps, verdict", [("posX", 1e-6, "replicates"), ("posX", -1e-6, "differs"),
@@ -96,11 +96,11 @@ def test_factor_gain_must_beat_shape_and_scale():
 def test_pca_structure_threshold_edge(factor, eps, verdict):
     band = 0.01 + THR["at_chance_k"] * 0.002
     eta = {"shape": 0.01, "scale": 0.01, "orientation": 0.1, "posX": 0.3, "posY": 0.3, factor: band + eps}
-    assert _verdicts(_t24(), _pca(eta))[2] == verdict
+    assert _verdicts(_t24(), _pca(eta))["B.pca_structure"] == verdict
 
 
 def test_pca_claim_left_out_without_the_pca_model():
-    assert len(check_claims(_t24(), None, 10, THR)) == 2
+    assert check_claims(_t24(), None, 10, THR)["id"].tolist() == ["B.mig_rises", "B.mig_gains_position"]
 
 
 @pytest.fixture(scope="module")

@@ -176,11 +176,14 @@ def test_pattern_match_zero_and_ceiling_cells():
 
 # -- scorecard link ------------------------------------------------------------------------------
 def test_explanation_maps_scorecard_rows_to_forensics_rows():
-    card = pd.DataFrame([{"study": "A smvae", "source": "Table 4.1", "claim": "pre Gamma(1) SMVAE: −ELBO per test image (nats)"},
-                         {"study": "A smvae", "source": "Table 4.1", "claim": "Standard VAE: −ELBO per test image (nats)"}])
-    rows = pd.DataFrame([{"study": "A smvae", "source": "Table 4.1", "target": "pre Gamma(1) SMVAE: −ELBO",
-                          "thesis_value": 129.2, "hypothesis": "H-A1: author KL", "experiment": "x", "measured": "y",
-                          "baseline": "b", "move": "+1", "noise": "0.5", "verdict": "partly", "reason": "z"}])
+    card = pd.DataFrame([{"study": "A smvae", "claim_id": "A.table_4_1.pre_gamma1.neg_elbo", "source": "Table 4.1",
+                          "claim": "pre Gamma(1) SMVAE: −ELBO per test image (nats)"},
+                         {"study": "A smvae", "claim_id": "A.table_4_1.standard.neg_elbo", "source": "Table 4.1",
+                          "claim": "Standard VAE: −ELBO per test image (nats)"}])
+    rows = pd.DataFrame([{"study": "A smvae", "source": "Table 4.1", "claim_id": "A.table_4_1.pre_gamma1.neg_elbo",
+                          "target": "pre Gamma(1) SMVAE: −ELBO", "thesis_value": 129.2, "hypothesis": "H-A1: author KL",
+                          "experiment": "x", "measured": "y", "baseline": "b", "move": "+1", "noise": "0.5",
+                          "verdict": "partly", "reason": "z"}])
     out = explanation(card, rows)
     assert out.tolist() == ["H-A1: partly (forensics.md)", ""]
     with pytest.raises(ValueError, match="unknown forensics verdict"):

@@ -110,8 +110,7 @@ A_SPECS = {"standard": {"mix": "none"}, "pre_normal": {"mix": "pre", "c_dist": "
 # -ELBO explodes (thousands of nats), leaving the Standard VAE lowest by more than the tolerance. The
 # scorecard must mark them not informative. (The direction claim passed too while it was judged by cosines
 # alone: an untrained ReLU encoder is nearly scale-equivariant; the digit k-NN on directions now decides.)
-A_HOLD_ON_NULL = {"Standard VAE has the best (lowest) -ELBO of the five Table 4.1 models",
-                  "post logNormal: the c posterior std does not depend on contrast"}
+A_HOLD_ON_NULL = {"A.standard_best", "A.post_lognormal.c_std_flat"}  # claim IDs
 
 
 @pytest.fixture(scope="module")
@@ -134,17 +133,17 @@ def a_null_claims(mnist):
 
 
 def test_study_a_claims_on_the_untrained_model(a_null_claims):
-    verdict = a_null_claims.set_index("claim")["verdict"]
+    verdict = a_null_claims.set_index("id")["verdict"]
     assert len(verdict) == 14
     holds = set(verdict[verdict == "replicates"].index)
     assert holds == A_HOLD_ON_NULL, holds
     # every one of them is then "not informative" in the scorecard, never "replicates"
-    rows = [{"study": "A smvae", "source": "smvae/claims.csv", "claim": c, "thesis_value": "claim",
-             "replicated_value": "e", "verdict": "replicates", "reason": ""} for c in verdict.index]
-    null = sc.claim_rows("A smvae", _csv(a_null_claims), source="smvae/claims.csv")
+    rows = [{"study": "A smvae", "claim_id": i, "source": "s", "claim": "c", "thesis_value": "claim",
+             "replicated_value": "e", "verdict": "replicates", "reason": ""} for i in verdict.index]
+    null = sc.claim_rows("A smvae", _csv(a_null_claims))
     out = sc.attach_null(rows, null)
-    assert {r["claim"] for r in out if r["verdict"] == "replicates"} == set(verdict.index) - A_HOLD_ON_NULL
-    assert {r["claim"] for r in out if r["verdict"] == sc.NOT_INFORMATIVE} == A_HOLD_ON_NULL
+    assert {r["claim_id"] for r in out if r["verdict"] == "replicates"} == set(verdict.index) - A_HOLD_ON_NULL
+    assert {r["claim_id"] for r in out if r["verdict"] == sc.NOT_INFORMATIVE} == A_HOLD_ON_NULL
 
 
 def _csv(frame):
@@ -270,7 +269,7 @@ def _a_claims(**kw):
 
 
 def _a_claims_full(elbo_gap=3.0, z_std_fall=0.5, knn=0.6, drifts=None, elbo=None):
-    """Study A's claims table (indexed by claim) on synthetic per-seed numbers built to replicate."""
+    """Study A's claims table (indexed by claim ID) on synthetic per-seed numbers built to replicate."""
     drifts = drifts or {"post_lognormal": 0.1, "pre_normal": 0.3, "pre_gamma1": 0.4, "pre_gamma3": 0.4}
     elbo = elbo or {"standard": 118.0, "post_lognormal": 118.0 + elbo_gap, "pre_normal": 127.0, "pre_gamma1": 129.0,
                     "pre_gamma3": 129.1}
@@ -288,22 +287,22 @@ def _a_claims_full(elbo_gap=3.0, z_std_fall=0.5, knn=0.6, drifts=None, elbo=None
                          ("c", 0.5)):
             post.append({"variant": "post_lognormal", "seed": 0, "contrast": c, "dim": dim, "mean": 0.0, "std": std})
     thr = {**section("smvae")["claims"], "elbo_margin": tolerances("smvae")["neg_elbo"]}
-    return a_claims(per, per, pd.DataFrame(post), thr).set_index("claim")
+    return a_claims(per, per, pd.DataFrame(post), thr).set_index("id")
 
 
 def test_a_thresholds_just_inside_and_outside():
     thr = section("smvae")["claims"]
     margin = tolerances("smvae")["neg_elbo"]
-    best = "Standard VAE has the best (lowest) -ELBO of the five Table 4.1 models"
+    best = "A.standard_best"
     assert _a_claims(elbo_gap=margin + 0.01)[best] == "replicates"
     assert _a_claims(elbo_gap=margin - 0.01)[best] == "differs"
-    fall = "post logNormal: the z posterior std decreases with contrast"
+    fall = "A.post_lognormal.z_std_falls"
     assert _a_claims(z_std_fall=thr["std_decrease_relative"] + 0.01)[fall] == "replicates"
     assert _a_claims(z_std_fall=thr["std_decrease_relative"] - 0.01)[fall] == "differs"
-    direction = "Standard VAE: the direction of z encodes the digit (shape), nearly the same at every contrast"
+    direction = "A.standard.direction_digit"
     assert _a_claims(knn=thr["direction_knn"] + 0.01)[direction] == "replicates"
     assert _a_claims(knn=thr["direction_knn"] - 0.01)[direction] == "differs"
-    most = "post logNormal is the most contrast-invariant model of Table 4.1"
+    most = "A.most_invariant"
     assert _a_claims()[most] == "replicates"
     tie = {"post_lognormal": 0.3, "pre_normal": 0.3, "pre_gamma1": 0.3, "pre_gamma3": 0.3}
     assert _a_claims(drifts=tie)[most] == "differs"  # identical untrained encoders tie: not "the most"
@@ -317,8 +316,7 @@ def _stated_chance(evidence: str) -> float:
 def test_a_order_claims_state_their_chance_level_under_interchangeable_models():
     """The chance a claim states equals the pass rate over every assignment of the measured values to the models
     (all 120 orders of five -ELBOs, all 24 of four drifts), counted with the claim code itself."""
-    rank = "Ranking: Standard < post logNormal < pre Normal < pre Gamma(1) ~ pre Gamma(3)"
-    most = "post logNormal is the most contrast-invariant model of Table 4.1"
+    rank, most = "A.ranking", "A.most_invariant"
     values = [118.0, 121.0, 127.0, 129.0, 129.1]
     passes, evidence = [], None
     for perm in itertools.permutations(values):
@@ -333,5 +331,5 @@ def test_a_order_claims_state_their_chance_level_under_interchangeable_models():
         passes.append(out.loc[most, "verdict"] == "replicates")
         evidence = out.loc[most, "evidence"]
     assert np.mean(passes) == pytest.approx(_stated_chance(evidence))
-    best = "Standard VAE has the best (lowest) -ELBO of the five Table 4.1 models"
+    best = "A.standard_best"
     assert _stated_chance(out.loc[best, "evidence"]) == pytest.approx(1 / 5)

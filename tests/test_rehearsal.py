@@ -97,7 +97,7 @@ def test_real_runs_keep_their_checkpoint_fingerprint_and_a_rehearsal_never_resum
 def test_every_rehearsal_row_is_not_comparable_claims_too():
     reason = sc.reduced_scale({"train": {"epochs": 20}}, "rehearsal", ["train.epochs"])
     assert reason.startswith("rehearsal")
-    rows = [sc.number_row("A", "T", "x", 1.0, 1.0, 0.1, reason=reason),
+    rows = [sc.number_row("A", "T", "x", 1.0, 1.0, 0.1, claim_id="A.t.x", reason=reason),
             {"study": "A", "claim": "c", "verdict": "replicates", "reason": reason}]
     marked = sc.with_scale(rows, reason, "rehearsal")
     assert {r["verdict"] for r in marked} == {"not comparable"} and {r["scale"] for r in marked} == {"rehearsal"}

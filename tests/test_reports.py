@@ -100,7 +100,8 @@ def test_settings_at_reads_the_study_config_at_a_scale():
 def test_snippet_body_drops_the_title_and_image_link_only():
     from vaerep.forensics import table
 
-    rows = pd.DataFrame([{"study": "A smvae", "source": "Table 4.1", "claim_id": "A.table_4_1.pre_gamma1.neg_elbo", "target": "pre Gamma(1) SMVAE: −ELBO",
+    rows = pd.DataFrame([{"study": "A smvae", "source": "Table 4.1", "claim_id": "A.table_4_1.pre_gamma1.neg_elbo",
+                          "target": "pre Gamma(1) SMVAE: −ELBO",
                           "thesis_value": 129.2, "hypothesis": "H-A1: author KL", "experiment": "x", "measured": "y",
                           "baseline": "b", "move": "+1", "noise": "0.5", "verdict": "partly", "reason": "z"}])
     text = table.snippet("Study A: why the numbers differ", rows, "figures/smoke/forensics/smvae_why_it_differs.png")

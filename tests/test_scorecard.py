@@ -14,16 +14,16 @@ def study_section(study):
 
 
 def test_number_row_verdicts():
-    ok = sc.number_row("A", "T", "x", 118.4, 118.9, 1.0, std=0.2, n_seeds=3)
+    ok = sc.number_row("A", "T", "x", 118.4, 118.9, 1.0, claim_id="A.t.x", std=0.2, n_seeds=3)
     assert ok["verdict"] == "replicates" and ok["difference"] == pytest.approx(0.5) and ok["replicated_std"] == 0.2
-    off = sc.number_row("A", "T", "x", 118.4, 120.0, 1.0)
+    off = sc.number_row("A", "T", "x", 118.4, 120.0, 1.0, claim_id="A.t.x")
     assert off["verdict"] == "differs" and off["difference"] == pytest.approx(1.6)
-    exact = sc.number_row("B", "T", "params", 380288, 380288, 0)
+    exact = sc.number_row("B", "T", "params", 380288, 380288, 0, claim_id="B.params.encoder")
     assert exact["verdict"] == "replicates"
-    assert sc.number_row("B", "T", "params", 380288, 380289, 0)["verdict"] == "differs"
-    reduced = sc.number_row("D", "T", "x", 135.8, 135.9, 2.0, reason="reduced scale `cpu`: train.epochs = 5 (thesis 500)")
+    assert sc.number_row("B", "T", "params", 380288, 380289, 0, claim_id="B.params.encoder")["verdict"] == "differs"
+    reduced = sc.number_row("D", "T", "x", 135.8, 135.9, 2.0, claim_id="D.t.x", reason="reduced scale `cpu`: train.epochs = 5 (thesis 500)")
     assert reduced["verdict"] == "not comparable" and "train.epochs" in reduced["reason"]
-    missing = sc.number_row("D", "T", "x", 135.8, float("nan"), 2.0)
+    missing = sc.number_row("D", "T", "x", 135.8, float("nan"), 2.0, claim_id="D.t.x")
     assert missing["verdict"] == "not comparable" and missing["reason"] == "no finite replicated value"
 
 
@@ -54,14 +54,16 @@ def test_smvae_rows_carry_mean_std_and_verdict(tmp_path):
     verdicts = {r["claim"].split(": ")[1].split(" ")[0]: r["verdict"] for r in rows}
     assert verdicts == {"−ELBO": "replicates", "BCE": "differs", "KL": "replicates"}
     assert rows[0]["n_seeds"] == 3 and rows[0]["replicated_std"] == pytest.approx(0.1)
+    assert [r["claim_id"] for r in rows] == [f"A.table_4_1.standard.{t}" for t in ("neg_elbo", "rec", "kl")]
 
 
 def test_claim_rows_and_markdown(tmp_path):
     path = tmp_path / "claims.csv"
-    pd.DataFrame([{"claim": "a | b", "evidence": "e", "verdict": "replicates"},
-                  {"claim": "c", "evidence": "f", "verdict": "not comparable"}]).to_csv(path, index=False)
+    pd.DataFrame([{"id": "C2.a", "source": "§1", "claim": "a | b", "evidence": "e", "verdict": "replicates"},
+                  {"id": "C2.c", "source": "§1", "claim": "c", "evidence": "f", "verdict": "not comparable"}]).to_csv(path, index=False)
     rows = sc.with_scale(sc.claim_rows("C vqvae", path, note="reduced scale `smoke`: x"), "reduced scale `smoke`: x")
-    card = sc.frame(rows + sc.with_scale([sc.number_row("A smvae", "Table 4.1", "n", 1.0, 1.5, 0.1)], ""))
+    card = sc.frame(rows + sc.with_scale([sc.number_row("A smvae", "Table 4.1", "n", 1.0, 1.5, 0.1,
+                                                        claim_id="A.table_4_1.standard.neg_elbo")], ""))
     counts = sc.summary(card)
     # verdicts at a reduced scale are counted apart from those at the thesis's scale
     assert counts.loc[("all", "reduced")].to_dict() == {"replicates": 1, "differs": 0, "not comparable": 1,
@@ -71,21 +73,24 @@ def test_claim_rows_and_markdown(tmp_path):
     assert card.loc[0, "reason"].startswith("reduced scale")  # a reduced-scale claim says so
     text = sc.to_markdown(card, "Scorecard")
     assert "a \\| b" in text and "| C vqvae | reduced | 1 | 0 | 1 | 0 |" in text and "**differs**" in text
-    pd.DataFrame([{"claim": "d", "evidence": "g", "holds_on_this_model": True, "verdict": "not comparable (substitute)"},
-                  {"claim": "e", "evidence": "h", "holds_on_this_model": False, "verdict": "does not hold"},
-                  {"claim": "(beyond the thesis) x", "evidence": "i", "holds_on_this_model": True,
-                   "verdict": "replicates"}]).to_csv(path, index=False)
-    rows = sc.claim_rows("C vqvae", path, note="reduced scale", source="vqvae/pretrained/claims.csv")
+    pd.DataFrame([{"id": "C3.d", "source": "§4.2", "claim": "d", "evidence": "g", "holds_on_this_model": True,
+                   "verdict": "not comparable (substitute)"},
+                  {"id": "C3.e", "source": "§4.2", "claim": "e", "evidence": "h", "holds_on_this_model": False,
+                   "verdict": "does not hold"}]).to_csv(path, index=False)
+    rows = sc.claim_rows("C vqvae", path, note="reduced scale")
     assert len(rows) == 1  # the check beyond the thesis is not a thesis claim
-    assert rows[0]["verdict"] == "not comparable" and rows[0]["source"] == "vqvae/pretrained/claims.csv"
+    assert rows[0]["verdict"] == "not comparable" and (rows[0]["claim_id"], rows[0]["source"]) == ("C3.d", "§4.2")
     assert rows[0]["reason"] == "substitute; on the model that ran it holds; reduced scale"
-    pd.DataFrame([{"claim": "c", "evidence": "f", "verdict": "maybe"}]).to_csv(path, index=False)
+    pd.DataFrame([{"id": "C3.c", "source": "§4.2", "claim": "c", "evidence": "f", "verdict": "maybe"}]).to_csv(path, index=False)
     with pytest.raises(ValueError, match="unknown verdict 'maybe'"):
         sc.claim_rows("C vqvae", path)
+    pd.DataFrame([{"claim": "c", "evidence": "f", "verdict": "replicates"}]).to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"no column\(s\) \['id', 'source'\]"):
+        sc.claim_rows("C vqvae", path)  # a claims.csv written before claims had IDs
 
 
 def _claim(claim, verdict, evidence="e"):
-    return {"study": "A smvae", "source": "smvae/claims.csv", "claim": claim, "thesis_value": "claim",
+    return {"study": "A smvae", "claim_id": f"A.{claim}", "source": "Table 4.1", "claim": claim, "thesis_value": "claim",
             "replicated_value": evidence, "verdict": verdict, "reason": ""}
 
 
@@ -123,14 +128,14 @@ def test_the_random_code_null_joins_the_untrained_one():
 
 
 def test_a_number_whose_null_is_within_tolerance_is_not_informative():
-    row = sc.number_row("D", "T", "kl", 3.8, 3.9, 0.5)
-    just_in = sc.number_row("D", "T", "kl", 3.8, 3.8 + 0.49, 0.5)  # the null just inside the tolerance
-    just_out = sc.number_row("D", "T", "kl", 3.8, 3.8 + 0.51, 0.5)
+    row = sc.number_row("D", "T", "kl", 3.8, 3.9, 0.5, claim_id="D.final_loss.kl")
+    just_in = sc.number_row("D", "T", "kl", 3.8, 3.8 + 0.49, 0.5, claim_id="D.final_loss.kl")  # just inside the tolerance
+    just_out = sc.number_row("D", "T", "kl", 3.8, 3.8 + 0.51, 0.5, claim_id="D.final_loss.kl")
     assert sc.attach_null([row], [just_in])[0]["verdict"] == sc.NOT_INFORMATIVE
     kept = sc.attach_null([row], [just_out])[0]
     assert kept["verdict"] == "replicates" and kept["null_value"] == pytest.approx(4.31) and kept["null_verdict"] == "differs"
     # a reduced-scale number stays not comparable; its null is still judged on the value
-    reduced = sc.number_row("D", "T", "kl", 3.8, 3.9, 0.5, reason="reduced scale `cpu`: x")
+    reduced = sc.number_row("D", "T", "kl", 3.8, 3.9, 0.5, claim_id="D.final_loss.kl", reason="reduced scale `cpu`: x")
     out = sc.attach_null([reduced], [just_in])[0]
     assert out["verdict"] == "not comparable" and out["null_verdict"] == "replicates"
 
@@ -156,23 +161,29 @@ def test_captions_and_thesis_order():
                                                "figC.1_b.png", "figX_a.png"]
 
 
-def _forensic(study, source, target, hypothesis, verdict):
-    return {"study": study, "source": source, "target": target, "thesis_value": 1.0, "hypothesis": hypothesis,
-            "experiment": "x", "measured": "y", "baseline": "b", "move": "+1", "noise": "0.5", "verdict": verdict,
-            "reason": "z"}
+def _forensic(study, claim_id, hypothesis, verdict, target="t"):
+    return {"study": study, "source": "s", "claim_id": claim_id, "target": target, "thesis_value": 1.0,
+            "hypothesis": hypothesis, "experiment": "x", "measured": "y", "baseline": "b", "move": "+1", "noise": "0.5",
+            "verdict": verdict, "reason": "z"}
 
 
-def test_explanation_column_joins_on_study_source_and_claim(tmp_path):
-    card = sc.frame([sc.number_row("A smvae", "Table 4.1", "pre Gamma(1) SMVAE: −ELBO per test image (nats)", 129.2, 140.0, 1.0),
-                     sc.number_row("A smvae", "Table 4.1", "Standard VAE: −ELBO per test image (nats)", 118.4, 118.5, 1.0),
-                     sc.number_row("B dsprites_beta", "Table 2.3", "β = 1: final KL", 30.0, 20.0, 1.0),
-                     sc.number_row("B dsprites_beta", "Table 2.4", "β = 1: final KL", 30.0, 20.0, 1.0)])
-    # listed in another order than the scorecard; same target text under another study or source must not match
-    forensics = pd.DataFrame([_forensic("B dsprites_beta", "Table 2.3", "final", "H-B1: per-pixel units", "explains"),
-                              _forensic("A smvae", "Table 2.3", "pre Gamma(1) SMVAE", "H-X: wrong source", "partly"),
-                              _forensic("B dsprites_beta", "Table 4.1", "Standard VAE", "H-Y: wrong study", "explains"),
-                              _forensic("A smvae", "Table 4.1", "pre Gamma(1) SMVAE: −ELBO", "H-A1: author KL", "partly"),
-                              _forensic("A smvae", "Table 4.1", "pre Gamma(1) SMVAE: −ELBO", "H-A2: no clamp",
+def test_explanation_column_joins_on_claim_ids(tmp_path):
+    card = sc.frame([sc.number_row("A smvae", "Table 4.1", "pre Gamma(1) SMVAE: −ELBO per test image (nats)", 129.2, 140.0, 1.0,
+                                   claim_id="A.table_4_1.pre_gamma1.neg_elbo"),
+                     sc.number_row("A smvae", "Table 4.1", "Standard VAE: −ELBO per test image (nats)", 118.4, 118.5, 1.0,
+                                   claim_id="A.table_4_1.standard.neg_elbo"),
+                     sc.number_row("B dsprites_beta", "Table 2.3", "β = 1: final KL", 30.0, 20.0, 1.0,
+                                   claim_id="B.table_2_3.beta_1.kl"),
+                     sc.number_row("B dsprites_beta", "Table 2.4", "β = 1: MIG posX", 30.0, 20.0, 1.0,
+                                   claim_id="B.table_2_4.beta_1.posx")])
+    # listed in another order than the scorecard; an ID prefix covers a whole table, but only at a '.' boundary,
+    # and the target text plays no part
+    forensics = pd.DataFrame([_forensic("B dsprites_beta", "B.table_2_3", "H-B1: per-pixel units", "explains"),
+                              _forensic("A smvae", "A.table_4_1.pre_gamma", "H-X: not at a boundary", "partly"),
+                              _forensic("B dsprites_beta", "B.table_2", "H-Y: not at a boundary", "explains",
+                                        target="Standard VAE: −ELBO"),
+                              _forensic("A smvae", "A.table_4_1.pre_gamma1.neg_elbo", "H-A1: author KL", "partly"),
+                              _forensic("A smvae", "A.table_4_1.pre_gamma1.neg_elbo", "H-A2: no clamp",
                                         "does not explain")])
     out = sc.with_explanation(card, forensics)
     assert out["explanation"].tolist() == ["H-A1: partly; H-A2: does not explain (forensics.md)", "",

@@ -122,21 +122,21 @@ def test_the_dalle_null_architecture_is_the_published_one():
 def test_tolerance_rule_known_answers(tol):
     """Off by 10x the tolerance differs (either side); just inside replicates; exactly on it replicates."""
     thesis = 50.0
-    assert sc.number_row("S", "T", "c", thesis, thesis + 10 * tol, tol)["verdict"] == "differs"
-    assert sc.number_row("S", "T", "c", thesis, thesis - 10 * tol, tol)["verdict"] == "differs"
-    assert sc.number_row("S", "T", "c", thesis, thesis + 0.9 * tol, tol)["verdict"] == "replicates"
-    assert sc.number_row("S", "T", "c", thesis, thesis - 0.9 * tol, tol)["verdict"] == "replicates"
-    assert sc.number_row("S", "T", "c", thesis, thesis + 1.1 * tol, tol)["verdict"] == "differs"
+    assert sc.number_row("S", "T", "c", thesis, thesis + 10 * tol, tol, claim_id="A.t.c")["verdict"] == "differs"
+    assert sc.number_row("S", "T", "c", thesis, thesis - 10 * tol, tol, claim_id="A.t.c")["verdict"] == "differs"
+    assert sc.number_row("S", "T", "c", thesis, thesis + 0.9 * tol, tol, claim_id="A.t.c")["verdict"] == "replicates"
+    assert sc.number_row("S", "T", "c", thesis, thesis - 0.9 * tol, tol, claim_id="A.t.c")["verdict"] == "replicates"
+    assert sc.number_row("S", "T", "c", thesis, thesis + 1.1 * tol, tol, claim_id="A.t.c")["verdict"] == "differs"
 
 
 def test_exact_tolerance_for_counts():
-    assert sc.number_row("B", "T", "params", 1000, 1000, 0)["verdict"] == "replicates"
-    assert sc.number_row("B", "T", "params", 1000, 1001, 0)["verdict"] == "differs"
+    assert sc.number_row("B", "T", "params", 1000, 1000, 0, claim_id="B.params.encoder")["verdict"] == "replicates"
+    assert sc.number_row("B", "T", "params", 1000, 1001, 0, claim_id="B.params.encoder")["verdict"] == "differs"
 
 
 def test_a_run_stopped_300_epochs_early_differs_in_study_d():
     """The thesis's 500-epoch total is 2 nats below its 200-epoch one: a run that stops at 200 epochs is 2 nats
     high and must differ under Study D's loss tolerance (1.0 pinned above)."""
     tol = TOLERANCES["latent2d"]["total"][0]
-    assert sc.number_row("D", "Fig 5.8", "total", 135.8, 135.8 + 2.0, tol)["verdict"] == "differs"
-    assert sc.number_row("D", "Fig 5.8", "total", 135.8, 135.8 + 0.5, tol)["verdict"] == "replicates"
+    assert sc.number_row("D", "Fig 5.8", "total", 135.8, 135.8 + 2.0, tol, claim_id="D.final_loss.total")["verdict"] == "differs"
+    assert sc.number_row("D", "Fig 5.8", "total", 135.8, 135.8 + 0.5, tol, claim_id="D.final_loss.total")["verdict"] == "replicates"

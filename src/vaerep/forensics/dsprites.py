@@ -25,7 +25,7 @@ def unit_rows(arith: list[dict], runs: dict, cfg: dict, run_batch: int, settings
         mine = [r for r in arith if r["convention"] == name]
         per_img = "; ".join(f"β={r['beta']:g}: s = {r['s_per_image']:.4g}, k = {r['k_per_image']:.4g} nats/image"
                             for r in mine)
-        base = {"study": "B dsprites_beta", "source": "Table 2.3", "target": "final",
+        base = {"study": "B dsprites_beta", "source": "Table 2.3", "claim_id": "B.table_2_3", "target": "final",
                 "thesis_value": "loss 8,097 / 7,784; rec 7,716 / 7,178; KL 76.1 / 60.6; val 5,045 / 4,914",
                 "hypothesis": f"H-B1 ({name}): {mine[0]['description']}"}
         fails = [f"β={r['beta']:g}: " + ("loss ≠ rec + w·KL (residual %.2f)" % r["residual"] if not r["adds_up"] else
@@ -83,7 +83,7 @@ def mig_rows(scores: dict, null_scores: dict, thesis: dict, cfg: dict, settings:
             verdict, why = "does not explain", (f"{m['matched']} of {cells} cells: no more than the study's protocol or "
                                                 "the null models under this protocol")
         n = proto.get("n_images", cfg["n_images"])
-        rows.append({"study": "B dsprites_beta", "source": "Table 2.4", "target": "MIG",
+        rows.append({"study": "B dsprites_beta", "source": "Table 2.4", "claim_id": "B.table_2_4", "target": "MIG",
                      "thesis_value": "≈1e-4 (0.0001-0.0008); shape = scale = 0.0000",
                      "hypothesis": f"H-B2 ({name}): images {proto['order']}, codes {proto['codes']}, "
                                    f"estimator {proto['estimator']}, n = {n}",

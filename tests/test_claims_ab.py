@@ -1,0 +1,213 @@
+"""Studies A and B's claims defined once (vaerep.claim): stable IDs, each claim's check a tree of conditions whose
+thresholds are the config's, the tree's verdict equal to claims.csv's, one input moved across its threshold
+flips the verdict, and the forensics rows aimed at claim IDs that exist (Table 4.1 cells, the A claims, every
+row of Tables 2.3 and 2.4)."""
+
+import pandas as pd
+import pytest
+import yaml
+
+from vaerep import scorecard as sc
+from vaerep.claim import Group, covers
+from vaerep.config import CONFIG_DIR
+from vaerep.dsprites_beta import claims as bc
+from vaerep.dsprites_beta.evaluate import MIG_FACTORS
+from vaerep.forensics import units as U
+from vaerep.forensics.dsprites import mig_rows, unit_rows
+from vaerep.forensics.smvae import study_a_rows
+from vaerep.smvae import claims as ac
+
+
+def _yaml(name):
+    return yaml.safe_load((CONFIG_DIR / name).read_text())
+
+
+A = _yaml("smvae.yaml")["smvae"]
+B = _yaml("dsprites_beta.yaml")["dsprites_beta"]
+A_THR = {**A["claims"], "elbo_margin": _yaml("config.yaml")["scorecard"]["tolerances"]["smvae"]["neg_elbo"]}
+B_THR = B["claims"]
+FACTORS = list(MIG_FACTORS)
+
+A_IDS = ["A.standard_best", "A.ranking", "A.standard.radius_contrast", "A.standard.direction_digit",
+         "A.pre_normal.c_flat", "A.pre_gamma1.c_rises", "A.pre_gamma1.unstable", "A.pre_gamma3.c_rises",
+         "A.pre_gamma3.unstable", "A.post_lognormal.z_invariant", "A.post_lognormal.c_tracks",
+         "A.post_lognormal.z_std_falls", "A.post_lognormal.c_std_flat", "A.most_invariant"]
+B_IDS = ["B.mig_rises", "B.mig_gains_position", "B.pca_structure"]
+
+
+# ---- inputs built to replicate, with one quantity changed -----------------------------------------------
+
+def a_inputs(c_spearman=None, r2=0.6, drifts=None):
+    """Study A's per-seed table, invariance numbers and posterior moments (3 seeds) built so that every claim
+    but the 'unstable' ones replicates; ``c_spearman``: per variant, per-seed Spearman(c mean, contrast)."""
+    drifts = drifts or {"post_lognormal": 0.1, "pre_normal": 0.3, "pre_gamma1": 0.4, "pre_gamma3": 0.4}
+    c_spearman = {"pre_normal": [0.1] * 3, "pre_gamma1": [0.9] * 3, "pre_gamma3": [0.9] * 3, "post_lognormal": [0.9] * 3,
+                  **(c_spearman or {})}
+    elbo = {"standard": 118.0, "post_lognormal": 121.0, "pre_normal": 127.0, "pre_gamma1": 129.0, "pre_gamma3": 129.1}
+    rows = [{"variant": v, "seed": s, "neg_elbo": elbo[v], "contrast_r2_shape": r2, "shape_drift": drifts.get(v, 0.5),
+             "c_spearman": c_spearman.get(v, [0.9] * 3)[s], "radius_spearman": 0.9, "direction_cos_same_digit": 0.95,
+             "direction_cos_other_digit": 0.3, "direction_knn_digit": 0.6}
+            for v in ac.THESIS_ORDER for s in (0, 1, 2)]
+    post = [{"variant": "post_lognormal", "seed": 0, "contrast": c, "dim": dim, "mean": 0.0, "std": std}
+            for c in (0.2, 1.0) for dim, std in (("z1", 1.0 if c < 1 else 0.5), ("z2", 1.0 if c < 1 else 0.5), ("c", 0.5))]
+    per = pd.DataFrame(rows)
+    return per, per, pd.DataFrame(post)
+
+
+def a_claims(**kw):
+    return {c.id: c for c in ac.claims(*a_inputs(**kw), A_THR)}
+
+
+def b_inputs(mig=(0.010, 0.020, 0.030), eta=None, std=0.002):
+    """Table 2.4 with chance columns and the PCA separation, built so that every B claim replicates."""
+    gains = {"shape": 0.0, "scale": 0.0, "orientation": 0.02, "posX": 0.02, "posY": 0.02}
+    rows = []
+    for i, (beta, m) in enumerate(zip((1.0, 5.0, 10.0), mig)):
+        row = {"beta": beta, "mig": m, "chance_mig": 0.005, "chance_mig_std": std}
+        for f in FACTORS:
+            row.update({f: 0.01 + gains[f] * i / 2, f"chance_{f}": 0.005, f"chance_{f}_std": std})
+        rows.append(row)
+    eta = {"shape": 0.01, "scale": 0.01, "orientation": 0.1, "posX": 0.3, "posY": 0.3, **(eta or {})}
+    pca = {"explained": [0.3, 0.2], "n": 1000,
+           "factors": {f: {"eta2": eta[f], "chance": 0.01, "chance_std": 0.002} for f in FACTORS}}
+    return pd.DataFrame(rows), pca
+
+
+def b_claims(**kw):
+    t24, pca = b_inputs(**kw)
+    return {c.id: c for c in bc.claims(t24, pca, 10, B_THR)}
+
+
+def leaves(node):
+    return [x for p in node.parts for x in leaves(p)] if isinstance(node, Group) else [node]
+
+
+# ---- stable IDs, sources, frames ---------------------------------------------------------------------------
+
+def test_claim_ids_are_a_fixed_set():
+    a = ac.check_claims(*a_inputs(), A_THR)
+    assert a["id"].tolist() == A_IDS
+    b = bc.check_claims(*b_inputs()[:1], b_inputs()[1], 10, B_THR)
+    assert b["id"].tolist() == B_IDS
+    assert list(a.columns) == ["id", "source", "claim", "evidence", "verdict"]
+    assert list(b.columns) == ["id", "source", "claim", "evidence", "verdict", "tolerance_source"]
+    assert a["source"].ne("").all() and b["source"].ne("").all() and b["tolerance_source"].ne("").all()
+    assert a.set_index("id").loc["A.ranking", "source"] == "Table 4.1"
+    assert b.set_index("id").loc["B.pca_structure", "source"].startswith("Figs 2.11")
+    # the IDs do not depend on the numbers: every claim present on other inputs keeps its ID
+    assert set(ac.check_claims(*a_inputs(c_spearman={"pre_gamma1": [0.0] * 3}, r2=0.0), A_THR)["id"]) == set(A_IDS)
+
+
+def test_ids_are_not_covered_by_the_number_rows_prefixes():
+    """A table's prefix (forensics rows aimed at every row of a table) never reaches a claim of claims.csv."""
+    for prefix in ("A.table_4_1", "B.table_2_3", "B.table_2_4", "B.params"):
+        assert not any(covers(prefix, i) for i in A_IDS + B_IDS)
+
+
+def test_tree_verdicts_equal_the_claims_csv():
+    a = ac.check_claims(*a_inputs(c_spearman={"pre_gamma1": [0.9, 0.1, 0.9]}), A_THR).set_index("id")["verdict"]
+    for c in ac.claims(*a_inputs(c_spearman={"pre_gamma1": [0.9, 0.1, 0.9]}), A_THR):
+        assert a[c.id] == ("replicates" if c.holds() else "differs"), c.id
+    assert a["A.pre_gamma1.unstable"] == "replicates" and a["A.pre_gamma3.unstable"] == "differs"
+    assert set(a.drop(["A.pre_gamma1.unstable", "A.pre_gamma3.unstable"])) == {"replicates"}
+    assert set(bc.check_claims(*b_inputs()[:1], b_inputs()[1], 10, B_THR)["verdict"]) == {"replicates"}
+
+
+def test_one_seed_makes_the_instability_claim_not_comparable():
+    per, inv, post = a_inputs()
+    one = per[per["seed"] == 0]
+    v = ac.check_claims(one, one, post, A_THR).set_index("id")["verdict"]
+    assert v["A.pre_gamma1.unstable"] == "not comparable" and v["A.pre_gamma3.unstable"] == "not comparable"
+
+
+def test_numeric_leaves_read_their_threshold_from_config():
+    """Each numeric condition names the config key it reads, and its threshold is that key's value (A), or a
+    multiple of the chance spread by that key (B); yes/no conditions (an order, a set) are definitional."""
+    for c in a_claims().values():
+        for leaf in leaves(c.check):
+            if not leaf.definitional:
+                assert leaf.threshold == A_THR[leaf.source], (c.id, leaf.name)
+    for c in b_claims().values():
+        for leaf in leaves(c.check):
+            assert leaf.definitional or leaf.source in B_THR, (c.id, leaf.name)
+    rank = leaves(a_claims()["A.ranking"].check)
+    assert all(x.definitional and x.op == ">=" and x.threshold == 1.0 for x in rank)
+
+
+# ---- one input across its threshold flips the verdict --------------------------------------------------------
+
+@pytest.mark.parametrize("eps, verdict", [(0.01, "replicates"), (-0.01, "differs")])
+def test_a_c_rises_flips_at_the_rises_threshold(eps, verdict):
+    c = a_claims(c_spearman={"pre_gamma1": [A_THR["rises"] + eps] * 3})["A.pre_gamma1.c_rises"]
+    assert c.verdict() == verdict
+    failing = [x.source for x in leaves(c.check) if not x.passes()]
+    assert failing == ([] if eps > 0 else ["rises"])
+
+
+@pytest.mark.parametrize("eps, verdict", [(0.01, "replicates"), (-0.01, "differs")])
+def test_a_pre_normal_flips_at_r2_carries(eps, verdict):
+    assert a_claims(r2=A_THR["r2_carries"] + eps)["A.pre_normal.c_flat"].verdict() == verdict
+
+
+def test_a_ranking_flips_when_two_places_swap():
+    assert a_claims()["A.ranking"].verdict() == "replicates"
+    per, inv, post = a_inputs()
+    per.loc[per["variant"] == "pre_normal", "neg_elbo"] = 120.0  # pre Normal ahead of post logNormal
+    assert {c.id: c for c in ac.claims(per, inv, post, A_THR)}["A.ranking"].verdict() == "differs"
+
+
+@pytest.mark.parametrize("eps, verdict", [(1e-6, "replicates"), (-1e-6, "differs")])
+def test_b_mig_rises_flips_at_rise_k(eps, verdict):
+    step = B_THR["rise_k"] * 0.002 + eps
+    assert b_claims(mig=(0.01, 0.01 + step, 0.01 + 2 * step))["B.mig_rises"].verdict() == verdict
+
+
+@pytest.mark.parametrize("eps, verdict", [(-1e-6, "replicates"), (1e-6, "differs")])
+def test_b_pca_structure_flips_when_scale_leaves_the_chance_band(eps, verdict):
+    band = 0.01 + B_THR["at_chance_k"] * 0.002
+    assert b_claims(eta={"scale": band + eps})["B.pca_structure"].verdict() == verdict
+
+
+# ---- the forensics rows aim at claim IDs -----------------------------------------------------------------------
+
+def test_study_a_forensics_rows_aim_at_table_cells_and_claims():
+    fz = {**A["forensics"], "rises": A["claims"]["rises"]}  # as rule forensics_smvae passes it
+    ev = {"neg_elbo_true": 125.0, "neg_elbo_author": 124.0, "c_spearman": 0.5}
+    evals = {("base", v): [dict(ev)] * 3 for v in ac.THESIS_ORDER}
+    evals.update({("hyp", n): [dict(ev)] * 3 for n in fz["variants"]})
+    rows = study_a_rows(evals, A["variants"], fz, "forensics_smvae_train", "smoke", 2.0)
+    ids = [r["claim_id"] for r in rows]
+    assert ids == ["A.table_4_1.pre_gamma1.neg_elbo", "A.pre_gamma1.c_rises", "A.table_4_1.pre_gamma3.neg_elbo",
+                   "A.pre_gamma3.c_rises", "A.table_4_1.post_lognormal.neg_elbo", "A.ranking"]
+    assert [r["target"] for r in rows][:2] == ["pre Gamma(1) SMVAE: −ELBO", "pre_gamma1: c mean rises with contrast"]
+    claim_sources = {c.id: c.source for c in a_claims().values()}
+    for r in rows:
+        if not r["claim_id"].startswith("A.table_4_1."):
+            assert r["claim_id"] in claim_sources and r["source"] == claim_sources[r["claim_id"]], r["claim_id"]
+
+
+def test_study_b_forensics_rows_cover_every_row_of_their_table(tmp_path):
+    fz = B["forensics"]
+    arith = U.arithmetic_table(B["thesis"]["table_2_3"], fz["units"]["thesis_batch_size"], B["model"]["latent_dim"])
+    units = unit_rows(arith, {}, fz["units"], 64, "smoke", 2.0)
+    thesis24 = {f"{float(b):g}": v for b, v in B["thesis"]["table_2_4"].items()}
+    scores = {name: thesis24 for name in fz["mig"]["protocols"]}
+    mig = mig_rows(scores, scores, thesis24, fz["mig"], "smoke")
+    assert {r["claim_id"] for r in units} == {"B.table_2_3"} and {r["claim_id"] for r in mig} == {"B.table_2_4"}
+    assert {r["target"] for r in units} == {"final"} and {r["target"] for r in mig} == {"MIG"}
+    # the scorecard's own Table 2.3 / 2.4 rows: each prefix covers exactly its table
+    t23 = pd.DataFrame([{"beta": float(b), "thesis_loss": v["loss"], "thesis_rec": v["rec"], "thesis_kl": v["kl"],
+                         "thesis_val_loss": v["val_loss"], "train_loss": 1.0, "train_rec": 1.0, "train_kl": 1.0,
+                         "val_loss": 1.0} for b, v in B["thesis"]["table_2_3"].items()])
+    t24 = pd.DataFrame([{"beta": float(b), "thesis_mig": v["overall"], "mig": 0.0,
+                         **{f"thesis_{f}": v[f] for f in FACTORS}, **{f: 0.0 for f in FACTORS}}
+                        for b, v in B["thesis"]["table_2_4"].items()])
+    t23.to_csv(tmp_path / "t23.csv", index=False)
+    t24.to_csv(tmp_path / "t24.csv", index=False)
+    (tmp_path / "params.json").write_text('{"thesis": {"encoder": 1}, "encoder": 1}')
+    tol = _yaml("config.yaml")["scorecard"]["tolerances"]["dsprites_beta"]
+    rows = sc.dsprites_rows(tmp_path / "t23.csv", tmp_path / "t24.csv", tmp_path / "params.json", tol, "", {})
+    by_table = {src: {r["claim_id"] for r in rows if r["source"] == src} for src in ("Table 2.3", "Table 2.4")}
+    assert len(by_table["Table 2.3"]) == 8 and len(by_table["Table 2.4"]) == 18
+    for prefix, table in (("B.table_2_3", "Table 2.3"), ("B.table_2_4", "Table 2.4")):
+        assert {r["claim_id"] for r in rows if covers(prefix, r["claim_id"])} == by_table[table]
