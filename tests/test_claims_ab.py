@@ -211,3 +211,15 @@ def test_study_b_forensics_rows_cover_every_row_of_their_table(tmp_path):
     assert len(by_table["Table 2.3"]) == 8 and len(by_table["Table 2.4"]) == 18
     for prefix, table in (("B.table_2_3", "Table 2.3"), ("B.table_2_4", "Table 2.4")):
         assert {r["claim_id"] for r in rows if covers(prefix, r["claim_id"])} == by_table[table]
+
+
+def test_a_forensics_row_without_a_claim_id_is_refused():
+    import pandas as pd
+
+    from vaerep.forensics import table
+
+    row = {c: "x" for c in table.COLUMNS} | {"verdict": "partly", "claim_id": "A.ranking"}
+    table.check(pd.DataFrame([row]))
+    for blank in ("", None):
+        with pytest.raises(ValueError, match="without a claim_id"):
+            table.check(pd.DataFrame([dict(row, claim_id=blank)]))

@@ -5,7 +5,9 @@ leaves of the same tree. Scorecard rows, null controls and forensics join on the
 
 from __future__ import annotations
 
+import math
 import re
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,6 +36,14 @@ class Leaf:
         if self.op not in OPS:
             raise ValueError(f"condition '{self.name}': unknown comparison '{self.op}' (choose from {list(OPS)})")
         return bool(np.isfinite(self.value) and OPS[self.op](self.value, self.threshold))
+
+
+def measured(x) -> float:
+    """A measured value for a leaf: an infinite one as the largest finite float of its sign, so the leaf
+    compares it with a finite threshold as a plain comparison does (a leaf fails every non-finite value);
+    NaN stays NaN and fails."""
+    x = float(x)
+    return (sys.float_info.max if x > 0 else -sys.float_info.max) if math.isinf(x) else x
 
 
 def flag(name: str, ok: bool, meaning: str) -> Leaf:

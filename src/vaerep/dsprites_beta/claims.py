@@ -7,14 +7,12 @@ information fails each check."""
 
 from __future__ import annotations
 
-import sys
-from math import isinf
 
 import numpy as np
 import pandas as pd
 import torch
 
-from ..claim import Claim, Leaf, every, flag, frame
+from ..claim import Claim, Leaf, every, flag, frame, measured
 from . import mig as M
 from .evaluate import MIG_FACTORS, pca2
 
@@ -53,20 +51,12 @@ def pca_separation(means: torch.Tensor, classes: torch.Tensor, draws: int, seed:
     return out
 
 
-def _measured(x) -> float:
-    """A measured value for a leaf: an infinite one as the largest finite float of its sign, so the leaf
-    compares it with a finite threshold as a plain comparison does (a leaf fails every non-finite value);
-    NaN stays NaN and fails."""
-    x = float(x)
-    return (sys.float_info.max if x > 0 else -sys.float_info.max) if isinf(x) else x
-
-
 def _within_band(name: str, eta2: float, band: float) -> Leaf:
     """"No structure": eta² not above the chance band, as a leaf ``eta2 <= band``. Where that comparison is
     undefined (NaN), eta² is not above the band either: a condition that holds."""
     if np.isnan(eta2) or np.isnan(band):
         return flag(name, True, "eta² not comparable with the chance band, so not above it")
-    return Leaf(name, _measured(eta2), "<=", float(band), "at_chance_k")
+    return Leaf(name, measured(eta2), "<=", float(band), "at_chance_k")
 
 
 def _fmt_chance(v, mean, std):
@@ -95,7 +85,7 @@ def claims(t24: pd.DataFrame, pca: dict | None, pca_beta: float, thr: dict) -> l
                                          zip(betas, t["mig"], t["chance_mig"], t["chance_mig_std"]))
         + "; steps " + ", ".join(f"{d:+.4f}" for d in steps),
         every(flag("more than one β", len(t) > 1, "a rise needs two models"),
-              *(Leaf(f"MIG step β = {a} -> {b}", _measured(d), ">", float(rk * n), "rise_k")
+              *(Leaf(f"MIG step β = {a} -> {b}", measured(d), ">", float(rk * n), "rise_k")
                 for a, b, d, n in zip(betas, betas[1:], steps, noise))), rise_src)
     gains = {f: float(t[f].iloc[-1] - t[f].iloc[0]) for f in MIG_FACTORS}
     spread = {f: float(t[f"chance_{f}_std"].iloc[-1]) for f in MIG_FACTORS}
@@ -107,7 +97,7 @@ def claims(t24: pd.DataFrame, pca: dict | None, pca_beta: float, thr: dict) -> l
         every(flag("more than one β", len(t) > 1, "a gain needs two models"),
               flag("every orientation/position gain above every shape/scale gain",
                    bool(big > max(gains[f] for f in SHAPE_SCALE)), "largest gains in orientation and position"),
-              *(Leaf(f"MIG gain of {f}", _measured(gains[f]), ">", rk * spread[f], "rise_k")
+              *(Leaf(f"MIG gain of {f}", measured(gains[f]), ">", rk * spread[f], "rise_k")
                 for f in POSITION_ORIENTATION)),
         rise_src)
     if pca is None:
@@ -122,7 +112,7 @@ def claims(t24: pd.DataFrame, pca: dict | None, pca_beta: float, thr: dict) -> l
         f"{pca['explained'][0]:.2f} + {pca['explained'][1]:.2f} of the latent variance): "
         + ", ".join(f"{n} {_fmt_chance(f[n]['eta2'], f[n]['chance'], f[n]['chance_std'])}"
                     f"{' structure' if structured[n] else ' none'}" for n in f),
-        every(*(Leaf(f"eta² of {n} in the 2-D PCA (structure: above the chance band)", _measured(f[n]["eta2"]), ">",
+        every(*(Leaf(f"eta² of {n} in the 2-D PCA (structure: above the chance band)", measured(f[n]["eta2"]), ">",
                      float(band[n]), "at_chance_k") for n in POSITION_ORIENTATION),
               *(_within_band(f"eta² of {n} in the 2-D PCA (none: within the chance band)", f[n]["eta2"], band[n])
                 for n in SHAPE_SCALE)),

@@ -20,6 +20,10 @@ def check(frame: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         raise ValueError(f"forensics rows lack the columns {missing}")
+    blank = frame["claim_id"].isna() | (frame["claim_id"].astype(str).str.strip() == "")
+    if blank.any():
+        raise ValueError(f"forensics rows without a claim_id (they would explain no scorecard row): "
+                         f"{frame.loc[blank, 'hypothesis'].tolist()}")
     bad = sorted(set(frame["verdict"]) - set(VERDICTS))
     if bad:
         raise ValueError(f"unknown forensics verdict(s) {bad}: choose from {VERDICTS}")

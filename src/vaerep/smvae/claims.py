@@ -5,12 +5,11 @@ claim, evidence, verdict (replicates / differs / not comparable)."""
 
 from __future__ import annotations
 
-import sys
-from math import factorial, isinf
+from math import factorial
 
 import pandas as pd
 
-from ..claim import Claim, Leaf, every, flag, frame
+from ..claim import Claim, Leaf, every, flag, frame, measured
 
 THESIS_ORDER = ["standard", "post_lognormal", "pre_normal", "pre_gamma1", "pre_gamma3"]
 GAMMAS = ("pre_gamma1", "pre_gamma3")
@@ -28,17 +27,9 @@ def _fmt(values) -> str:
     return ", ".join(f"{v:.3f}" for v in values)
 
 
-def _measured(x) -> float:
-    """A measured value for a leaf: an infinite one as the largest finite float of its sign, so the leaf
-    compares it with a finite threshold as a plain comparison does (a leaf fails every non-finite value);
-    NaN stays NaN and fails."""
-    x = float(x)
-    return (sys.float_info.max if x > 0 else -sys.float_info.max) if isinf(x) else x
-
-
 def leaf(name: str, value, op: str, thr: dict, key: str) -> Leaf:
     """``value op thr[key]``, the config key as the threshold's source."""
-    return Leaf(name, _measured(value), op, thr[key], key)
+    return Leaf(name, measured(value), op, thr[key], key)
 
 
 def claims(table: pd.DataFrame, inv: pd.DataFrame, post: pd.DataFrame, thr: dict) -> list[Claim]:
