@@ -16,6 +16,7 @@ from vaerep.forensics import units as U
 from vaerep.forensics.dsprites import mig_rows, unit_rows
 from vaerep.forensics.smvae import study_a_rows
 from vaerep.smvae import claims as ac
+from test_dsprites_beta_claims import _pca, _t24
 
 
 def _yaml(name):
@@ -60,17 +61,8 @@ def a_claims(**kw):
 
 def b_inputs(mig=(0.010, 0.020, 0.030), eta=None, std=0.002):
     """Table 2.4 with chance columns and the PCA separation, built so that every B claim replicates."""
-    gains = {"shape": 0.0, "scale": 0.0, "orientation": 0.02, "posX": 0.02, "posY": 0.02}
-    rows = []
-    for i, (beta, m) in enumerate(zip((1.0, 5.0, 10.0), mig)):
-        row = {"beta": beta, "mig": m, "chance_mig": 0.005, "chance_mig_std": std}
-        for f in FACTORS:
-            row.update({f: 0.01 + gains[f] * i / 2, f"chance_{f}": 0.005, f"chance_{f}_std": std})
-        rows.append(row)
     eta = {"shape": 0.01, "scale": 0.01, "orientation": 0.1, "posX": 0.3, "posY": 0.3, **(eta or {})}
-    pca = {"explained": [0.3, 0.2], "n": 1000,
-           "factors": {f: {"eta2": eta[f], "chance": 0.01, "chance_std": 0.002} for f in FACTORS}}
-    return pd.DataFrame(rows), pca
+    return _t24(mig, std=std), _pca(eta)
 
 
 def b_claims(**kw):
