@@ -142,9 +142,6 @@ class VQVAE(nn.Module):
         """Any (B, D, h, w) grid (quantised or not) -> image (linear output; clamp for display)."""
         return self.decoder(z_q)
 
-    def decode_indices(self, idx):
-        return self.decode(self.quantizer.lookup(idx))
-
     def loss_terms(self, x):
         z_e = self.encoder(x)
         z_st, idx, cb, commit = self.quantizer(z_e)
