@@ -18,9 +18,9 @@ import torch
 from vaerep.chance import direction_knn_random, neighbour_pass_rate
 from vaerep.data import cmnist
 from vaerep.data.mnist import load_arrays
+from vaerep.initialisation import init_parameters
 from vaerep.models.smvae import build_smvae
 from vaerep.smvae.evaluate import direction_knn_digit, posterior_moments
-from vaerep.train import init_parameters
 
 CONTRASTS = [0.2, 0.5, 0.8, 1.0]
 

@@ -12,9 +12,9 @@ from vaerep.data import dsprites as D
 from vaerep.dsprites_beta import evaluate as ev
 from vaerep.dsprites_beta.claims import check_claims, eta_squared, pca_separation
 from vaerep.dsprites_beta.mig import at_chance, chance_band, chance_level
+from vaerep.initialisation import init_parameters
 from vaerep.models.beta_vae import build_beta_vae
 from vaerep.scorecard import AT_CHANCE, dsprites_rows
-from vaerep.train import init_parameters
 
 B = yaml.safe_load((CONFIG_DIR / "dsprites_beta.yaml").read_text())["dsprites_beta"]
 THR = B["claims"]

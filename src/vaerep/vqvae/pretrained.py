@@ -14,9 +14,10 @@ import torch.nn.functional as F
 
 from ..data.mnist import sha256
 from ..errors import PipelineError
+from ..initialisation import init_parameters
 from ..models import dalle_dvae as D
 from ..models.vqvae import build_vqvae
-from ..train import init_parameters, load_model
+from ..train import load_model
 
 PARTS = ("encoder", "decoder")
 SUBSTITUTE_LABEL = "substitute (pipeline-trained VQ-VAE, not DALL-E)"
