@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vaerep.errors import PipelineError
-from vaerep.kl import kl_std_normal
+from vaerep.models.kl import kl_std_normal
 from vaerep.models.smvae import SMVAE, build_smvae
 
 VARIANTS = [dict(mix="none"), dict(mix="pre", c_dist="normal"), dict(mix="pre", c_dist="gamma", alpha=1.0),

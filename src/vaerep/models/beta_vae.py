@@ -16,7 +16,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from ..kl import kl_std_normal
+from .kl import kl_std_normal
 from .layers import at_least_float32, bce_with_logits_sum
 
 THESIS_PARAMS = {"encoder": 2_200_224, "decoder": 380_288}

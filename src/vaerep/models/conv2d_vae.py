@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..errors import PipelineError
-from ..kl import kl_std_normal
+from .kl import kl_std_normal
 from .layers import bce_with_logits_sum
 
 ENC_FILTERS, ENC_STRIDES = (32, 64, 64, 64), (1, 2, 2, 1)

@@ -23,7 +23,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from ..errors import PipelineError
-from ..kl import kl_std_normal
+from .kl import kl_std_normal
 from .layers import at_least_float32, bce_with_logits_sum
 
 HEADS = ("fc", "conv")

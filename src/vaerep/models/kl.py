@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .models.layers import at_least_float32
+from .layers import at_least_float32
 
 
 def kl_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
