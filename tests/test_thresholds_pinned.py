@@ -7,7 +7,7 @@ import yaml
 
 from vaerep import scorecard as sc
 from vaerep.config import CONFIG_DIR
-from vaerep.models import dalle_dvae as D
+from vaerep.models import dalle_dvae
 
 
 def _yaml(name):
@@ -111,7 +111,7 @@ def test_every_pinned_threshold_has_a_source_in_config():
 
 def test_the_dalle_null_architecture_is_the_published_one():
     arch = _yaml("vqvae.yaml")["vqvae"]["pretrained"]["dalle"]["architecture"]
-    enc, dec = D.Encoder.__init__.__defaults__, D.Decoder.__init__.__defaults__
+    enc, dec = dalle_dvae.Encoder.__init__.__defaults__, dalle_dvae.Decoder.__init__.__defaults__
     assert (arch["n_hid"], arch["n_blk_per_group"], arch["vocab_size"]) == (enc[0], enc[1], enc[3])
     assert (arch["n_init"], arch["vocab_size"]) == (dec[0], dec[4])
 

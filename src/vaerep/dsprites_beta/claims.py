@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import mig as M
+from . import mig
 from .evaluate import MIG_FACTORS, pca2
 
 POSITION_ORIENTATION = ("orientation", "posX", "posY")
@@ -83,7 +83,7 @@ def check_claims(t24: pd.DataFrame, pca: dict | None, pca_beta: float, thr: dict
     if pca is None:
         return pd.DataFrame(rows)
     f = pca["factors"]
-    band = {n: M.chance_band(f[n]["chance"], f[n]["chance_std"], k) for n in f}
+    band = {n: mig.chance_band(f[n]["chance"], f[n]["chance_std"], k) for n in f}
     structured = {n: f[n]["eta2"] > band[n] for n in f}
     add(f"In the 2-D PCA of the β = {pca_beta:g} latent means, position and orientation show structure while "
         "shape and scale show none (Figs 2.11-2.15)",
