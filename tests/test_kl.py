@@ -1,4 +1,5 @@
-"""Closed-form KLs against torch.distributions and Monte-Carlo estimates (also seed_001's formulas)."""
+"""Closed-form KLs against torch.distributions and Monte-Carlo estimates (also the formulas of the lecture
+notes shared/spec/seed_001.md)."""
 
 import math
 

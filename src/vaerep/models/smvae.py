@@ -1,4 +1,4 @@
-"""The Scale Mixtures VAE family of Study A (seed_000 §3): one class, parameterised by where the
+"""The Scale Mixtures VAE family of Study A (seed_000.md §3): one class, parameterised by where the
 contrast latent c multiplies (none / pre: before the decoder / post: after it) and by its prior."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from .layers import (at_least_float32, bce_prob_author_sum, bce_prob_sum, bce_pr
 
 MIXES = ("none", "pre", "post")
 C_DISTS = ("normal", "gamma", "lognormal")
-KL_FORMS = ("closed_form", "author_code")  # Gamma KL: the true closed form, or the author's (seed_000 §9)
+KL_FORMS = ("closed_form", "author_code")  # Gamma KL: the true closed form, or the author's (seed_000.md §9)
 OUTPUT_CLAMPS = ("eps", "author")  # post-hoc output: clamp into [eps, 1 - eps], or the author's clamp(max=1)
 
 

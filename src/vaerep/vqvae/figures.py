@@ -10,7 +10,7 @@ import torch
 from ..plotting import save
 from . import manipulations
 
-# Thesis figure numbers of the MNIST manipulations (seed_002 §3.2).
+# Thesis figure numbers of the MNIST manipulations (seed_002.md §3.2).
 MNIST_FIGURES = {"shift_y": "5.5", "shift_x": "5.6", "rot90": "5.7", "flip_x": "5.8", "flip_y": "5.9",
                  "splice_x": "5.10", "splice_y": "5.11", "invert": "5.12"}
 

@@ -1,6 +1,6 @@
 """Study C4 numbers: reconstruction of the photos, codebook use, each token-grid manipulation against its
 pixel-space twin (reusing C3's table), the region transplant against a pixel paste, and the thesis's
-claims about the pretrained dVAE (seed_002 §2.3) with evidence and a verdict."""
+claims about the pretrained dVAE (seed_002.md §2.3) with evidence and a verdict."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Study C1 numbers: test-set terms of each 2-D VAE (reconstruction error, KL and KL per latent dim,
 -ELBO), its latent means and their class separation; the comparison table; the thesis's claims
-(seed_002 §6, 5.1.1 and 5.1.2) each with evidence and a verdict."""
+(seed_002.md §6, 5.1.1 and 5.1.2) each with evidence and a verdict."""
 
 from __future__ import annotations
 
