@@ -1,4 +1,4 @@
-"""Chance levels behind three claim thresholds (the numbers quoted in workflow/config/*.yaml `sources`).
+"""Chance levels behind three claim thresholds (the numbers quoted in the threshold comments of workflow/config/*.yaml).
 
 - Study A `direction_knn`: the digit k-NN on shape-latent directions of untrained Standard VAEs (seeded
   initialisations, the null control) and of random codes, on c-MNIST test images; the threshold is the
