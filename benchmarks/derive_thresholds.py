@@ -1,4 +1,4 @@
-"""Chance levels behind three claim thresholds (the numbers quoted in workflow/config/*.yaml `sources`).
+"""Chance levels behind three claim thresholds (the numbers quoted in the threshold comments of workflow/config/*.yaml).
 
 - Study A `direction_knn`: the digit k-NN on shape-latent directions of untrained Standard VAEs (seeded
   initialisations, the null control) and of random codes, on c-MNIST test images; the threshold is the
@@ -18,9 +18,9 @@ import torch
 from vaerep.chance import direction_knn_random, neighbour_pass_rate
 from vaerep.data import cmnist
 from vaerep.data.mnist import load_arrays
+from vaerep.initialisation import init_parameters
 from vaerep.models.smvae import build_smvae
 from vaerep.smvae.evaluate import direction_knn_digit, posterior_moments
-from vaerep.train import init_parameters
 
 CONTRASTS = [0.2, 0.5, 0.8, 1.0]
 

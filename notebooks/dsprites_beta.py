@@ -81,7 +81,7 @@ display(Markdown(f"**Verdict:** parameter counts {'match' if pc['match'] else 'D
 # summed over the 4,096 pixels, KL summed over the 16 latent dimensions, loss = rec + β·KL. *Train* values
 # are the means over the last epoch's batches in training mode (dropout and batch statistics on, as Keras
 # reports them); *val* values are computed after the last epoch in evaluation mode on the held-out 5%.
-# The thesis's numbers use an unknown reduction (seed_003 §8.2): a reconstruction of ≈7.5k nats per 64×64
+# The thesis's numbers use an unknown reduction (extraction §8.2): a reconstruction of ≈7.5k nats per 64×64
 # binary image would be worse than predicting every pixel with p = 0.5 (4,096·ln 2 ≈ 2,839), so they cannot
 # be per-image sums; ≈ 30 nats per image × batch 256 would fit a per-batch sum. They are shown for reference,
 # not as a target.
@@ -118,7 +118,7 @@ display(Markdown(f"**Verdict:** replicated overall MIG spans {t24['mig'].min():.
 #   (Chen et al. 2018; Locatello et al. 2019). Values of 1e-4 mean that, for every factor, the best and
 #   second-best latents carry *the same* information to four decimals — far from what even a poorly
 #   disentangled but informative code gives, since position is almost always captured by a few latents.
-# - **Plausible causes in the thesis's pipeline** (the method is not described, seed_003 §3): (i) MI computed
+# - **Plausible causes in the thesis's pipeline** (the method is not described, extraction §3): (i) MI computed
 #   on *continuous* latents with a k-NN estimator (e.g. sklearn `mutual_info_regression`) whose noise floor
 #   and small-sample bias make the top-two gap vanish, or on sampled z rather than μ; (ii) dividing by an
 #   entropy in bits while MI is in nats, or normalising by log of the number of samples; (iii) collapsed

@@ -21,7 +21,8 @@ forensics_figure = "figures/smoke/forensics/latent2d_why_it_differs.png"
 # %% [markdown]
 # # Study D — a convolutional VAE with a 2-D latent space on MNIST
 #
-# Replication of the single experiment of the seed_004 thesis (Chapter 5; extraction `shared/spec/seed_004.md`):
+# Replication of the single experiment of *Variační autoenkodér a úlohy pozorování v latentním prostoru*
+# (Tomáš Faltejsek, VŠE Praha 2023; Chapter 5; extraction `shared/spec/seed_004.md`):
 # a Foster-style convolutional VAE with a **2-D latent** trained on the 60,000 unlabelled MNIST training digits,
 # its loss curves (Figs 5.8, 5.9, B.1, B.2), latent maps (5.10, 5.11), samples (5.12, 5.13), manifold (C.1) and
 # reconstructions (5.14). The thesis reports only training-loss values and qualitative observations; here
@@ -83,7 +84,7 @@ ck.round(3)
 # %% [markdown]
 # ## The thesis's observations, checked
 #
-# Each observation of seed_004 §3.1/§6 becomes a number compared with a threshold from
+# Each observation of the extraction's §3.1/§6 becomes a number compared with a threshold from
 # `workflow/config/latent2d.yaml` (`claims:`). Claims about the loss values at 500 epochs are *not comparable*
 # unless the run trained the thesis's 500 epochs.
 
@@ -136,7 +137,7 @@ display(HTML(figure_html("latent2d", forensics_figure, key="why_it_differs")))
 # %% [markdown]
 # ## Decisions taken where the thesis is silent or wrong
 #
-# - **Architecture completion** (seed_004 §2.4, Foster's GDL `VariationalAutoencoder`): Dense μ and Dense log σ²
+# - **Architecture completion** (extraction §2.4, Foster's GDL `VariationalAutoencoder`): Dense μ and Dense log σ²
 #   heads (2 each) after the 3136-unit Flatten; Dense 3136 + reshape to 7×7×64 before the transposed convolutions;
 #   the listed final `Flatten()` of the decoder is dropped. Encoder 105,220 + decoder 102,017 = 207,237 parameters
 #   (asserted in `tests/test_latent2d.py`).

@@ -70,7 +70,7 @@ display(Markdown(open(res / "table_4_1.md").read()))
 # %% [markdown]
 # ## The thesis's claims, checked
 #
-# Each claim of seed_000 §7 is turned into a number and compared with a threshold from
+# Each claim of the extraction's §7 is turned into a number and compared with a threshold from
 # `workflow/config/smvae.yaml` (`claims:`). *Shape drift* = mean distance between the shape-latent means of
 # the same digit at a lower contrast and at contrast 1, divided by the mean distance between different digits
 # (0 = perfectly contrast-invariant).

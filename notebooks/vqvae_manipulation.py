@@ -58,7 +58,7 @@ pd.read_csv(res / "runs/mnist_vqvae/history.csv").round(4)
 # Thesis 4.3/5.1: M1/M2 = "FC" VAE (fully-connected layers at the encoder output and decoder input), M3/M4 = "conv"
 # VAE (convolutional layers there), each with MSE (M1, M3) and BCE (M2, M4), ReLU + sigmoid, 2-D latent, Adam,
 # 15 epochs, batch 128. The thesis leaves the layers, the MSE reduction and its "regularising" weight open
-# (seed_002 §7.1); the decisions taken here:
+# (extraction §7.1); the decisions taken here:
 #
 # - **Data:** the MNIST *train* split only (the thesis allows train + test merged; here the test split stays held
 #   out, because every number below is measured on it). Pixels x/255 in [0, 1], no binarisation.
@@ -235,7 +235,7 @@ display(HTML(figure_html("vqvae", forensics_figure, key="why_it_differs")))
 # %% [markdown]
 # ## Decisions taken where the thesis is silent
 #
-# - **Architecture:** the Keras VQ-VAE example (seed_002 §1.2): Conv(32,3,s2)–Conv(64,3,s2)–Conv(16,1) → 7×7×16,
+# - **Architecture:** the Keras VQ-VAE example (extraction §1.2): Conv(32,3,s2)–Conv(64,3,s2)–Conv(16,1) → 7×7×16,
 #   mirrored ConvTranspose decoder with a linear output, K = 64, D = 16, β = 0.25, straight-through gradient,
 #   no EMA. Loss = MSE(x, x̂) + ‖sg[z_e] − e‖² + β‖z_e − sg[e]‖² (thesis eq. 3.32), each a mean.
 # - **Data:** pixels in [0, 1] (thesis §4.2), training on the MNIST train split only, test split for every number.

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from vaerep.config import SCHEMA_DIR, load_config, study_settings, validate
+from vaerep.config import SCHEMA_DIR, dotted, load_config, study_settings, validate
 from vaerep.errors import PipelineError
 
 
@@ -145,3 +145,12 @@ def test_a_yaml_syntax_error_names_the_file_and_line(tmp_path):
     main.write_text("scale: smoke\ndevice: [cpu\n")
     with pytest.raises(PipelineError, match=rf"{re.escape(str(main))}: not valid YAML"):
         load_config(main)
+
+
+def test_dotted_reads_a_nested_key_and_gives_none_where_the_path_breaks():
+    tree = {"train": {"epochs": 3, "n_train_images": None}, "seeds": [0, 1]}
+    assert dotted(tree, "train.epochs") == 3
+    assert dotted(tree, "seeds") == [0, 1]
+    assert dotted(tree, "train.n_train_images") is None
+    assert dotted(tree, "train.lr") is None
+    assert dotted(tree, "seeds.first") is None

@@ -10,9 +10,9 @@ import yaml
 
 from vaerep.config import CONFIG_DIR, SCHEMA_DIR, validate
 from vaerep.errors import PipelineError
-from vaerep.kl import kl_std_normal
 from vaerep.models.beta_vae import LOSS_CONVENTIONS, BetaVAE
 from vaerep.models.conv2d_vae import ConvVAE2D
+from vaerep.models.kl import kl_std_normal
 from vaerep.models.smvae import build_smvae
 from vaerep.models.vae2d_mnist import HEADS, RECONS, MnistVAE2D
 from vaerep.models.vqvae import VQVAE, VectorQuantizer

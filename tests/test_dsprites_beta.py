@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from vaerep.data import dsprites as D
+from vaerep.data import dsprites
 from vaerep.dsprites_beta import data as SD
 from vaerep.dsprites_beta import evaluate as ev
 from vaerep.dsprites_beta.mig import discretize, entropy, mig, mutual_info
@@ -14,17 +14,17 @@ from vaerep.models.beta_vae import THESIS_PARAMS, BetaVAE, param_counts, to_floa
 
 
 def rows(*classes):
-    return D.index_of(torch.tensor(classes))
+    return dsprites.index_of(torch.tensor(classes))
 
 
 def img(shape, scale, orient, px, py):
-    return D.generate(rows([0, shape, scale, orient, px, py]))[0]
+    return dsprites.generate(rows([0, shape, scale, orient, px, py]))[0]
 
 
 # -- layout -----------------------------------------------------------------------------------------
 def test_grid_size_and_row_order():
-    assert D.N_IMAGES == 737_280
-    vals, cls = D.latents(torch.tensor([0, 1, 32, 1024, 40960, 245760, D.N_IMAGES - 1]))
+    assert dsprites.N_IMAGES == 737_280
+    vals, cls = dsprites.latents(torch.tensor([0, 1, 32, 1024, 40960, 245760, dsprites.N_IMAGES - 1]))
     assert vals.dtype == np.float64 and cls.dtype == np.int64 and cls.shape == (7, 6)
     assert cls.tolist() == [[0, 0, 0, 0, 0, 0], [0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 1, 0], [0, 0, 0, 1, 0, 0],
                             [0, 0, 1, 0, 0, 0], [0, 1, 0, 0, 0, 0], [0, 2, 5, 39, 31, 31]]
@@ -34,14 +34,14 @@ def test_grid_size_and_row_order():
 
 
 def test_index_roundtrip_and_counts():
-    idx = torch.randint(0, D.N_IMAGES, (5000,))
-    assert torch.equal(D.index_of(D.classes_of(idx)), idx)
-    _, cls = D.latents(torch.arange(0, D.N_IMAGES, 7))
+    idx = torch.randint(0, dsprites.N_IMAGES, (5000,))
+    assert torch.equal(dsprites.index_of(dsprites.classes_of(idx)), idx)
+    _, cls = dsprites.latents(torch.arange(0, dsprites.N_IMAGES, 7))
     assert [len(np.unique(cls[:, c])) for c in range(6)] == [1, 3, 6, 40, 32, 32]
 
 
 def test_generated_images_are_binary_uint8():
-    x = D.generate(torch.arange(1000, 1300))
+    x = dsprites.generate(torch.arange(1000, 1300))
     assert x.shape == (300, 64, 64) and x.dtype == torch.uint8
     assert set(x.unique().tolist()) <= {0, 1} and (x.flatten(1).sum(1) > 0).all()
 
@@ -70,26 +70,26 @@ def test_scale_and_ellipse_aspect():
 
 
 def test_orientation_symmetries():
-    angles = torch.tensor(D.factor_values()[3])
+    angles = torch.tensor(dsprites.factor_values()[3])
     for shape in range(3):  # orientation 0 and 2*pi are the same image
-        p = D.draw(shape, 1.0, angles)
+        p = dsprites.draw(shape, 1.0, angles)
         assert torch.equal(p[0], p[-1])
-    sq, sq90 = D.draw(0, 1.0, angles), D.draw(0, 1.0, angles + math.pi / 2)
+    sq, sq90 = dsprites.draw(0, 1.0, angles), dsprites.draw(0, 1.0, angles + math.pi / 2)
     assert (sq != sq90).float().mean() < 1e-3
-    el, el180 = D.draw(1, 1.0, angles), D.draw(1, 1.0, angles + math.pi)
+    el, el180 = dsprites.draw(1, 1.0, angles), dsprites.draw(1, 1.0, angles + math.pi)
     assert (el != el180).float().mean() < 1e-3
-    assert (el != D.draw(1, 1.0, angles + math.pi / 2)).sum() > 100  # not 90-degree symmetric
-    heart = D.draw(2, 1.0, [0.0, math.pi])
+    assert (el != dsprites.draw(1, 1.0, angles + math.pi / 2)).sum() > 100  # not 90-degree symmetric
+    heart = dsprites.draw(2, 1.0, [0.0, math.pi])
     assert (heart[0] != heart[1]).sum() > 30  # a heart upside down is another image
 
 
 def test_pack_roundtrip_and_source():
-    x = D.generate(torch.arange(500, 600))
-    assert torch.equal(D.unpack(D.pack(x)), x)
-    src = D.Source("procedural")
+    x = dsprites.generate(torch.arange(500, 600))
+    assert torch.equal(dsprites.unpack(dsprites.pack(x)), x)
+    src = dsprites.Source("procedural")
     assert src.name == "procedural" and torch.equal(src.images(torch.arange(500, 600)), x)
     with pytest.raises(PipelineError):
-        D.Source("official", path="/nonexistent/dsprites.npz", url=None)
+        dsprites.Source("official", path="/nonexistent/dsprites.npz", url=None)
 
 
 def test_official_structure_check(tmp_path):
@@ -97,7 +97,7 @@ def test_official_structure_check(tmp_path):
     np.savez(bad, imgs=np.zeros((10, 64, 64), np.uint8), latents_values=np.zeros((10, 6)),
              latents_classes=np.zeros((10, 6), np.int64))
     with pytest.raises(PipelineError, match="not the official"):
-        D.check_official(bad)
+        dsprites.check_official(bad)
 
 
 def test_subset_is_random_and_disjoint():
@@ -105,7 +105,7 @@ def test_subset_is_random_and_disjoint():
     assert len(train) == 1900 and len(val) == 100
     assert len(set(train.tolist()) | set(val.tolist())) == 2000
     assert train.max() > 200_000  # not the first rows
-    shapes = D.classes_of(train)[:, 1].bincount(minlength=3)
+    shapes = dsprites.classes_of(train)[:, 1].bincount(minlength=3)
     assert (shapes > 500).all()
 
 
@@ -165,7 +165,7 @@ def test_parameter_counts_match_thesis():
 def test_loss_terms_and_shapes():
     torch.manual_seed(0)
     m = BetaVAE(beta=5.0)
-    x = to_float(D.generate(torch.arange(0, 737_280, 92_160)))
+    x = to_float(dsprites.generate(torch.arange(0, 737_280, 92_160)))
     assert x.shape == (8, 1, 64, 64)
     terms = m.loss_terms(x)
     assert terms["loss"].item() == pytest.approx(terms["rec"].item() + 5 * terms["kl"].item(), rel=1e-5)
@@ -181,7 +181,7 @@ def test_mig_figure_draws_the_chance_band_and_marks_values_at_chance(tmp_path):
     import numpy as np
     import pandas as pd
 
-    from vaerep.dsprites_beta import figures as F
+    from vaerep.dsprites_beta import figures as dsprites_figures
     from vaerep.dsprites_beta.evaluate import MIG_FACTORS
 
     table = pd.DataFrame({"beta": [1.0, 5.0, 10.0], "mig": [0.004, 0.03, 0.08], "chance_mig": [0.0055] * 3,
@@ -190,12 +190,12 @@ def test_mig_figure_draws_the_chance_band_and_marks_values_at_chance(tmp_path):
         table[f] = [0.001 * (i + 1), 0.02, 0.05]
         table[f"{f}_at_chance"] = [True, False, False]
     captured = {}
-    real_save = F.plotting.save
-    F.plotting.save = lambda fig, path: captured.update(fig=fig)
+    real_save = dsprites_figures.plotting.save
+    dsprites_figures.plotting.save = lambda fig, path: captured.update(fig=fig)
     try:
-        F.mig_vs_beta(table, tmp_path / "fig.png", at_chance_k=3)
+        dsprites_figures.mig_vs_beta(table, tmp_path / "fig.png", at_chance_k=3)
     finally:
-        F.plotting.save = real_save
+        dsprites_figures.plotting.save = real_save
     overall, factors = captured["fig"].axes
     band = overall.collections[0].get_paths()[0].vertices
     assert band[:, 1].max() == pytest.approx(0.0055 + 3 * 0.0025)

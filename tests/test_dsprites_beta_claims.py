@@ -7,13 +7,13 @@ import torch
 import yaml
 
 from vaerep.config import CONFIG_DIR
-from vaerep.data import dsprites as D
+from vaerep.data import dsprites
 from vaerep.dsprites_beta import evaluate as ev
 from vaerep.dsprites_beta.claims import check_claims, eta_squared, pca_separation
 from vaerep.dsprites_beta.mig import at_chance, chance_band, chance_level
+from vaerep.initialisation import init_parameters
 from vaerep.models.beta_vae import build_beta_vae
 from vaerep.scorecard import AT_CHANCE, dsprites_rows
-from vaerep.train import init_parameters
 
 B = yaml.safe_load((CONFIG_DIR / "dsprites_beta.yaml").read_text())["dsprites_beta"]
 THR = B["claims"]
@@ -21,7 +21,7 @@ FACTORS = list(ev.MIG_FACTORS)
 
 
 def test_chance_level_is_positive_seeded_and_shrinks_with_n():
-    _, cls = D.latents(torch.randperm(D.N_IMAGES, generator=torch.Generator().manual_seed(0))[:4000])
+    _, cls = dsprites.latents(torch.randperm(dsprites.N_IMAGES, generator=torch.Generator().manual_seed(0))[:4000])
     f = torch.from_numpy(cls)[:, list(ev.MIG_FACTORS.values())]
     small, big = chance_level(f[:500], 8, FACTORS, 20, 5, 0), chance_level(f, 8, FACTORS, 20, 5, 0)
     assert small == chance_level(f[:500], 8, FACTORS, 20, 5, 0)  # same seed, same numbers
@@ -108,9 +108,9 @@ def null_control():
     """The thesis's beta-VAE at its seeded initialisation (identical for every beta) on 600 dSprites images:
     Table 2.4 with its chance level, and the PCA separation, as the pipeline computes them."""
     torch.manual_seed(0)
-    rows = torch.randperm(D.N_IMAGES, generator=torch.Generator().manual_seed(1))[:600]
-    imgs = D.generate(rows)
-    _, cls = D.latents(rows)
+    rows = torch.randperm(dsprites.N_IMAGES, generator=torch.Generator().manual_seed(1))[:600]
+    imgs = dsprites.generate(rows)
+    _, cls = dsprites.latents(rows)
     cls = torch.from_numpy(cls)
     model = build_beta_vae({"beta": 1.0, **B["model"]})
     init_parameters(model, B["train"]["seed"])

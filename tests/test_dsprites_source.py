@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from vaerep.data import dsprites as D
+from vaerep.data import dsprites
 from vaerep.errors import PipelineError
 
 UNREACHABLE = "file:///nonexistent/dsprites.npz"  # a download that fails without touching the network
@@ -17,13 +17,13 @@ UNREACHABLE = "file:///nonexistent/dsprites.npz"  # a download that fails withou
 def small_grid(monkeypatch):
     """Shrink the factor grid to 1 x 3 x 2 x 2 x 2 x 2 so that a structurally valid file is tiny."""
     sizes = (1, 3, 2, 2, 2, 2)
-    monkeypatch.setattr(D, "SIZES", sizes)
-    monkeypatch.setattr(D, "N_IMAGES", int(np.prod(sizes)))
+    monkeypatch.setattr(dsprites, "SIZES", sizes)
+    monkeypatch.setattr(dsprites, "N_IMAGES", int(np.prod(sizes)))
     return sizes
 
 
 def write_grid(path, n):
-    values, classes = D.latents()
+    values, classes = dsprites.latents()
     imgs = (np.arange(n * 64 * 64).reshape(n, 64, 64) % 3 == 0).astype(np.uint8)
     np.savez(path, imgs=imgs, latents_values=values, latents_classes=classes)
     return path
@@ -40,19 +40,19 @@ def test_a_named_corrupt_file_stops_auto(tmp_path, monkeypatch, how):
     where = "the environment variable DSPRITES_PATH" if how == "env" else "config key dsprites_beta.data.path"
     with pytest.raises(PipelineError, match=rf"'{re.escape(str(bad))}' is not a readable dSprites npz .*"
                                             rf"\(file from {where}\)\. Fix or unset it"):
-        D.Source("auto", path=str(bad) if how == "config" else None, url=UNREACHABLE, download_root=tmp_path)
+        dsprites.Source("auto", path=str(bad) if how == "config" else None, url=UNREACHABLE, download_root=tmp_path)
 
 
 def test_a_named_missing_file_stops_auto(tmp_path, monkeypatch):
     monkeypatch.delenv("DSPRITES_PATH", raising=False)
     with pytest.raises(PipelineError, match="does not exist"):
-        D.Source("auto", path=str(tmp_path / "nowhere.npz"), url=UNREACHABLE, download_root=tmp_path)
+        dsprites.Source("auto", path=str(tmp_path / "nowhere.npz"), url=UNREACHABLE, download_root=tmp_path)
 
 
 def test_auto_without_a_named_file_falls_back_and_says_why(tmp_path, monkeypatch):
     monkeypatch.delenv("DSPRITES_PATH", raising=False)
     lines = []
-    src = D.Source("auto", path=None, url=UNREACHABLE, download_root=tmp_path, log=lines.append)
+    src = dsprites.Source("auto", path=None, url=UNREACHABLE, download_root=tmp_path, log=lines.append)
     assert src.name == "procedural"
     assert "could not download dSprites" in src.meta["official_error"]
     assert any("using the procedural generator" in line for line in lines)
@@ -60,13 +60,13 @@ def test_auto_without_a_named_file_falls_back_and_says_why(tmp_path, monkeypatch
 
 def test_a_file_with_the_official_structure_but_other_bytes_is_refused(tmp_path, monkeypatch, small_grid):
     monkeypatch.delenv("DSPRITES_PATH", raising=False)
-    path = write_grid(tmp_path / "grid.npz", D.N_IMAGES)
+    path = write_grid(tmp_path / "grid.npz", dsprites.N_IMAGES)
     md5 = hashlib.md5(path.read_bytes()).hexdigest()
-    with pytest.raises(PipelineError, match=f"its MD5 is {md5}, the official file's is {D.OFFICIAL_MD5}"):
-        D.Source("auto", path=str(path), url=None)
+    with pytest.raises(PipelineError, match=f"its MD5 is {md5}, the official file's is {dsprites.OFFICIAL_MD5}"):
+        dsprites.Source("auto", path=str(path), url=None)
     # the same file with the reference digest set to its own: accepted, both digests in the provenance
-    monkeypatch.setattr(D, "OFFICIAL_MD5", md5)
-    src = D.Source("auto", path=str(path), url=None)
+    monkeypatch.setattr(dsprites, "OFFICIAL_MD5", md5)
+    src = dsprites.Source("auto", path=str(path), url=None)
     assert src.name == "official"
     assert src.meta["md5"] == src.meta["md5_reference"] == md5
     assert src.meta["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()

@@ -13,8 +13,8 @@ from vaerep.forensics import explanation
 from vaerep.forensics import mig_protocols as P
 from vaerep.forensics import units as U
 from vaerep.forensics.smvae import middle_three_agrees
-from vaerep.kl import gamma_from_log_mean_var, kl_gamma_gamma, kl_gamma_gamma_author
 from vaerep.models.beta_vae import BetaVAE
+from vaerep.models.kl import gamma_from_log_mean_var, kl_gamma_gamma, kl_gamma_gamma_author
 from vaerep.models.smvae import SMVAE
 
 THESIS_23 = {"5": {"loss": 8096.78, "rec": 7716.18, "kl": 76.12}, "10": {"loss": 7783.67, "rec": 7177.50, "kl": 60.62}}

@@ -1,12 +1,13 @@
-"""Closed-form KLs against torch.distributions and Monte-Carlo estimates (also seed_001's formulas)."""
+"""Closed-form KLs against torch.distributions and Monte-Carlo estimates (also the formulas of the lecture
+notes shared/spec/seed_001.md)."""
 
 import math
 
 import torch
 from torch.distributions import Gamma, LogNormal, Normal, kl_divergence
 
-from vaerep.kl import (gamma_from_log_mean_var, kl_gamma_gamma, kl_normal_normal, kl_std_normal,
-                       lognormal_mean_std)
+from vaerep.models.kl import (gamma_from_log_mean_var, kl_gamma_gamma, kl_normal_normal, kl_std_normal,
+                              lognormal_mean_std)
 
 
 def test_std_normal_kl_matches_torch_and_monte_carlo():

@@ -15,7 +15,7 @@ from vaerep.latent2d.table import checkpoint_table, logged, loss_table, neighbou
 from vaerep.models.conv2d_vae import ConvVAE2D, build_conv2d_vae, to_float
 
 
-def test_parameter_counts_match_seed_004():
+def test_parameter_counts_match_the_thesis():
     counts = ConvVAE2D().param_counts()
     assert counts == {"encoder": 105_220, "decoder": 102_017, "total": 207_237}
     assert counts["total"] == sum(p.numel() for p in ConvVAE2D().parameters())

@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 import torch
 
+from vaerep.initialisation import init_parameters
 from vaerep.models.beta_vae import build_beta_vae
 from vaerep.models.conv2d_vae import build_conv2d_vae
 from vaerep.models.smvae import build_smvae
 from vaerep.models.vae2d_mnist import build_vae2d
 from vaerep.models.vqvae import build_vqvae
-from vaerep.train import init_parameters
 
 pytestmark = pytest.mark.e2e
 

@@ -18,6 +18,7 @@ from vaerep import scorecard as sc
 from vaerep.config import CONFIG_DIR
 from vaerep.data import cmnist
 from vaerep.data.mnist import load_arrays
+from vaerep.initialisation import init_parameters
 from vaerep.latent2d import evaluate as dev
 from vaerep.latent2d.claims import check_claims as d_claims
 from vaerep.latent2d.table import checkpoint_table, loss_table
@@ -25,7 +26,7 @@ from vaerep.models.conv2d_vae import build_conv2d_vae, to_float
 from vaerep.models.smvae import build_smvae
 from vaerep.smvae import evaluate as aev
 from vaerep.smvae.claims import check_claims as a_claims
-from vaerep.train import TrainSettings, fit, init_parameters, load_model
+from vaerep.train import TrainSettings, fit, load_model
 
 CPU = torch.device("cpu")
 

@@ -8,12 +8,12 @@ import pytest
 import torch
 from torch.distributions import Gamma, kl_divergence
 
+from vaerep.initialisation import init_parameters
 from vaerep.models.beta_vae import LOSS_CONVENTIONS, BetaVAE
 from vaerep.models.conv2d_vae import ConvVAE2D
 from vaerep.models.smvae import build_smvae
 from vaerep.models.vae2d_mnist import MnistVAE2D
 from vaerep.models.vqvae import VQVAE
-from vaerep.train import init_parameters
 
 SEED = 7
 

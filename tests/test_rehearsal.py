@@ -11,9 +11,10 @@ from vaerep import scorecard as sc
 from vaerep import usage
 from vaerep.config import CONFIG_DIR, load_config, rehearse, study_settings
 from vaerep.errors import PipelineError
+from vaerep.initialisation import init_parameters
 from vaerep.models.smvae import build_smvae
 from vaerep.plan import JOBS
-from vaerep.train import TrainSettings, fit, init_parameters
+from vaerep.train import TrainSettings, fit
 
 
 def config_at(scale):

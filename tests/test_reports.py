@@ -66,7 +66,9 @@ def test_one_map_of_study_titles():
     enum = yaml.safe_load((SCHEMA_DIR / "config.schema.yaml").read_text())["properties"]["studies"]["items"]["enum"]
     assert list(STUDIES) == enum
     assert label("smvae") == "A smvae" and label("latent2d") == "D latent2d"
-    assert title("dsprites_beta") == "B — β-VAE sweep on dSprites (seed_003)"
+    assert title("dsprites_beta") == "B — β-VAE sweep on dSprites (homework report, University of Tehran 2025)"
+    assert title("latent2d") == "D — 2-D latent conv VAE on MNIST (Tomáš Faltejsek, VŠE Praha 2023)"
+    assert not any("seed_" in title(name) for name in STUDIES)  # extraction file names are not thesis names
     assert [s.letter for s in STUDIES.values()] == ["A", "B", "C", "D"]
     with pytest.raises(PipelineError, match="unknown study 'smvea': known studies are smvae, dsprites_beta"):
         title("smvea")

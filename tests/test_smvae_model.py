@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from vaerep.errors import PipelineError
-from vaerep.kl import kl_std_normal
+from vaerep.models.kl import kl_std_normal
 from vaerep.models.smvae import SMVAE, build_smvae
 
 VARIANTS = [dict(mix="none"), dict(mix="pre", c_dist="normal"), dict(mix="pre", c_dist="gamma", alpha=1.0),
@@ -112,7 +112,7 @@ def test_reconstruction_of_many_posterior_samples_equals_one_sample_at_a_time(sp
 
 
 def test_pre_hoc_zoom_symmetry():
-    """The decoder sees c * z: (z, c) and (2z, c/2) decode to the same image (seed_000 §3 caveat)."""
+    """The decoder sees c * z: (z, c) and (2z, c/2) decode to the same image (seed_000.md §3 caveat)."""
     model = SMVAE("pre", "normal")
     z, c = torch.randn(4, 2), torch.rand(4) + 0.5
     assert torch.allclose(model.decode(z, c), model.decode(2 * z, c / 2), atol=1e-6)

@@ -8,43 +8,43 @@ import torch
 
 from vaerep.errors import PipelineError
 from vaerep.models.vqvae import VQVAE, VectorQuantizer, usage_stats
-from vaerep.vqvae import manipulations as M
+from vaerep.vqvae import manipulations
 
 G = torch.arange(9).view(3, 3)  # [[0,1,2],[3,4,5],[6,7,8]]: rows = y, columns = x
 
 
 def test_shifts_are_cyclic():
-    assert M.shift_x(G, 1).tolist() == [[2, 0, 1], [5, 3, 4], [8, 6, 7]]
-    assert M.shift_y(G, 1).tolist() == [[6, 7, 8], [0, 1, 2], [3, 4, 5]]
-    assert M.shift_x(G, -1).tolist() == [[1, 2, 0], [4, 5, 3], [7, 8, 6]]
-    assert torch.equal(M.shift_x(G, 3), G)
+    assert manipulations.shift_x(G, 1).tolist() == [[2, 0, 1], [5, 3, 4], [8, 6, 7]]
+    assert manipulations.shift_y(G, 1).tolist() == [[6, 7, 8], [0, 1, 2], [3, 4, 5]]
+    assert manipulations.shift_x(G, -1).tolist() == [[1, 2, 0], [4, 5, 3], [7, 8, 6]]
+    assert torch.equal(manipulations.shift_x(G, 3), G)
 
 
 def test_rot_and_flips():
-    assert M.rot90(G).tolist() == [[2, 5, 8], [1, 4, 7], [0, 3, 6]]  # counter-clockwise
-    assert torch.equal(M.rot90(G, 4), G)
-    assert M.flip_x(G).tolist() == [[2, 1, 0], [5, 4, 3], [8, 7, 6]]
-    assert M.flip_y(G).tolist() == [[6, 7, 8], [3, 4, 5], [0, 1, 2]]
+    assert manipulations.rot90(G).tolist() == [[2, 5, 8], [1, 4, 7], [0, 3, 6]]  # counter-clockwise
+    assert torch.equal(manipulations.rot90(G, 4), G)
+    assert manipulations.flip_x(G).tolist() == [[2, 1, 0], [5, 4, 3], [8, 7, 6]]
+    assert manipulations.flip_y(G).tolist() == [[6, 7, 8], [3, 4, 5], [0, 1, 2]]
 
 
 def test_splices():
     b = G + 10
-    assert M.splice_x(G, b).tolist() == [[0, 11, 12], [3, 14, 15], [6, 17, 18]]
-    assert M.splice_y(G, b).tolist() == [[0, 1, 2], [13, 14, 15], [16, 17, 18]]
-    assert M.splice_x(G, b, split=2).tolist() == [[0, 1, 12], [3, 4, 15], [6, 7, 18]]
+    assert manipulations.splice_x(G, b).tolist() == [[0, 11, 12], [3, 14, 15], [6, 17, 18]]
+    assert manipulations.splice_y(G, b).tolist() == [[0, 1, 2], [13, 14, 15], [16, 17, 18]]
+    assert manipulations.splice_x(G, b, split=2).tolist() == [[0, 1, 12], [3, 4, 15], [6, 7, 18]]
 
 
 def test_invert_and_transplant():
     z = torch.randn(2, 4, 3, 3)
-    assert torch.equal(M.invert(z), -z)
-    out = M.transplant(G, G + 10, (0, 0, 2, 1), dst_box=(1, 2))
+    assert torch.equal(manipulations.invert(z), -z)
+    out = manipulations.transplant(G, G + 10, (0, 0, 2, 1), dst_box=(1, 2))
     assert out.tolist() == [[0, 1, 2], [3, 4, 10], [6, 7, 13]]
     assert G.tolist()[0] == [0, 1, 2]  # the input is not modified
 
 
 def test_ops_act_on_the_spatial_dims_of_a_batch_of_grids():
     z = torch.randn(2, 16, 7, 7)
-    for name, (lat, pix) in M.unary_ops(2).items():
+    for name, (lat, pix) in manipulations.unary_ops(2).items():
         out = lat(z)
         assert out.shape == z.shape
         for c in range(16):  # every channel moves the same way as an index map would
@@ -87,7 +87,7 @@ def test_vqvae_shapes_and_loss_terms():
     m.eval()
     z, idx = m.encode(x)
     assert z.shape == (5, 16, 7, 7) and idx.shape == (5, 7, 7)
-    assert m.decode(z).shape == x.shape and m.decode(M.invert(z)).shape == x.shape
+    assert m.decode(z).shape == x.shape and m.decode(manipulations.invert(z)).shape == x.shape
 
 
 def test_dead_code_restart_revives_unused_codes():
@@ -113,53 +113,53 @@ def _save_as_dall_e(obj, path, monkeypatch):
     """Pickle ``obj`` as the official files are: classes named dall_e.encoder.*, dall_e.decoder.*,
     dall_e.utils.Conv2d (a module that does not exist once the file is written)."""
     import sys
-    from vaerep.models import dalle_dvae as D
+    from vaerep.models import dalle_dvae
 
     with monkeypatch.context() as mp:
-        mp.setitem(sys.modules, "dall_e", D)
+        mp.setitem(sys.modules, "dall_e", dalle_dvae)
         for mod, classes in {"dall_e.encoder": ["Encoder", "EncoderBlock"], "dall_e.decoder": ["Decoder", "DecoderBlock"],
                              "dall_e.utils": ["Conv2d"]}.items():
-            mp.setitem(sys.modules, mod, D)
+            mp.setitem(sys.modules, mod, dalle_dvae)
             for c in classes:
-                mp.setattr(getattr(D, c), "__module__", mod)
+                mp.setattr(getattr(dalle_dvae, c), "__module__", mod)
         torch.save(obj, path)
     assert "dall_e" not in sys.modules and b"dall_e." in path.read_bytes()
 
 
 @pytest.mark.parametrize("form", ["dall_e_pickle", "module", "state_dict"])
 def test_dalle_loader_verifies_then_loads(tmp_path, form, monkeypatch):
-    from vaerep.models import dalle_dvae as D
+    from vaerep.models import dalle_dvae
 
     torch.manual_seed(0)
-    enc = D.Encoder(n_hid=8, n_blk_per_group=1, vocab_size=16)
-    dec = D.Decoder(n_init=8, n_hid=8, n_blk_per_group=1, vocab_size=16)
+    enc = dalle_dvae.Encoder(n_hid=8, n_blk_per_group=1, vocab_size=16)
+    dec = dalle_dvae.Decoder(n_init=8, n_hid=8, n_blk_per_group=1, vocab_size=16)
     pe, pd_ = tmp_path / "encoder.pkl", tmp_path / "decoder.pkl"
     for model, path in [(enc, pe), (dec, pd_)]:
         if form == "dall_e_pickle":
             _save_as_dall_e(model, path, monkeypatch)
         else:
             torch.save(model if form == "module" else model.state_dict(), path)
-    enc2 = D.load_verified(str(pe), _sha(pe), "encoder")
-    dec2 = D.load_verified(str(pd_), _sha(pd_).upper(), "decoder")
+    enc2 = dalle_dvae.load_verified(str(pe), _sha(pe), "encoder")
+    dec2 = dalle_dvae.load_verified(str(pd_), _sha(pd_).upper(), "decoder")
     x = torch.rand(2, 3, 32, 32)
-    idx = D.tokens(enc2, x)
-    assert idx.shape == (2, 4, 4) and torch.equal(idx, D.tokens(enc, x))
-    out = D.decode_tokens(dec2, idx)
-    assert out.shape == x.shape and torch.allclose(out, D.decode_tokens(dec, idx))
+    idx = dalle_dvae.tokens(enc2, x)
+    assert idx.shape == (2, 4, 4) and torch.equal(idx, dalle_dvae.tokens(enc, x))
+    out = dalle_dvae.decode_tokens(dec2, idx)
+    assert out.shape == x.shape and torch.allclose(out, dalle_dvae.decode_tokens(dec, idx))
     with pytest.raises(PipelineError, match="refusing to unpickle"):
-        D.load_verified(str(pe), "0" * 64, "encoder")
+        dalle_dvae.load_verified(str(pe), "0" * 64, "encoder")
     with pytest.raises(PipelineError, match="no expected SHA-256"):
-        D.load_verified(str(pe), None, "encoder")
+        dalle_dvae.load_verified(str(pe), None, "encoder")
 
 
 def test_dalle_architecture_matches_the_published_one():
-    from vaerep.models import dalle_dvae as D
+    from vaerep.models import dalle_dvae
 
-    enc = D.Encoder()  # published sizes: 8192 tokens, 256x256 -> 32x32
+    enc = dalle_dvae.Encoder()  # published sizes: 8192 tokens, 256x256 -> 32x32
     names = dict(enc.named_parameters())
     assert names["blocks.output.conv.w"].shape == (8192, 2048, 1, 1)
     assert names["blocks.group_2.block_1.id_path.w"].shape == (512, 256, 1, 1)
     assert "blocks.group_1.block_2.res_path.conv_4.b" in names
     with torch.device("meta"):
-        logits = D.Encoder()(torch.empty(1, 3, 256, 256, device="meta"))
+        logits = dalle_dvae.Encoder()(torch.empty(1, 3, 256, 256, device="meta"))
     assert logits.shape == (1, 8192, 32, 32)

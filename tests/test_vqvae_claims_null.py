@@ -9,9 +9,10 @@ import yaml
 
 from vaerep.config import CONFIG_DIR
 from vaerep.data import mnist
+from vaerep.initialisation import init_parameters
 from vaerep.models.vae2d_mnist import build_vae2d
 from vaerep.models.vqvae import build_vqvae
-from vaerep.train import TrainSettings, fit, init_parameters
+from vaerep.train import TrainSettings, fit
 from vaerep.vqvae.claims import check_claims as c3_claims
 from vaerep.vqvae.evaluate import manipulation_table, mnist_to_float, reconstruction_metrics
 from vaerep.vqvae.vae2d import check_claims as c1_claims

@@ -12,15 +12,15 @@ import torch
 from test_vqvae import _save_as_dall_e, _sha  # the DALL-E pickle writer of the loader tests
 from vaerep.data import photos as P
 from vaerep.errors import PipelineError
-from vaerep.models import dalle_dvae as D
+from vaerep.models import dalle_dvae
 from vaerep.models.vqvae import VQVAE
 from vaerep.vqvae import pretrained as PR
 from vaerep.vqvae import pretrained_eval as E
-from vaerep.vqvae import pretrained_figures as F
+from vaerep.vqvae import pretrained_figures
 from vaerep.vqvae.pretrained_paths import figure_paths
 
 CFG = {"source": "auto", "dalle": {"local_dir": None, "env_var": "DALLE_DVAE_DIR", "allow_download": False,
-                                   "download_timeout_s": 1, "urls": dict(D.URLS),
+                                   "download_timeout_s": 1, "urls": dict(dalle_dvae.URLS),
                                    "sha256": {"encoder": None, "decoder": None}}}
 
 
@@ -53,8 +53,8 @@ def test_substitute_has_factor_8_rgb_grid():
 
 def _tiny_dalle(tmp_path, monkeypatch):
     torch.manual_seed(0)
-    enc = D.Encoder(n_hid=8, n_blk_per_group=1, vocab_size=16)
-    dec = D.Decoder(n_init=8, n_hid=8, n_blk_per_group=1, vocab_size=16)
+    enc = dalle_dvae.Encoder(n_hid=8, n_blk_per_group=1, vocab_size=16)
+    dec = dalle_dvae.Decoder(n_init=8, n_hid=8, n_blk_per_group=1, vocab_size=16)
     for model, name in [(enc, "encoder.pkl"), (dec, "decoder.pkl")]:
         _save_as_dall_e(model, tmp_path / name, monkeypatch)
     return enc, dec, {p: _sha(tmp_path / f"{p}.pkl") for p in PR.PARTS}
@@ -90,8 +90,8 @@ def test_dalle_path_runs_through_the_same_figure_and_metric_code(tmp_path, monke
     photos = {n: P.square_photo(n, 32) for n in ("chelsea", "rocket", "astronaut")}
     x = torch.stack(list(photos.values()))
     z, idx = model.encode(x)
-    assert z.shape == (3, 16, 4, 4) and torch.equal(idx, D.tokens(enc, x))
-    assert torch.allclose(model.decode(z), D.decode_tokens(dec, idx))
+    assert z.shape == (3, 16, 4, 4) and torch.equal(idx, dalle_dvae.tokens(enc, x))
+    assert torch.allclose(model.decode(z), dalle_dvae.decode_tokens(dec, idx))
     metrics = E.photo_metrics(model, photos, x[:2])
     assert metrics["grid"] == [4, 4] and metrics["pixels_per_cell"] == 8
     table = E.manipulations(model, x, 1, 1.5, 0.5)
@@ -104,10 +104,10 @@ def test_dalle_path_runs_through_the_same_figure_and_metric_code(tmp_path, monke
     assert set(claims["verdict"]) <= {"replicates", "differs"} and len(claims) == 5
     paths = figure_paths(str(tmp_path / "figs"))
     label = PR.model_label("dalle")
-    F.photo_figures(model, x[:2], ["chelsea", "rocket"], label, paths)
-    F.manipulation_figures(model, x[:2], 1, label, paths)
-    F.transplant_figure(model, photos["chelsea"], photos["astronaut"], ["chelsea", "astronaut"], (0, 1, 2, 2), (1, 1),
-                        out, paste, label, paths["5.19"])
+    pretrained_figures.photo_figures(model, x[:2], ["chelsea", "rocket"], label, paths)
+    pretrained_figures.manipulation_figures(model, x[:2], 1, label, paths)
+    pretrained_figures.transplant_figure(model, photos["chelsea"], photos["astronaut"], ["chelsea", "astronaut"],
+                                         (0, 1, 2, 2), (1, 1), out, paste, label, paths["5.19"])
     assert all((tmp_path / "figs" / p.rsplit("/", 1)[1]).stat().st_size > 0 for p in paths.values())
 
 
@@ -154,7 +154,7 @@ def test_dalle_null_control_never_loads_the_pretrained_weights(tmp_path, monkeyp
 
     def refuse(*args, **kwargs):
         raise AssertionError("the null control loaded the pretrained weights")
-    monkeypatch.setattr(D, "load_verified", refuse)
+    monkeypatch.setattr(dalle_dvae, "load_verified", refuse)
     null = PR.load_token_model(info, None, {"architecture": arch, "seed": 3})
     again = PR.dalle_null_model(arch, 3)
     for part, real in (("encoder", enc), ("decoder", dec)):

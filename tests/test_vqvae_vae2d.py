@@ -11,7 +11,7 @@ import yaml
 
 from vaerep.config import CONFIG_DIR, SCHEMA_DIR, study_settings, validate
 from vaerep.errors import PipelineError
-from vaerep.kl import kl_std_normal
+from vaerep.models.kl import kl_std_normal
 from vaerep.models.vae2d_mnist import N_PIXELS, build_vae2d, recon_error
 from vaerep.vqvae.vae2d import check_claims, to_markdown
 

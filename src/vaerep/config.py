@@ -41,6 +41,16 @@ def deep_merge(base: dict, override: dict) -> dict:
     return out
 
 
+def dotted(tree: dict, path: str):
+    """The value at the dotted key ``path`` of a nested dict (``dotted(cfg, "train.epochs")`` is
+    ``cfg["train"]["epochs"]``); None where any step of the path is missing or not a dict."""
+    for part in path.split("."):
+        if not isinstance(tree, dict) or part not in tree:
+            return None
+        tree = tree[part]
+    return tree
+
+
 def validate(config: dict, schema_path: Path | str, where: str = "config") -> None:
     """Validate ``config`` against a YAML/JSON schema; raise PipelineError naming the bad key."""
     schema = _schema(str(schema_path))

@@ -62,8 +62,3 @@ def pick_device(preference: str = "auto") -> torch.device:
     except RuntimeError as err:
         raise PipelineError(f"unknown device '{preference}': {err}") from None
 
-
-def set_threads(threads: int | None) -> None:
-    """Limit torch's CPU threads (snakemake passes the rule's thread count)."""
-    if threads:
-        torch.set_num_threads(int(threads))

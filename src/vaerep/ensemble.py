@@ -29,6 +29,7 @@ from torch import nn
 from torch.overrides import TorchFunctionMode
 
 from .errors import PipelineError
+from .initialisation import init_parameters
 
 _RANDN = {torch.randn, torch.rand}
 _RANDN_LIKE = {torch.randn_like: torch.randn, torch.rand_like: torch.rand}
@@ -87,13 +88,11 @@ class _MemberMode(TorchFunctionMode):
 
 class Ensemble(nn.Module):
     """K members of ``build(spec)``, member k initialised from ``seeds[k]`` exactly as a separate run
-    (``vaerep.train.init_parameters``). ``loss_terms(x)`` takes the members' batches stacked
+    (``vaerep.initialisation.init_parameters``). ``loss_terms(x)`` takes the members' batches stacked
     member-major (``K * B`` rows) and returns each term as a ``(K,)`` vector."""
 
     def __init__(self, build: Callable[[dict], nn.Module], spec: dict, seeds: Sequence[int]):
         super().__init__()
-        from .train import init_parameters  # the training loop imports this module
-
         if len(seeds) == 0 or len(set(seeds)) != len(seeds):
             raise PipelineError(f"an ensemble needs distinct seeds, got {list(seeds)}")
         self.build, self.spec, self.seeds = build, spec, list(seeds)
@@ -161,29 +160,32 @@ class Ensemble(nn.Module):
         model.load_state_dict(self.member_state_dict(i))
         return model.to(next(self.parameters()).device)
 
+    def member_optimizer_state_dict(self, state: dict, i: int) -> dict:
+        """Member ``i``'s slice of an optimizer state dict over the stacked parameters, in a separate
+        run's layout (elementwise optimizers such as Adam; per-parameter scalars such as ``step`` are
+        shared and copied)."""
+        transposed = self.transposed_index
 
-def member_optimizer_state(state: dict, i: int, transposed: Sequence[int]) -> dict:
-    """Member ``i``'s slice of an optimizer state dict over stacked parameters, in a separate run's
-    layout (elementwise optimizers such as Adam; ``transposed``: indices of the (K, in, out) weights;
-    per-parameter scalars such as ``step`` are shared and copied)."""
-    def one(p, v):
-        if not torch.is_tensor(v):
-            return v
-        if not v.dim():
-            return v.clone()
-        return v[i].T.contiguous() if p in transposed else v[i].clone()  # own, contiguous storage
+        def one(p, v):
+            if not torch.is_tensor(v):
+                return v
+            if not v.dim():
+                return v.clone()
+            return v[i].T.contiguous() if p in transposed else v[i].clone()  # own, contiguous storage
 
-    return {"state": {p: {key: one(p, v) for key, v in s.items()} for p, s in state["state"].items()},
-            "param_groups": state["param_groups"]}
+        return {"state": {p: {key: one(p, v) for key, v in s.items()} for p, s in state["state"].items()},
+                "param_groups": state["param_groups"]}
 
+    def stacked_optimizer_state_dict(self, states: Sequence[dict]) -> dict:
+        """The optimizer state dict over the stacked parameters whose member slices are ``states``."""
+        transposed = self.transposed_index
 
-def stack_optimizer_states(states: Sequence[dict], transposed: Sequence[int]) -> dict:
-    """The optimizer state dict over stacked parameters whose member slices are ``states``."""
-    def stack(p, key, v):
-        if not (torch.is_tensor(v) and v.dim()):
-            return v
-        return torch.stack([st["state"][p][key].T if p in transposed else st["state"][p][key] for st in states])
+        def stack(p, key, v):
+            if not (torch.is_tensor(v) and v.dim()):
+                return v
+            return torch.stack([st["state"][p][key].T if p in transposed else st["state"][p][key]
+                                for st in states])
 
-    first = states[0]
-    stacked = {p: {key: stack(p, key, v) for key, v in s.items()} for p, s in first["state"].items()}
-    return {"state": stacked, "param_groups": first["param_groups"]}
+        first = states[0]
+        stacked = {p: {key: stack(p, key, v) for key, v in s.items()} for p, s in first["state"].items()}
+        return {"state": stacked, "param_groups": first["param_groups"]}

@@ -18,7 +18,7 @@ import math
 import pandas as pd
 
 from .claim import BEYOND_THESIS
-from .config import REHEARSAL, study_settings
+from .config import REHEARSAL, dotted, study_settings
 from .readers import read_csv, read_json
 from .studies import label
 
@@ -28,14 +28,6 @@ NOT_INFORMATIVE = "not informative (holds on an untrained model)"
 AT_CHANCE = "at chance"  # a score within the chance band of its estimator (Study B's MIG)
 VERDICTS = ("replicates", "differs", "not comparable", NOT_INFORMATIVE, AT_CHANCE)
 NO_NULL = "no null control"
-
-
-def _get(tree: dict, dotted: str):
-    for part in dotted.split("."):
-        if not isinstance(tree, dict) or part not in tree:
-            return None
-        tree = tree[part]
-    return tree
 
 
 def reduced_scale(study_section: dict, scale: str, keys: list[str]) -> str:
@@ -51,7 +43,8 @@ def reduced_scale(study_section: dict, scale: str, keys: list[str]) -> str:
     def show(v):
         return "all" if v is None else v
 
-    diffs = [f"{k} = {show(_get(now, k))} (thesis {show(_get(base, k))})" for k in keys if _get(now, k) != _get(base, k)]
+    diffs = [f"{k} = {show(dotted(now, k))} (thesis {show(dotted(base, k))})" for k in keys
+             if dotted(now, k) != dotted(base, k)]
     return f"reduced scale `{scale}`: " + ", ".join(diffs) if diffs else ""
 
 

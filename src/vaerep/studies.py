@@ -1,5 +1,6 @@
-"""The four studies by workflow name: letter, thesis extraction and title, written once for the rules
-(`snakemake --report` categories), the scorecard's study column and the report notebooks."""
+"""The four studies by workflow name: letter, thesis extraction, the thesis as reports name it and title,
+written once for the rules (`snakemake --report` categories), the scorecard's study column and the report
+notebooks."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from .errors import PipelineError
 
 class Study(NamedTuple):
     letter: str  # A-D, the order of the README and the scorecard
-    seed: str  # thesis extraction: shared/spec/<seed>.md
+    extraction: str  # the English extraction of the thesis (path from the repository's parent)
+    thesis: str  # the replicated work as reports name it: author, institution and year
     title: str
 
 
 STUDIES = {
-    "smvae": Study("A", "seed_000", "Scale Mixtures VAE on contrast-augmented MNIST"),
-    "dsprites_beta": Study("B", "seed_003", "β-VAE sweep on dSprites"),
-    "vqvae": Study("C", "seed_002", "VAE variants and VQ-VAE latent manipulations"),
-    "latent2d": Study("D", "seed_004", "2-D latent conv VAE on MNIST"),
+    "smvae": Study("A", "shared/spec/seed_000.md", "Martos Domonkos, ELTE 2023", "Scale Mixtures VAE on contrast-augmented MNIST"),
+    "dsprites_beta": Study("B", "shared/spec/seed_003.md", "homework report, University of Tehran 2025", "β-VAE sweep on dSprites"),
+    "vqvae": Study("C", "shared/spec/seed_002.md", "Dominik Babić, FER Zagreb 2023", "VAE variants and VQ-VAE latent manipulations"),
+    "latent2d": Study("D", "shared/spec/seed_004.md", "Tomáš Faltejsek, VŠE Praha 2023", "2-D latent conv VAE on MNIST"),
 }
 
 
@@ -35,6 +37,6 @@ def label(name: str) -> str:
 
 
 def title(name: str) -> str:
-    """Full title for reports: 'A — Scale Mixtures VAE on contrast-augmented MNIST (seed_000)'."""
+    """Full title for reports: 'A — Scale Mixtures VAE on contrast-augmented MNIST (Martos Domonkos, ELTE 2023)'."""
     s = study(name)
-    return f"{s.letter} — {s.title} ({s.seed})"
+    return f"{s.letter} — {s.title} ({s.thesis})"

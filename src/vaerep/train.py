@@ -24,8 +24,9 @@ from typing import Callable, Sequence
 import pandas as pd
 import torch
 
-from .ensemble import Ensemble, member_optimizer_state, stack_optimizer_states
+from .ensemble import Ensemble
 from .errors import PipelineError
+from .initialisation import init_parameters
 from .provenance import environment, write_json
 
 CHECKPOINT = "checkpoint.pt"
@@ -158,17 +159,6 @@ class GraphedStep:
                      "training eagerly")
             return
         self.graph = graph
-
-
-def init_parameters(model: torch.nn.Module, seed: int) -> None:
-    """(Re)initialise every parameter from ``seed``, whenever and wherever the model was built: each
-    module's ``reset_parameters``, then the model's own ``init_weights`` if it has one."""
-    torch.manual_seed(seed)
-    for module in model.modules():
-        if module is not model and hasattr(module, "reset_parameters"):
-            module.reset_parameters()
-    if hasattr(model, "init_weights"):
-        model.init_weights()
 
 
 def _make_optimizer(model, settings: TrainSettings, capturable: bool = False):
@@ -353,7 +343,7 @@ def _member_weights(model, i: int) -> dict:
 
 def _member_optimizer(model, optimizer, i: int) -> dict:
     state = optimizer.state_dict()
-    return member_optimizer_state(state, i, model.transposed_index) if isinstance(model, Ensemble) else state
+    return model.member_optimizer_state_dict(state, i) if isinstance(model, Ensemble) else state
 
 
 def _resume(model, optimizer, out_dirs: list[Path], fingerprints: list[str], device, log):
@@ -378,7 +368,7 @@ def _resume(model, optimizer, out_dirs: list[Path], fingerprints: list[str], dev
     if isinstance(model, Ensemble):
         for i, ckpt in enumerate(ckpts):
             model.load_member_state_dict(i, ckpt["model"])
-        optimizer.load_state_dict(stack_optimizer_states([c["optimizer"] for c in ckpts], model.transposed_index))
+        optimizer.load_state_dict(model.stacked_optimizer_state_dict([c["optimizer"] for c in ckpts]))
     else:
         model.load_state_dict(ckpts[0]["model"])
         optimizer.load_state_dict(ckpts[0]["optimizer"])

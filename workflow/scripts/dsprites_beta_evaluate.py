@@ -3,7 +3,7 @@ import torch
 
 from vaerep import scriptio
 from vaerep.device import pick_device
-from vaerep.dsprites_beta import data as D
+from vaerep.dsprites_beta import data as dsprites_data
 from vaerep.dsprites_beta import evaluate as ev
 from vaerep.models.beta_vae import build_beta_vae
 from vaerep.provenance import environment, write_json
@@ -13,7 +13,7 @@ from vaerep.readers import read_csv
 
 def main(smk):
     device = pick_device(smk.params.device)
-    tensors, meta = D.load(smk.input.data)
+    tensors, meta = dsprites_data.load(smk.input.data)
     model = load_model(smk.input.model, build_beta_vae, device)
     means = ev.posterior_means(model, tensors["eval_imgs"], device)
     scores = ev.mig_scores(means, tensors["eval_classes"], smk.params.bins)

@@ -3,13 +3,13 @@ from pathlib import Path
 
 from vaerep import scriptio
 from vaerep.device import pick_device
-from vaerep.dsprites_beta import data as D
+from vaerep.dsprites_beta import data as dsprites_data
 from vaerep.models.beta_vae import build_beta_vae, param_counts, to_float
 from vaerep.train import TrainSettings, fit
 
 
 def main(smk):
-    tensors, meta = D.load(smk.input[0])
+    tensors, meta = dsprites_data.load(smk.input[0])
     spec = {"beta": float(smk.wildcards.beta), **smk.params.model}
     model = build_beta_vae(spec)
     device = pick_device(smk.params.device)

@@ -5,7 +5,7 @@ import json
 from vaerep import scriptio
 from vaerep.data import dsprites
 from vaerep.device import pick_device
-from vaerep.dsprites_beta import data as D
+from vaerep.dsprites_beta import data as dsprites_data
 from vaerep.forensics import mig_protocols as P
 from vaerep.models.beta_vae import build_beta_vae
 from vaerep.train import load_model
@@ -15,7 +15,7 @@ def main(smk):
     p = smk.params
     cfg = p.mig
     if smk.input.grid:
-        source = D.CachedGrid(smk.input.grid[0])
+        source = dsprites_data.CachedGrid(smk.input.grid[0])
     else:
         source = dsprites.Source(p.data["source"], p.data.get("path"), p.data.get("url"), p.download_root)
     device = pick_device(p.device)

@@ -3,13 +3,13 @@ from pathlib import Path
 
 from vaerep import scriptio
 from vaerep.device import pick_device
-from vaerep.dsprites_beta import data as D
+from vaerep.dsprites_beta import data as dsprites_data
 from vaerep.models.beta_vae import build_beta_vae, to_float
 from vaerep.train import TrainSettings, fit
 
 
 def main(smk):
-    tensors, _ = D.load(smk.input[0])
+    tensors, _ = dsprites_data.load(smk.input[0])
     spec = {"beta": float(smk.wildcards.beta), **smk.params.model, "loss_convention": smk.wildcards.convention}
     train = tensors["train_imgs"][: smk.params.n_train]
     settings = TrainSettings(**smk.params.train)

@@ -5,7 +5,7 @@ import torch
 
 from vaerep import scriptio
 from vaerep.models.smvae import build_smvae
-from vaerep.smvae import figures as F
+from vaerep.smvae import figures
 from vaerep.smvae.data import load_split
 from vaerep.train import load_model
 from vaerep.readers import read_csv
@@ -21,19 +21,22 @@ def main(smk):
     n, ext = fig["grid"]["n"], fig["grid"]["extent"]
     torch.manual_seed(0)
     for v, spec in p.variants.items():
-        F.reconstructions(models[v], split, p.contrasts, fig["n_recon"], 0, f"{spec['label']}: reconstructions",
-                          out / f"fig{spec['figures']['recon']}_reconstructions_{v}.png")
-        F.posterior_vs_contrast(post[post["variant"] == v], f"{spec['label']}: posterior vs contrast",
-                                out / f"fig{spec['figures']['posterior']}_posterior_vs_contrast_{v}.png")
-    F.slices(models["standard"], fig["standard_z3"], n, ext, "Standard VAE", out / "fig4.3_slices_standard.png", "z3")
-    F.radial_lines(models["standard"], **fig["radial"], seed=0, path=out / "fig4.4_radial_lines_standard.png")
-    F.normalised_codes(models["standard"], split, p.contrasts, fig["n_normalised"], 0,
-                       out / "fig4.5_normalised_codes_standard.png")
-    F.slices(models["pre_normal"], fig["pre_normal_c"], n, ext, "pre Normal SMVAE", out / "fig4.8_slices_pre_normal.png", "c")
+        figures.reconstructions(models[v], split, p.contrasts, fig["n_recon"], 0, f"{spec['label']}: reconstructions",
+                                out / f"fig{spec['figures']['recon']}_reconstructions_{v}.png")
+        figures.posterior_vs_contrast(post[post["variant"] == v], f"{spec['label']}: posterior vs contrast",
+                                      out / f"fig{spec['figures']['posterior']}_posterior_vs_contrast_{v}.png")
+    figures.slices(models["standard"], fig["standard_z3"], n, ext, "Standard VAE", out / "fig4.3_slices_standard.png",
+                   "z3")
+    figures.radial_lines(models["standard"], **fig["radial"], seed=0, path=out / "fig4.4_radial_lines_standard.png")
+    figures.normalised_codes(models["standard"], split, p.contrasts, fig["n_normalised"], 0,
+                             out / "fig4.5_normalised_codes_standard.png")
+    figures.slices(models["pre_normal"], fig["pre_normal_c"], n, ext, "pre Normal SMVAE",
+                   out / "fig4.8_slices_pre_normal.png", "c")
     for g in ("pre_gamma3", "pre_gamma1"):
-        F.slices(models[g], fig["pre_gamma_c"], n, ext, p.variants[g]["label"], out / f"fig4.11_slices_{g}.png", "c")
-    F.slices(models["post_lognormal"], fig["post_c"], n, ext, "post logNormal SMVAE",
-             out / "fig4.15_slice_post_lognormal.png", "c")
+        figures.slices(models[g], fig["pre_gamma_c"], n, ext, p.variants[g]["label"], out / f"fig4.11_slices_{g}.png",
+                       "c")
+    figures.slices(models["post_lognormal"], fig["post_c"], n, ext, "post logNormal SMVAE",
+                   out / "fig4.15_slice_post_lognormal.png", "c")
     missing = [f for f in smk.output if not Path(f).is_file()]
     assert not missing, f"figures not written: {missing}"
 

@@ -6,8 +6,8 @@ from vaerep import scriptio
 from vaerep.latent2d.figures import latent_row, latent_scatter, manifold
 from vaerep.models.vae2d_mnist import build_vae2d
 from vaerep.train import load_model
-from vaerep.vqvae import vae2d_figures as F
 from vaerep.vqvae.evaluate import load_mnist, mnist_to_float
+from vaerep.vqvae.vae2d_figures import kl_per_dim_bars, loss_curves, reconstruction_rows
 from vaerep.readers import read_csv
 
 
@@ -35,14 +35,14 @@ def main(smk):
                   out.collapse_latent)
     images, _ = load_mnist(smk.input.data, "test", p.n_test_images, p.subset_seed)
     pick = torch.randperm(len(images), generator=torch.Generator().manual_seed(p.figures["seed"]))[:p.figures["n_recon"]]
-    F.reconstruction_rows({label[col]: models[col], label[mse]: models[mse], label[r["fc_bce"]]: models[r["fc_bce"]]},
-                          mnist_to_float(images[pick]),
-                          "Fig 5.3b - reconstructions (decoded posterior means) of random test digits", out.collapse_recon)
-    F.kl_per_dim_bars(read_csv(smk.input.table),
-                      "Fig 5.3c - test KL per latent dimension: ~0 nats = the dimension is collapsed onto the prior",
-                      out.collapse_kl)
-    F.loss_curves({f"{label[r['fc_bce']]}": hist[r["fc_bce"]], f"{label[mse]} (re-weighted)": hist[mse]},
-                  "Fig 5.4 - loss per image by epoch: BCE vs MSE summed over the 784 pixels", out.loss_curves)
+    reconstruction_rows({label[col]: models[col], label[mse]: models[mse], label[r["fc_bce"]]: models[r["fc_bce"]]},
+                        mnist_to_float(images[pick]),
+                        "Fig 5.3b - reconstructions (decoded posterior means) of random test digits", out.collapse_recon)
+    kl_per_dim_bars(read_csv(smk.input.table),
+                    "Fig 5.3c - test KL per latent dimension: ~0 nats = the dimension is collapsed onto the prior",
+                    out.collapse_kl)
+    loss_curves({f"{label[r['fc_bce']]}": hist[r["fc_bce"]], f"{label[mse]} (re-weighted)": hist[mse]},
+                "Fig 5.4 - loss per image by epoch: BCE vs MSE summed over the 784 pixels", out.loss_curves)
     latent_row({label[n]: lat[n]["z"] for n in names}, y,
                   "Test latent means of every C1 model on identical axes", out.latent_all)
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 import os
-import time
 import urllib.request
 from pathlib import Path
 
@@ -269,15 +268,6 @@ class Source:
 def generator_meta() -> dict:
     return {"half_size_px": HALF_SIZE, "centre_range_px": list(CENTRE_RANGE), "patch": PATCH,
             "supersample": SUPERSAMPLE, "shapes": list(SHAPES)}
-
-
-def generate_full(log=print) -> tuple[torch.Tensor, float]:
-    """The whole procedural grid (737,280 images) and the seconds it took."""
-    t0 = time.perf_counter()
-    imgs = generate()
-    seconds = time.perf_counter() - t0
-    log(f"generated {imgs.shape[0]:,} dSprites images in {seconds:.1f} s")
-    return imgs, seconds
 
 
 def pack(imgs: torch.Tensor) -> torch.Tensor:

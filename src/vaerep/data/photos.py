@@ -60,7 +60,7 @@ def resize_short(img: torch.Tensor, size: int) -> torch.Tensor:
 
 def square_photo(name: str, size: int) -> torch.Tensor:
     """Resize the shorter side to ``size`` and center-crop: float (3, size, size) in [0, 1]
-    (the DALL-E notebook's preprocessing, seed_002 §2.1)."""
+    (the DALL-E notebook's preprocessing, seed_002.md §2.1)."""
     img = resize_short(load_rgb(name), size)
     h, w = img.shape[-2:]
     y, x = (h - size) // 2, (w - size) // 2

@@ -1,4 +1,4 @@
-"""The thesis's qualitative claims about MIG and the PCA of the latent means (seed_003 §3-4), each a
+"""The thesis's qualitative claims about MIG and the PCA of the latent means (extraction §3-4), each a
 :class:`vaerep.claim.Claim` with a stable ID, where the thesis makes it, its evidence and its check as a tree of
 conditions against Table 2.4 and the evaluation codes; claims.csv: id, source, claim, evidence, verdict
 (replicates / differs), and why the threshold is what it is (tolerance_source). Every threshold is a multiple
@@ -13,12 +13,12 @@ import pandas as pd
 import torch
 
 from ..claim import Claim, Leaf, every, flag, frame, measured
-from . import mig as M
+from . import mig
 from .evaluate import MIG_FACTORS, pca2
 
 POSITION_ORIENTATION = ("orientation", "posX", "posY")
 SHAPE_SCALE = ("shape", "scale")
-# Where the thesis makes each claim (seed_003 §3-4).
+# Where the thesis makes each claim (extraction §3-4).
 SOURCE = {"mig": "Table 2.4, Fig 2.10 (§2.1.7)", "gains": "Table 2.4 (§2.1.7)", "pca": "Figs 2.11–2.15 (§2.1.8)"}
 
 
@@ -103,7 +103,7 @@ def claims(t24: pd.DataFrame, pca: dict | None, pca_beta: float, thr: dict) -> l
     if pca is None:
         return out
     f = pca["factors"]
-    band = {n: M.chance_band(f[n]["chance"], f[n]["chance_std"], k) for n in f}
+    band = {n: mig.chance_band(f[n]["chance"], f[n]["chance_std"], k) for n in f}
     structured = {n: f[n]["eta2"] > band[n] for n in f}
     add("B.pca_structure", SOURCE["pca"],
         f"In the 2-D PCA of the β = {pca_beta:g} latent means, position and orientation show structure while "

@@ -6,7 +6,7 @@ import pandas as pd
 import torch
 
 from ..models.beta_vae import to_float
-from . import mig as M
+from . import mig
 
 # Factors scored by MIG (color has one value and is left out), columns of latents_classes.
 MIG_FACTORS = {"shape": 1, "scale": 2, "orientation": 3, "posX": 4, "posY": 5}
@@ -22,13 +22,13 @@ def posterior_means(model, imgs: torch.Tensor, device, batch_size: int = 1024) -
 
 def mig_scores(means: torch.Tensor, classes: torch.Tensor, bins: int) -> dict:
     cols = list(MIG_FACTORS.values())
-    return M.mig(means, classes[:, cols], list(MIG_FACTORS), bins)
+    return mig.mig(means, classes[:, cols], list(MIG_FACTORS), bins)
 
 
 def mig_chance(classes: torch.Tensor, n_latents: int, bins: int, draws: int, seed: int = 0) -> dict:
     """Chance level of MIG (mean and spread over ``draws`` random Gaussian codes, same N and bins)."""
     cols = list(MIG_FACTORS.values())
-    return M.chance_level(classes[:, cols], n_latents, list(MIG_FACTORS), bins, draws, seed)
+    return mig.chance_level(classes[:, cols], n_latents, list(MIG_FACTORS), bins, draws, seed)
 
 
 def pca2(codes: torch.Tensor) -> tuple[torch.Tensor, list[float]]:
@@ -63,11 +63,11 @@ def table_2_4(rows: list[dict], thesis: dict, at_chance_k: float) -> pd.DataFram
         row = {"beta": r["beta"], "mig": r["mig"], **r["mig_per_factor"], "chance_mig": r["mig_chance"],
                "chance_mig_std": r["mig_chance_std"], "thesis_mig": t.get("overall")}
         row.update({f"thesis_{f}": t.get(f) for f in MIG_FACTORS})
-        row["mig_at_chance"] = M.at_chance(r["mig"], r["mig_chance"], r["mig_chance_std"], at_chance_k)
+        row["mig_at_chance"] = mig.at_chance(r["mig"], r["mig_chance"], r["mig_chance_std"], at_chance_k)
         for f in MIG_FACTORS:
             c = r["mig_chance_per_factor"][f]
             row.update({f"chance_{f}": c["mean"], f"chance_{f}_std": c["std"],
-                        f"{f}_at_chance": M.at_chance(r["mig_per_factor"][f], c["mean"], c["std"], at_chance_k)})
+                        f"{f}_at_chance": mig.at_chance(r["mig_per_factor"][f], c["mean"], c["std"], at_chance_k)})
         out.append(row)
     return pd.DataFrame(out).sort_values("beta")
 

@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import REHEARSAL, study_settings
-from ..scorecard import _get
+from ..config import REHEARSAL, dotted, study_settings
 from . import figures, table
 from .classify import Budget, classify
 
@@ -28,10 +27,10 @@ def budget(section: dict, scale: str, part: dict, reduced: str) -> Budget:
     full = study_settings({"scale": "full", "study": section}, "study")
 
     def n(tree):
-        v = _get(tree, part["n_train"])
+        v = dotted(tree, part["n_train"])
         return part["thesis_n_train"] if v is ALL_TRAINING_IMAGES else int(v)
 
-    return Budget(reduced, int(_get(now, part["epochs"])), n(now), int(_get(full, part["epochs"])), n(full))
+    return Budget(reduced, int(dotted(now, part["epochs"])), n(now), int(dotted(full, part["epochs"])), n(full))
 
 
 def forensics_row(card_row: dict, cond, budget_: Budget, rules: dict, experiment: str) -> dict:

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..data import dsprites
-from ..dsprites_beta import mig as M
+from ..dsprites_beta import mig
 from ..dsprites_beta.evaluate import MIG_FACTORS
 from ..models.beta_vae import to_float
 
@@ -56,17 +56,18 @@ def raw_float_bins(codes: torch.Tensor) -> torch.Tensor:
 def mig_scores(codes: torch.Tensor, classes: torch.Tensor, estimator: str, bins: int) -> dict[str, float]:
     """Per-factor and overall MIG of ``codes`` against the dSprites class table. A factor that is constant
     in the sample (entropy 0) scores 0, as an implementation dividing by H + eps would report it."""
-    labels = M.discretize(codes, bins) if estimator == "hist" else raw_float_bins(codes) if estimator == "raw" else None
+    labels = (mig.discretize(codes, bins) if estimator == "hist" else raw_float_bins(codes) if estimator == "raw"
+              else None)
     if labels is None:
         raise ValueError(f"unknown MIG estimator '{estimator}': choose hist or raw")
     out = {}
     for name, col in MIG_FACTORS.items():
         v = classes[:, col]
-        ent = M.entropy(v)
+        ent = mig.entropy(v)
         if ent == 0:
             out[name] = 0.0
             continue
-        mi = np.sort([M.mutual_info(labels[:, i], v) for i in range(labels.shape[1])])[::-1]
+        mi = np.sort([mig.mutual_info(labels[:, i], v) for i in range(labels.shape[1])])[::-1]
         out[name] = float((mi[0] - mi[1]) / ent)
     out["mig"] = float(np.mean([out[f] for f in MIG_FACTORS]))
     return out

@@ -1,1 +1,2 @@
-"""Study D: a convolutional VAE with a 2-D latent on MNIST (seed_004): evaluation, figures, claims."""
+"""Study D: a convolutional VAE with a 2-D latent on MNIST (extraction shared/spec/seed_004.md): evaluation,
+figures, claims."""

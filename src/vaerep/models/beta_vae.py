@@ -1,4 +1,4 @@
-"""The convolutional beta-VAE of Study B (seed_003 §1.2-1.3, Keras summaries of Figs 2.2-2.3).
+"""The convolutional beta-VAE of Study B (seed_003.md §1.2-1.3, Keras summaries of Figs 2.2-2.3).
 
 Encoder: 3 x [Conv 3x3 stride 2 'same' -> BN -> LeakyReLU -> Dropout] (32, 64, 128 filters), flatten,
 Dense 256 -> BN -> LeakyReLU -> Dropout, then Dense heads mu and log sigma^2 (latent 16).
@@ -16,7 +16,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 
-from ..kl import kl_std_normal
+from .kl import kl_std_normal
 from .layers import at_least_float32, bce_with_logits_sum
 
 THESIS_PARAMS = {"encoder": 2_200_224, "decoder": 380_288}

@@ -1,4 +1,4 @@
-"""Study D's convolutional VAE with a 2-D latent (seed_004 §2.4–2.6; Foster's GDL `VariationalAutoencoder`).
+"""Study D's convolutional VAE with a 2-D latent (seed_004.md §2.4–2.6; Foster's GDL `VariationalAutoencoder`).
 
 Encoder: Conv 32/64/64/64 (3x3, strides 1/2/2/1, same padding, LeakyReLU) -> Flatten (3136) -> Dense
 mu and Dense log sigma^2 (2 each). Decoder: Dense 3136 -> 7x7x64 -> ConvT 64/64/32/1 (3x3, strides
@@ -7,7 +7,7 @@ the Bernoulli mean. Shapes 7 -> 7 -> 14 -> 28 -> 28 (``output_padding=1`` on the
 
 Loss per image: BCE summed over the 784 pixels + ``kl_weight`` * KL summed over the latent dims.
 ``kl_weight = 1`` is the canonical ELBO; ``kl_weight = 0.5`` is what the thesis's printed train_step
-(unreduced KL, seed_004 §2.6) optimises.
+(unreduced KL, seed_004.md §2.6) optimises.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..errors import PipelineError
-from ..kl import kl_std_normal
+from .kl import kl_std_normal
 from .layers import bce_with_logits_sum
 
 ENC_FILTERS, ENC_STRIDES = (32, 64, 64, 64), (1, 2, 2, 1)

@@ -1,4 +1,4 @@
-"""The Scale Mixtures VAE family of Study A (seed_000 §3): one class, parameterised by where the
+"""The Scale Mixtures VAE family of Study A (seed_000.md §3): one class, parameterised by where the
 contrast latent c multiplies (none / pre: before the decoder / post: after it) and by its prior."""
 
 from __future__ import annotations
@@ -14,13 +14,13 @@ from torch.distributions import Gamma, LogNormal, Normal
 NO_CHECK = {"validate_args": False}
 
 from ..errors import PipelineError
-from ..kl import gamma_from_log_mean_var, kl_gamma_gamma, kl_gamma_gamma_author, kl_normal_normal, kl_std_normal, lognormal_mean_std
+from .kl import gamma_from_log_mean_var, kl_gamma_gamma, kl_gamma_gamma_author, kl_normal_normal, kl_std_normal, lognormal_mean_std
 from .layers import (at_least_float32, bce_prob_author_sum, bce_prob_sum, bce_prob_sum_samples, bce_with_logits_sum,
                      bce_with_logits_sum_samples, mlp)
 
 MIXES = ("none", "pre", "post")
 C_DISTS = ("normal", "gamma", "lognormal")
-KL_FORMS = ("closed_form", "author_code")  # Gamma KL: the true closed form, or the author's (seed_000 §9)
+KL_FORMS = ("closed_form", "author_code")  # Gamma KL: the true closed form, or the author's (seed_000.md §9)
 OUTPUT_CLAMPS = ("eps", "author")  # post-hoc output: clamp into [eps, 1 - eps], or the author's clamp(max=1)
 
 

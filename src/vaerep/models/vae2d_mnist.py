@@ -1,4 +1,4 @@
-"""Study C1: the thesis's four MNIST VAEs with a 2-D latent (seed_002 §1.2, M1-M4) and the collapse run.
+"""Study C1: the thesis's four MNIST VAEs with a 2-D latent (seed_002.md §1.2, M1-M4) and the collapse run.
 
 Shared trunk (the Keras VAE example): Conv(1->c1, 3, s2) - ReLU - Conv(c1->c2, 3, s2) - ReLU, 28 -> 14 -> 7.
 The two heads differ at the encoder output and the decoder input (thesis 5.1.1):
@@ -23,7 +23,7 @@ from torch import nn
 import torch.nn.functional as F
 
 from ..errors import PipelineError
-from ..kl import kl_std_normal
+from .kl import kl_std_normal
 from .layers import at_least_float32, bce_with_logits_sum
 
 HEADS = ("fc", "conv")

@@ -1,4 +1,4 @@
-"""VQ-VAE (van den Oord et al. 2017) as in the Keras example the thesis follows (seed_002 §1.2, M5).
+"""VQ-VAE (van den Oord et al. 2017) as in the Keras example the thesis follows (seed_002.md §1.2, M5).
 
 Encoder Conv(c1, 3, s2)-ReLU-Conv(c2, 3, s2)-ReLU-Conv(D, 1): a 28x28 digit becomes a 7x7xD grid z_e.
 Each grid vector is replaced by its nearest codebook vector (K vectors of size D): z_q. The decoder
@@ -141,9 +141,6 @@ class VQVAE(nn.Module):
     def decode(self, z_q):
         """Any (B, D, h, w) grid (quantised or not) -> image (linear output; clamp for display)."""
         return self.decoder(z_q)
-
-    def decode_indices(self, idx):
-        return self.decode(self.quantizer.lookup(idx))
 
     def loss_terms(self, x):
         z_e = self.encoder(x)

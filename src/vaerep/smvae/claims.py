@@ -1,4 +1,4 @@
-"""The thesis's claims (seed_000 §7), each a :class:`vaerep.claim.Claim` with a stable ID, where the thesis
+"""The thesis's claims (extraction §7), each a :class:`vaerep.claim.Claim` with a stable ID, where the thesis
 makes it, its evidence and its check as a tree of conditions with thresholds from config (``claims:`` in
 workflow/config/smvae.yaml; ``elbo_margin`` is the scorecard's -ELBO tolerance). claims.csv: id, source,
 claim, evidence, verdict (replicates / differs / not comparable)."""
@@ -13,7 +13,7 @@ from ..claim import Claim, Leaf, every, flag, frame, measured
 
 THESIS_ORDER = ["standard", "post_lognormal", "pre_normal", "pre_gamma1", "pre_gamma3"]
 GAMMAS = ("pre_gamma1", "pre_gamma3")
-# Where the thesis makes each claim (Ch. 4; the claims as listed in seed_000 §7).
+# Where the thesis makes each claim (Ch. 4; the claims as listed in the extraction, §7).
 SOURCE = {"table": "Table 4.1", "standard": "Figs 4.3–4.5", "pre_normal": "Fig 4.9", "pre_gamma": "Fig 4.12",
           "post_lognormal": "Fig 4.16", "conclusion": "Conclusion (Table 4.1, Figs 4.9, 4.12, 4.16)"}
 

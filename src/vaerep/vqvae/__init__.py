@@ -1,1 +1,1 @@
-"""Study C (seed_002): VQ-VAE on MNIST and manipulations of its quantised latent grid."""
+"""Study C (extraction shared/spec/seed_002.md): VQ-VAE on MNIST and manipulations of its quantised latent grid."""

@@ -10,7 +10,7 @@ import torch
 
 from ..data.mnist import load_tensors
 from ..models.vqvae import usage_stats
-from . import manipulations as M
+from . import manipulations
 
 
 def mnist_to_float(x: torch.Tensor) -> torch.Tensor:
@@ -93,13 +93,13 @@ def manipulation_table(model, x: torch.Tensor, shift_cells: int, respect_ratio: 
                      "mse_no_op_vs_target": no_op, "ratio_vs_no_op": mse / max(no_op, 1e-12),
                      "mse_pixel_op_vs_x": float(per_image_mse(target, x).mean()), **extra})
 
-    for name, (lat, pix) in M.unary_ops(shift_cells).items():
+    for name, (lat, pix) in manipulations.unary_ops(shift_cells).items():
         row(name, decoded(lat(z)), pix(x, factor))
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
-    for name, fn in [("splice_x", M.splice_x), ("splice_y", M.splice_y)]:
+    for name, fn in [("splice_x", manipulations.splice_x), ("splice_y", manipulations.splice_y)]:
         split_cells = z.shape[-1] // 2 if name == "splice_x" else z.shape[-2] // 2
         row(name, decoded(fn(z, z[perm], split_cells)), fn(x, x[perm], split_cells * factor))
-    out = decoded(M.invert(z))
+    out = decoded(manipulations.invert(z))
     row("invert", out, 1 - x, corr_with_reconstruction=float(correlation(rec, out).mean()))
     table = pd.DataFrame(rows)
     table["respects"] = respects(table, respect_ratio, respect_anchor)

@@ -8,9 +8,9 @@ import numpy as np
 import torch
 
 from ..plotting import save
-from . import manipulations as M
+from . import manipulations
 
-# Thesis figure numbers of the MNIST manipulations (seed_002 §3.2).
+# Thesis figure numbers of the MNIST manipulations (seed_002.md §3.2).
 MNIST_FIGURES = {"shift_y": "5.5", "shift_x": "5.6", "rot90": "5.7", "flip_x": "5.8", "flip_y": "5.9",
                  "splice_x": "5.10", "splice_y": "5.11", "invert": "5.12"}
 
@@ -41,17 +41,17 @@ def panel(model, x: torch.Tensor, op: str, shift_cells: int, title: str, partner
     rec = model.decode(z).clamp(0, 1)
     rows = len(x)
     if op.startswith("splice"):
-        fn = M.splice_x if op == "splice_x" else M.splice_y
+        fn = manipulations.splice_x if op == "splice_x" else manipulations.splice_y
         zb, idxb = model.encode(partner)
         out = model.decode(fn(z, zb)).clamp(0, 1)
         cols = [(x, "original a", False), (partner, "original b", False), (idx, "code a", True),
                 (idxb, "code b", True), (fn(idx, idxb), f"{op} code", True), (out, "decoded", False)]
     else:
         if op == "invert":
-            zm = M.invert(z)
+            zm = manipulations.invert(z)
             code_m, code_t = model.quantizer.indices(zm), "nearest codes of -z_q (display only)"
         else:
-            lat = M.unary_ops(shift_cells)[op][0]
+            lat = manipulations.unary_ops(shift_cells)[op][0]
             zm, code_m, code_t = lat(z), lat(idx), f"{op} code"
         out = model.decode(zm).clamp(0, 1)
         cols = [(x, "original", False), (idx, "code (indices)", True), (rec, "reconstruction", False),

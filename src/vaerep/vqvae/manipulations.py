@@ -1,4 +1,4 @@
-"""The latent-grid manipulations of seed_002 §2.2 (thesis Figs 5.5-5.12 and 5.15-5.19), one small
+"""The latent-grid manipulations of seed_002.md §2.2 (thesis Figs 5.5-5.12 and 5.15-5.19), one small
 function each. Every function acts on the last two (spatial: y = rows, x = columns) dimensions, so it
 works on a quantised grid z_q (B, D, H, W), on an index map (B, H, W) and on a single (H, W) map alike.
 

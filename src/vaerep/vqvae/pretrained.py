@@ -14,9 +14,10 @@ import torch.nn.functional as F
 
 from ..data.mnist import sha256
 from ..errors import PipelineError
-from ..models import dalle_dvae as D
+from ..initialisation import init_parameters
+from ..models import dalle_dvae
 from ..models.vqvae import build_vqvae
-from ..train import init_parameters, load_model
+from ..train import load_model
 
 PARTS = ("encoder", "decoder")
 SUBSTITUTE_LABEL = "substitute (pipeline-trained VQ-VAE, not DALL-E)"
@@ -58,7 +59,7 @@ def _verify(where: str, files: dict, cfg: dict, cache_dir: Path) -> dict:
         old = socket.getdefaulttimeout()
         socket.setdefaulttimeout(cfg.get("download_timeout_s", 30))
         try:
-            path = D.fetch(src, cache_dir)
+            path = dalle_dvae.fetch(src, cache_dir)
         finally:
             socket.setdefaulttimeout(old)
         actual = sha256(path)
@@ -109,27 +110,28 @@ class DalleTokenModel(nn.Module):
     """The DALL-E dVAE behind the VQ-VAE interface: the latent grid is the one-hot token grid
     (B, 8192, 32, 32), so manipulations (rotation, shift, transplant, -z) act on it before decoding."""
 
-    def __init__(self, encoder: D.Encoder, decoder: D.Decoder):
+    def __init__(self, encoder: dalle_dvae.Encoder, decoder: dalle_dvae.Decoder):
         super().__init__()
         self.encoder, self.decoder = encoder.eval(), decoder.eval()
         self.quantizer = _TokenCodebook(decoder.vocab_size)
 
     @torch.no_grad()
     def encode(self, x):
-        idx = D.tokens(self.encoder, x)
+        idx = dalle_dvae.tokens(self.encoder, x)
         return self.quantizer.lookup(idx), idx
 
     @torch.no_grad()
     def decode(self, z):
-        return D.decode_grid(self.decoder, z)
+        return dalle_dvae.decode_grid(self.decoder, z)
 
 
 def dalle_null_model(arch: dict, seed: int) -> DalleTokenModel:
     """C4's null control when DALL-E runs: the dVAE architecture ``arch`` (n_hid, n_blk_per_group, vocab_size,
     n_init) at its seeded initialisation. No weight file is opened."""
-    enc = D.Encoder(n_hid=arch["n_hid"], n_blk_per_group=arch["n_blk_per_group"], vocab_size=arch["vocab_size"])
-    dec = D.Decoder(n_init=arch["n_init"], n_hid=arch["n_hid"], n_blk_per_group=arch["n_blk_per_group"],
-                    vocab_size=arch["vocab_size"])
+    enc = dalle_dvae.Encoder(n_hid=arch["n_hid"], n_blk_per_group=arch["n_blk_per_group"],
+                             vocab_size=arch["vocab_size"])
+    dec = dalle_dvae.Decoder(n_init=arch["n_init"], n_hid=arch["n_hid"], n_blk_per_group=arch["n_blk_per_group"],
+                             vocab_size=arch["vocab_size"])
     init_parameters(enc, seed)
     init_parameters(dec, seed + 1)
     return DalleTokenModel(enc, dec)
@@ -143,8 +145,8 @@ def load_token_model(info: dict, substitute_model=None, null: dict | None = None
         return dalle_null_model(null["architecture"], null["seed"])
     if info["source"] == "dalle":
         w = info["weights"]
-        return DalleTokenModel(D.load_verified(w["encoder"]["path"], w["encoder"]["sha256"], "encoder"),
-                               D.load_verified(w["decoder"]["path"], w["decoder"]["sha256"], "decoder"))
+        return DalleTokenModel(dalle_dvae.load_verified(w["encoder"]["path"], w["encoder"]["sha256"], "encoder"),
+                               dalle_dvae.load_verified(w["decoder"]["path"], w["decoder"]["sha256"], "decoder"))
     if substitute_model is None:
         raise PipelineError("C4 runs the substitute but no substitute model file was given")
     return load_model(substitute_model, build_vqvae)

@@ -9,7 +9,7 @@ import torch
 
 from ..claim import Claim, Leaf, every, frame
 from ..models.vqvae import usage_stats
-from . import manipulations as M
+from . import manipulations as grid_ops
 from .evaluate import correlation, encode_all, manipulation_table, per_image_mse, psnr
 
 
@@ -37,9 +37,9 @@ def op_correlations(model, x: torch.Tensor, shift_cells: int) -> dict:
     z, _ = model.encode(x)
     factor = x.shape[-1] // z.shape[-1]
     out = {name: float(correlation(model.decode(lat(z)).clamp(0, 1), pix(x, factor)).mean())
-           for name, (lat, pix) in M.unary_ops(shift_cells).items()}
+           for name, (lat, pix) in grid_ops.unary_ops(shift_cells).items()}
     out["reconstruction"] = float(correlation(model.decode(z).clamp(0, 1), x).mean())
-    out["invert"] = float(correlation(model.decode(M.invert(z)).clamp(0, 1), x).mean())
+    out["invert"] = float(correlation(model.decode(grid_ops.invert(z)).clamp(0, 1), x).mean())
     return out
 
 
@@ -51,9 +51,9 @@ def transplant(model, target: torch.Tensor, source: torch.Tensor, src_box, dst_y
     (zt, _), (zs, _) = model.encode(target[None]), model.encode(source[None])
     f = target.shape[-1] // zt.shape[-1]
     box_px, dst_px = [v * f for v in src_box], [v * f for v in dst_yx]
-    out = model.decode(M.transplant(zt, zs, src_box, dst_yx)).clamp(0, 1)[0]
-    paste = M.transplant(target, source, box_px, dst_px)
-    rec_paste = M.transplant(model.decode(zt).clamp(0, 1)[0], model.decode(zs).clamp(0, 1)[0], box_px, dst_px)
+    out = model.decode(grid_ops.transplant(zt, zs, src_box, dst_yx)).clamp(0, 1)[0]
+    paste = grid_ops.transplant(target, source, box_px, dst_px)
+    rec_paste = grid_ops.transplant(model.decode(zt).clamp(0, 1)[0], model.decode(zs).clamp(0, 1)[0], box_px, dst_px)
     return out, paste, rec_paste, (dst_px[0], dst_px[1], box_px[2], box_px[3])
 
 

@@ -8,7 +8,7 @@ import torch
 from matplotlib.patches import Rectangle
 
 from ..plotting import save
-from . import manipulations as M
+from . import manipulations
 from .evaluate import per_image_mse, psnr
 from .figures import _show, image_row, panel
 from .pretrained_paths import MANIP_FIGURES
@@ -44,7 +44,7 @@ def transplant_figure(model, target, source, names, src_box, dst_yx, decoded, pa
     """5.19: source photo (region boxed) | target photo | transplanted tokens | decoded | pixel paste."""
     k = model.quantizer.codebook_size
     (_, it), (_, is_) = model.encode(target[None]), model.encode(source[None])
-    tokens = M.transplant(it[0], is_[0], src_box, dst_yx)
+    tokens = manipulations.transplant(it[0], is_[0], src_box, dst_yx)
     f = target.shape[-1] // it.shape[-1]
     y0, x0, h, w = src_box
     cols = [(source, f"(a) {names[1]} (source region)", (y0, x0)), (target, f"{names[0]} (target)", tuple(dst_yx)),

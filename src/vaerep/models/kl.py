@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .models.layers import at_least_float32
+from .layers import at_least_float32
 
 
 def kl_std_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -30,7 +30,7 @@ def kl_gamma_gamma(alpha_q, beta_q, alpha_p, beta_p) -> torch.Tensor:
 
 
 def kl_gamma_gamma_author(alpha_q, beta_q, alpha_p, beta_p) -> torch.Tensor:
-    """The thesis author's Gamma KL (seed_000 §9): the closed form with the posterior alpha_q in place of
+    """The thesis author's Gamma KL (seed_000.md §9): the closed form with the posterior alpha_q in place of
     the prior alpha_p in the alpha * log(beta_q / beta_p) term. Differs from ``kl_gamma_gamma`` by exactly
     (alpha_q - alpha_p) * log(beta_q / beta_p)."""
     alpha_p = torch.as_tensor(alpha_p, dtype=alpha_q.dtype, device=alpha_q.device)
