@@ -77,7 +77,7 @@ display(Markdown(open(res / "table_4_1.md").read()))
 
 # %%
 claims = pd.read_csv(res / "claims.csv")
-display(Markdown("\n".join(f"- **{r.verdict}** — {r.claim}. *Evidence:* {r.evidence}" for r in claims.itertuples())))
+display(Markdown("\n".join(f"- **{r.verdict}** — {r.claim} ({r.source}; `{r.id}`). *Evidence:* {r.evidence}" for r in claims.itertuples())))
 display(Markdown("**Verdicts:** " + ", ".join(f"{n} {v}" for v, n in claims["verdict"].value_counts().items()) + "."))
 
 # %% [markdown]

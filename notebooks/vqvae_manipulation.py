@@ -110,7 +110,7 @@ display(Markdown(f"**Collapse run (per-pixel-mean MSE):** test KL per dimension 
 
 # %%
 c1_claims = pd.read_csv(c1_res / "claims.csv")
-display(Markdown("\n".join(f"- **{r.verdict}** — {r.claim}. *Evidence:* {r.evidence}" for r in c1_claims.itertuples())))
+display(Markdown("\n".join(f"- **{r.verdict}** — {r.claim} ({r.source}; `{r.id}`). *Evidence:* {r.evidence}" for r in c1_claims.itertuples())))
 
 # %% [markdown]
 # ## C2 — reconstruction quality and codebook use (test set)
@@ -140,7 +140,7 @@ display(Markdown(open(res / "manipulations.md").read()))
 
 # %%
 claims = pd.read_csv(res / "claims.csv")
-display(Markdown("\n".join(f"- **{r.verdict}** — {r.claim}. *Evidence:* {r.evidence}" for r in claims.itertuples())))
+display(Markdown("\n".join(f"- **{r.verdict}** — {r.claim} ({r.source}; `{r.id}`). *Evidence:* {r.evidence}" for r in claims.itertuples())))
 
 # %% [markdown]
 # ## C4 — the pretrained discrete VAE (DALL-E dVAE) or its offline substitute (Figs 5.13–5.19)
@@ -199,7 +199,7 @@ display(pd.Series(m4["transplant"]).to_frame("transplant"))
 
 # %%
 claims4 = pd.read_csv(c4 / "claims.csv")
-display(Markdown("\n".join(f"- **{r.verdict}** (holds on this model: {r.holds_on_this_model}) — {r.claim}. "
+display(Markdown("\n".join(f"- **{r.verdict}** (holds on this model: {r.holds_on_this_model}) — {r.claim} ({r.source}; `{r.id}`). "
                             f"*Evidence:* {r.evidence}" for r in claims4.itertuples())))
 
 # %% [markdown]
