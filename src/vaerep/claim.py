@@ -15,6 +15,7 @@ import pandas as pd
 
 OPS = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
 BEYOND_THESIS = ("holds", "does not hold")  # verdicts of checks the pipeline adds, not thesis claims
+NULL_FINAL = "null control (epoch 0) and final model"  # where a two-point course comes from
 _ID = re.compile(r"^[A-D][0-9]?(\.[a-z0-9_]+)+$")
 
 
@@ -36,6 +37,13 @@ class Leaf:
         if self.op not in OPS:
             raise ValueError(f"condition '{self.name}': unknown comparison '{self.op}' (choose from {list(OPS)})")
         return bool(np.isfinite(self.value) and OPS[self.op](self.value, self.threshold))
+
+
+def course(null: float | None, final: float, epochs: int | None) -> dict:
+    """A quantity's course over training as far as it is known: the null control's value at epoch 0 (when
+    given) and the final model's at ``epochs`` (when known)."""
+    out = {} if null is None else {0: float(null)}
+    return out if epochs is None else {**out, int(epochs): float(final)}
 
 
 def measured(x) -> float:
@@ -105,10 +113,7 @@ class Claim:
 def frame(claims: list[Claim], extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """claims.csv: id, source, claim, evidence, verdict and the ``extra`` columns asked for
     ('holds_on_this_model', 'tolerance_source'). Two claims with one ID raise ValueError."""
-    ids = [c.id for c in claims]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
-    if dup:
-        raise ValueError(f"claim IDs used twice: {dup}")
+    _unique([c.id for c in claims])
     rows = []
     for c in claims:
         row = {"id": c.id, "source": c.source, "claim": c.sentence, "evidence": c.evidence, "verdict": c.verdict()}
@@ -120,9 +125,17 @@ def frame(claims: list[Claim], extra: tuple[str, ...] = ()) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["id", "source", "claim", "evidence", "verdict", *extra])
 
 
-def by_id(claims: list[Claim]) -> dict[str, Claim]:
-    """ID -> claim."""
-    return {c.id: c for c in claims}
+def checks(claims: list[Claim]) -> dict:
+    """Claim ID -> its check (the condition tree), for the forensics stage; two claims with one ID raise
+    ValueError."""
+    _unique([c.id for c in claims])
+    return {c.id: c.check for c in claims}
+
+
+def _unique(ids: list[str]) -> None:
+    dup = sorted({i for i in ids if ids.count(i) > 1})
+    if dup:
+        raise ValueError(f"claim IDs used twice: {dup}")
 
 
 def covers(target: str, claim_id: str) -> bool:

@@ -3,7 +3,7 @@ the claims), its check's failing conditions classed as a scale artefact, a thres
 difference; a snippet and a trend figure."""
 from vaerep import scorecard as sc
 from vaerep import scriptio
-from vaerep.claim import by_id
+from vaerep.claim import checks as checks_of
 from vaerep.forensics import differs as fd
 from vaerep.latent2d import claims as dc
 from vaerep.readers import read_csv, read_json
@@ -19,7 +19,7 @@ def main(smk):
     note = sc.reduced_scale(p.section, p.scale, p.scale_keys)
     budget = fd.budget(p.section, p.scale, part, sc.reduced_scale(p.section, p.scale, [part["epochs"], part["n_train"]]))
     tol = p.claims["loss_tolerance"]
-    checks = {**dc.number_checks(d, p.thesis, tol), **{c.id: c.check for c in by_id(dc.claims(d, p.thesis, p.claims)).values()}}
+    checks = {**dc.number_checks(d, p.thesis, tol), **checks_of(dc.claims(d, p.thesis, p.claims))}
     numbers = sc.latent2d_rows(inp.losses, p.main, tol, note)
     claims = sc.claim_rows(label("latent2d"), inp.claims, note)
     experiment = f"rule forensics_latent2d: history.csv, checkpoints.csv, eval.json and the null control ({budget.reduced or 'thesis scale'})"

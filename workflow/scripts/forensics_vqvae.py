@@ -5,7 +5,7 @@ from pathlib import Path
 
 from vaerep import scorecard as sc
 from vaerep import scriptio
-from vaerep.claim import by_id
+from vaerep.claim import checks as checks_of
 from vaerep.forensics import differs as fd
 from vaerep.readers import read_csv, read_json
 from vaerep.studies import label
@@ -18,17 +18,17 @@ def checks(rel: str, p, inp, epochs: int) -> dict:
     """Claim ID -> check of the claims of one claims file (``rel``, relative to the study's results)."""
     if rel == "claims.csv":
         m = p.manip
-        return {i: c.check for i, c in by_id(c3.claims(read_csv(inp.manip), read_json(inp.metrics), m["respect_ratio"],
-                                                       m["respect_anchor"], read_csv(inp.null_manip), epochs)).items()}
+        return checks_of(c3.claims(read_csv(inp.manip), read_json(inp.metrics), m["respect_ratio"],
+                                                       m["respect_anchor"], read_csv(inp.null_manip), epochs))
     if rel == "vae2d/claims.csv":
         models = list(p.models)
         c = c1.C1Inputs(read_csv(inp.c1_table), {m: read_csv(f) for m, f in zip(models, inp.c1_histories)},
                         read_csv(inp.c1_null_table), {m: read_csv(f) for m, f in zip(models, inp.c1_null_histories)})
-        return {i: x.check for i, x in by_id(c1.claims(c, p.roles, p.c1_claims, p.c1_thesis_epochs)).items()}
+        return checks_of(c1.claims(c, p.roles, p.c1_claims, p.c1_thesis_epochs))
     if rel == "pretrained/claims.csv":
         metrics = read_json(inp.c4_metrics)
-        return {i: c.check for i, c in by_id(c4.claims(metrics["source"], metrics, read_csv(inp.c4_manip), metrics["roles"],
-                                                       p.c4_manip, read_csv(inp.manip))).items()}
+        return checks_of(c4.claims(metrics["source"], metrics, read_csv(inp.c4_manip), metrics["roles"],
+                                                       p.c4_manip, read_csv(inp.manip)))
     raise ValueError(f"forensics_vqvae: no claims file '{rel}' in Study C")
 
 

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..claim import Claim, Leaf, every, frame
+from ..claim import NULL_FINAL, Claim, Leaf, course, every, frame
 from .evaluate import pair_rank
 from .table import logged
 
-NULL_FINAL = "null control (epoch 0) and final model"
 KEYS = {"total": "total loss", "rec": "reconstruction (summed BCE)", "kl": "KL"}
 NO_RANK = 10  # a pair absent from the centroid neighbour lists: beyond every rank of the nine other classes
 SOURCE = {"loss": "Figs 5.8–5.9, §5.4.1", "latent": "§5.4.2 (Figs 5.10–5.13)", "recon": "§5.4.3"}
@@ -46,7 +45,7 @@ class Inputs:
 
     def null_final(self, fn) -> dict:
         """fn(eval.json) of the null control (epoch 0) and of the final main model."""
-        return {**({0: float(fn(self.null))} if self.null else {}), self.epochs: float(fn(self.m[self.main]))}
+        return course(fn(self.null) if self.null else None, fn(self.m[self.main]), self.epochs)
 
     def loss_leaf(self, variant: str, key: str, thesis: dict, tol: dict) -> Leaf:
         """|final logged loss - thesis| <= tolerance, per epoch from history.csv."""

@@ -9,21 +9,13 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..claim import Claim, Group, Leaf, every, frame
+from ..claim import NULL_FINAL, Claim, Group, Leaf, course, every, frame
 
-NULL_FINAL = "null control (epoch 0) and final model"
 RESPECT_SOURCE = ("respected = ratio <= {rr} (as good as a reconstruction, up to {rr}x) and ratio_vs_no_op <= {ra} "
                   "(the latent op removes at least {pct:.0f} % of the error left when the op is not applied; a model "
                   "that ignores its code scores 1)")
 SOURCE = {"shift": "§5.2.1 (Figs 5.5–5.6)", "destroy": "§5.2.1 (Figs 5.7–5.9)", "splice": "§5.2.1 (Figs 5.10–5.11)",
           "invert": "§5.2.1 (Fig 5.12)", "codebook": "§5.2.1 (the MNIST VQ-VAE; a check beyond the thesis)"}
-
-
-def course(null: float | None, final: float, epochs: int | None) -> dict:
-    """A quantity's course over training as far as it is known: the null control's value at epoch 0 (when
-    given) and the final model's at ``epochs`` (when known)."""
-    out = {} if null is None else {0: float(null)}
-    return out if epochs is None else {**out, int(epochs): float(final)}
 
 
 def claims(table: pd.DataFrame, metrics: dict, respect_ratio: float, respect_anchor: float,

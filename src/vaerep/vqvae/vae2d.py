@@ -9,11 +9,10 @@ import numpy as np
 import pandas as pd
 import torch
 
-from ..claim import Claim, Group, Leaf, every, frame
+from ..claim import NULL_FINAL, Claim, Group, Leaf, course, every, frame
 from ..latent2d.evaluate import knn_accuracy
 from .evaluate import mnist_to_float
 
-NULL_FINAL = "null control (epoch 0) and final model"
 SOURCE = {"arch": "§5.1.1 (Figs 5.1–5.2)", "normal": "§5.1.1 (Fig 5.1)", "overfit": "§5.1.1",
           "collapse": "§5.1.2 (Fig 5.3)", "reweight": "§5.1.2", "losses": "§5.1.2 (Fig 5.4)"}
 RECON_NAMES = {"bce": "BCE summed over pixels", "mse_sum": "MSE summed over pixels (x784)",
@@ -120,8 +119,7 @@ class C1Inputs:
 
     def two(self, model: str, fn) -> dict:
         """fn(table indexed by model) of the null control (epoch 0, when given) and of the final model."""
-        final = {int(self.t.loc[model, "epochs"]): float(fn(self.t))}
-        return final if self.n is None else {0: float(fn(self.n)), **final}
+        return course(None if self.n is None else fn(self.n), fn(self.t), int(self.t.loc[model, "epochs"]))
 
     def column(self, model: str, col: str, name: str, cmp: str, thr: float, source: str, definitional=False) -> Leaf:
         """A condition on a table column, its course from the null control to the final model."""
