@@ -19,23 +19,42 @@ config_json = ""
 # %% [markdown]
 # # Replication of four bachelor theses on variational autoencoders — front page
 #
-# What was run, where and with what; the replication scorecard (every number and qualitative claim the theses
-# report, next to what the pipeline measured); and links to the four study reports. Everything below is read
-# from the files the workflow wrote (`results/<scale>/…`); nothing is typed in by hand.
+# Where the replication holds and where it does not, at a glance; what was run, where and with what; the
+# replication scorecard (every number and qualitative claim the theses report, next to what the pipeline
+# measured); and links to the four study reports. Everything below is read from the files the workflow wrote
+# (`results/<scale>/…`); nothing is typed in by hand.
 
 # %%
 import glob, json
 from pathlib import Path
 import pandas as pd
-from IPython.display import HTML, Markdown, display
+from IPython.display import HTML, Image, Markdown, display
 
+from vaerep import scorecard as sc
+from vaerep import scorecard_figure
 from vaerep.config import load_config
+from vaerep.reports import show_scale_banner
 from vaerep.studies import title
 
 res = Path(results_dir)
 cfg = json.loads(config_json) if config_json else load_config(overrides={"scale": scale})
 studies = json.loads(studies_json) if studies_json else cfg["studies"]
 pd.set_option("display.width", 220, "display.max_colwidth", 160, "display.max_rows", 500)
+card = pd.read_csv(res / "scorecard.csv")
+show_scale_banner(scale)
+
+# %% [markdown]
+# ## At a glance
+#
+# Per study, how many of the thesis's numbers and claims replicate, differ, or cannot be compared, counted
+# apart for runs at the thesis's own scale and runs at a reduced one (a reduced-scale run is never a verdict
+# on the thesis). The figure places every thesis number at its distance from the thesis in units of its
+# tolerance (inside the shaded band it replicates), its untrained null control as a grey cross on the same
+# line, the verdict as colour; on the right, the qualitative claims' verdicts.
+
+# %%
+display(Markdown(sc.headline_markdown(card)))
+display(Image(scorecard_figure.png(card, f"Replication scorecard, scale {scale}")))
 
 # %% [markdown]
 # ## What was run
@@ -59,9 +78,6 @@ for study in studies:
         "training time (min, summed)": round(sum(m["train_seconds"] for m in metas) / 60, 2),
         "samples/s (median run)": round(pd.Series([m["samples_per_s"] for m in metas if m.get("samples_per_s")]).median()),
     })
-from vaerep.reports import show_scale_banner
-
-show_scale_banner(scale)
 display(Markdown(f"**Scale:** `{scale}` (`smoke`: every output in minutes; `cpu`: about an hour on 2 cores; "
                  f"`full`: the thesis settings). **Device setting:** `{cfg.get('device')}`."))
 pd.DataFrame(rows).set_index("study")
@@ -111,9 +127,6 @@ else:
 # their verdicts (*explains*, *partly*, *does not explain*); empty where none was tested.
 
 # %%
-from vaerep import scorecard as sc
-
-card = pd.read_csv(res / "scorecard.csv")
 display(Markdown(sc.summary_markdown(card)))
 forensics = res / "forensics.md"
 if forensics.is_file():

@@ -44,3 +44,14 @@ def test_theses_are_not_named_seed_00n_where_a_reader_sees_them(place):
     bare = re.compile(r"(?<![/\w])seed_00\d(?!\.md)")
     hits = [f"{p.relative_to(ROOT)}: {m.group(0)}" for p in files for m in bare.finditer(p.read_text())]
     assert not hits, hits
+
+
+@pytest.mark.e2e
+def test_no_process_words_in_the_rendered_pages(smoke_run):
+    """The pages a reader opens (front page, study reports, scorecard and forensics tables) as rendered."""
+    assert smoke_run.run.returncode == 0, smoke_run.run.stderr[-3000:]
+    res = smoke_run.workdir / "results" / "smoke"
+    pages = sorted(res.glob("**/*.html")) + sorted(res.glob("*.md"))
+    assert {"index.html", "scorecard.md", "forensics.md"} <= {p.name for p in pages} and len(pages) >= 7
+    hits = [f"{p.relative_to(res)}: {m.group(0)}" for p in pages for m in PROCESS.finditer(p.read_text())]
+    assert not hits, hits

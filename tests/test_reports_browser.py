@@ -9,6 +9,7 @@ import pytest
 
 from vaerep.browser import Chromium, find_chromium, link_problems, page_problems
 from vaerep.errors import PipelineError
+from vaerep.studies import title
 
 STUDIES = ["smvae", "dsprites_beta", "vqvae", "latent2d"]
 
@@ -75,6 +76,12 @@ def test_smoke_reports_read_in_a_browser(browser, smoke_run):
     index, problems = check(browser, res / "index.html")
     assert problems == [], problems
     assert index["title"].startswith("Replication of four bachelor theses")
+    # the page opens with the per-study headline and the scorecard figure, before the details of the run
+    text, details = index["text"], index["text"].index("What was run")
+    assert text.index("At a glance") < details
+    for study in STUDIES:
+        assert -1 < text.find(f"{title(study)} — at ") < details, study
+    assert index["images"] and index["images"][0]["naturalWidth"] >= 800, index["images"][:1]
     reports = {link["href"] for link in index["links"] if link["href"].endswith("/report.html")}
     assert reports == {(res / s / "report.html").as_uri() for s in STUDIES}
     for study in STUDIES:

@@ -20,7 +20,7 @@ import pandas as pd
 from .claim import BEYOND_THESIS
 from .config import REHEARSAL, dotted, study_settings
 from .readers import read_csv, read_json
-from .studies import label
+from .studies import label, title
 
 COLUMNS = ["study", "claim_id", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds",
            "difference", "tolerance", "null_value", "null_verdict", "verdict", "reason", "scale", "explanation"]
@@ -251,6 +251,22 @@ def summary(card: pd.DataFrame) -> pd.DataFrame:
     for scale in sorted(card["scale"].unique()):
         counts.loc[("all", scale), :] = counts.xs(scale, level="scale").sum()
     return counts.astype(int)
+
+
+SCALE_WORDS = {"thesis": "at the thesis's scale", "reduced": "at a reduced scale", REHEARSAL: "in a rehearsal"}
+
+
+def headline_markdown(card: pd.DataFrame) -> str:
+    """One line per study: its verdict counts at the thesis's scale and at a reduced scale, apart."""
+    counts = summary(card)
+    lines = []
+    for study in sorted(set(card["study"])):
+        parts = []
+        for scale, row in counts.loc[study].iterrows():
+            said = ", ".join(f"**{row[v]}** {v}" for v in VERDICTS if row[v])
+            parts.append(f"{SCALE_WORDS.get(scale, scale)}: {said}")
+        lines.append(f"- **{title(study.split()[1])}** — " + "; ".join(parts))
+    return "\n".join(lines) + "\n"
 
 
 def _fmt(v) -> str:

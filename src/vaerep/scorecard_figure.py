@@ -1,0 +1,100 @@
+"""The whole scorecard in one figure, for the front page: every thesis number's distance from the thesis in
+units of its tolerance, with its null control beside it and the verdict as colour, and the claims' verdicts
+counted, grouped by study."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
+
+from .scorecard import AT_CHANCE, NOT_INFORMATIVE, VERDICTS  # noqa: E402
+
+COLOURS = {"replicates": "#2e8b57", "differs": "#d62728", "not comparable": "#a0a0a0",
+           NOT_INFORMATIVE: "#ff9f1c", AT_CHANCE: "#8e6cbf"}
+CLIP = 1000.0  # distances beyond ±CLIP tolerances are drawn at the edge
+DOT, CROSS = 28, 16  # marker areas of a number and of its null control
+
+
+def distances(card: pd.DataFrame) -> pd.DataFrame:
+    """The number rows (not the claims) with ``distance`` = (replicated − thesis) / tolerance and
+    ``null_distance`` = (null control − thesis) / tolerance; rows without a finite distance are left out."""
+    nums = card[card["thesis_value"].astype(str) != "claim"].copy()
+    thesis = pd.to_numeric(nums["thesis_value"], errors="coerce")
+    tol = pd.to_numeric(nums["tolerance"], errors="coerce")
+    nums["distance"] = (pd.to_numeric(nums["replicated_value"], errors="coerce") - thesis) / tol
+    nums["null_distance"] = (pd.to_numeric(nums["null_value"], errors="coerce") - thesis) / tol
+    return nums[np.isfinite(nums["distance"])][["study", "claim_id", "verdict", "scale", "distance",
+                                                 "null_distance"]]
+
+
+def claim_counts(card: pd.DataFrame) -> pd.DataFrame:
+    """Verdict counts of the qualitative claims per study (studies in letter order, verdicts as columns)."""
+    claims = card[card["thesis_value"].astype(str) == "claim"]
+    studies = sorted(set(card["study"]))
+    return (claims.groupby(["study", "verdict"]).size().unstack(fill_value=0)
+            .reindex(index=studies, columns=list(VERDICTS), fill_value=0))
+
+
+def draw(card: pd.DataFrame, title: str = "") -> plt.Figure:
+    """The figure: left, one dot per thesis number at its distance from the thesis (symmetric log scale,
+    the shaded band is ±1 tolerance), its null control as a grey cross on the same line; right, the claims'
+    verdicts per study as stacked bars. One row band per study, verdict as colour."""
+    studies = sorted(set(card["study"]))
+    nums, counts = distances(card), claim_counts(card)
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(11, 0.9 + 0.9 * len(studies)), sharey=True,
+                                 gridspec_kw={"width_ratios": [3, 1]})
+    rng = np.random.default_rng(0)  # vertical spread of the dots within a study's band, the same every time
+    for i, study in enumerate(studies):
+        rows = nums[nums["study"] == study]
+        y = i + rng.uniform(-0.3, 0.3, len(rows))
+        x = rows["distance"].clip(-CLIP, CLIP).to_numpy()
+        nx = rows["null_distance"].clip(-CLIP, CLIP).to_numpy()
+        for xi, ni, yi in zip(x, nx, y):
+            if np.isfinite(ni):
+                ax.plot([xi, ni], [yi, yi], color="#cccccc", lw=0.6, zorder=1)
+        ax.scatter(nx, y, marker="x", s=CROSS, color="#555555", lw=0.8, zorder=2)
+        ax.scatter(x, y, s=DOT, c=[COLOURS[v] for v in rows["verdict"]], edgecolors="black", linewidths=0.3,
+                   zorder=3)
+        left = 0
+        for verdict in VERDICTS:
+            n = counts.loc[study, verdict]
+            if n:
+                bx.barh(i, n, left=left, color=COLOURS[verdict], edgecolor="white", height=0.6)
+                bx.text(left + n / 2, i, str(n), ha="center", va="center", fontsize=8)
+                left += n
+    ax.axvspan(-1, 1, color="#2e8b57", alpha=0.12, zorder=0)
+    ax.axvline(0, color="#2e8b57", lw=0.8)
+    ax.set_xscale("symlog", linthresh=1)
+    ax.set_xlim(-CLIP * 1.5, CLIP * 1.5)
+    ax.set_xlabel("(replicated − thesis) / tolerance   (shaded: within tolerance)")
+    ax.set_yticks(range(len(studies)), studies)
+    ax.set_ylim(len(studies) - 0.5, -0.5)
+    ax.set_title(f"Thesis numbers ({len(nums)} with a thesis value and a tolerance)", fontsize=10)
+    bx.set_xlabel("claims")
+    bx.set_title(f"Qualitative claims ({int(counts.to_numpy().sum())})", fontsize=10)
+    shown = [v for v in VERDICTS if v in set(nums["verdict"]) or counts[v].sum()]
+    handles = [Patch(color=COLOURS[v], label=v) for v in shown]
+    handles.append(Line2D([], [], marker="x", color="#555555", lw=0, label="null control (untrained model)"))
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, -0.02))
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    return fig
+
+
+def png(card: pd.DataFrame, title: str = "", dpi: int = 110) -> bytes:
+    """:func:`draw` as PNG bytes (for a report page, whatever matplotlib backend the kernel has)."""
+    fig = draw(card, title)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
