@@ -77,6 +77,32 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     shutil.rmtree(part)
 
 
+def test_run_stopped_mid_epoch_resumes_to_bit_identical_weights_and_history(tmp_path):
+    settings = TrainSettings(epochs=4, batch_size=32, seed=0, check_every=3)
+
+    def train(folder, prep=prepare):
+        return fit(build_smvae({"mix": "none"}), [data()], settings, folder, device=torch.device("cpu"),
+                   model_spec={"mix": "none"}, prepare=prep, val=[data(64)], log=lambda s: None)
+
+    whole = train(tmp_path / "whole")
+    calls = []
+
+    def stop_in_epoch_three(pixels):
+        calls.append(1)
+        if len(calls) == 2 * (8 + 1) + 3:  # two epochs of 8 steps and a validation pass, then 3 more steps
+            raise KeyboardInterrupt
+        return prepare(pixels)
+
+    with pytest.raises(KeyboardInterrupt):
+        train(tmp_path / "cut", stop_in_epoch_three)
+    assert torch.load(tmp_path / "cut" / CHECKPOINT, weights_only=True)["epoch"] == 2
+    resumed = train(tmp_path / "cut")
+    timing = ["seconds", "samples_per_s"]
+    pd.testing.assert_frame_equal(resumed.drop(columns=timing), whole.drop(columns=timing), check_exact=True)
+    a, b = (torch.load(tmp_path / run / "model.pt", weights_only=True)["model"] for run in ("whole", "cut"))
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
 def test_nan_loss_stops_with_epoch_step_and_terms(tmp_path):
     bad = data().float()
     bad[100] = float("nan")

@@ -171,14 +171,44 @@ def _make_optimizer(model, settings: TrainSettings, capturable: bool = False):
         return torch.optim.Adam(model.parameters(), **kwargs)
 
 
-def _raise_non_finite(buffer: torch.Tensor, n_rows: int, keys: list[str], epoch: int, first_step: int,
-                      seeds: list[int], out_dirs: list[Path], batched: bool):
-    rows = buffer[:n_rows].cpu()  # (steps, members, terms)
-    bad, member = (int(i) for i in (~torch.isfinite(rows).all(2)).nonzero()[0])
-    terms = ", ".join(f"{k}={v:.4g}" for k, v in zip(keys, rows[bad, member].tolist()))
-    who = f"member seed {seeds[member]} ({out_dirs[member]}): " if batched else ""
-    raise PipelineError(f"{who}non-finite loss at epoch {epoch}, step {first_step + bad} of the epoch: {terms}. "
-                        "Lower the learning rate or check the data; the last good checkpoint is kept.")
+@dataclass
+class _Run:
+    """The state of one call of :func:`fit`: what it trains, where each member writes, the training step,
+    and the histories and log lines that grow by one entry per member and epoch."""
+
+    model: torch.nn.Module
+    settings: TrainSettings
+    device: torch.device
+    model_spec: dict
+    prepare: Callable
+    log: Callable[[str], None]
+    train: list[torch.Tensor]
+    val: Sequence[torch.Tensor] | None
+    out_dirs: list[Path]
+    seeds: list[int]
+    members: list[TrainSettings]  # the settings of each member's separate run (its own seed)
+    fingerprints: list[str]
+    optimizer: torch.optim.Optimizer
+    step: Callable[[list[torch.Tensor]], dict]  # forward, backward, Adam; returns the loss terms
+    graphs: bool
+    histories: list[list[dict]]
+    log_lines: list[list[str]]
+    start_epoch: int
+    steps_per_epoch: int
+    seen: int  # rows trained on per epoch (= n in a real run)
+    keys: list[str] | None = None  # names of the loss terms, from the first step
+    buffer: torch.Tensor | None = None  # (check_every, members, terms): loss terms not yet checked as finite
+
+    @property
+    def batched(self) -> bool:
+        return isinstance(self.model, Ensemble)
+
+    @property
+    def n(self) -> int:
+        return self.train[0].shape[0]
+
+    def member(self, i: int) -> torch.nn.Module:
+        return self.model.member(i) if self.batched else self.model
 
 
 def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSettings,
@@ -197,6 +227,19 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     per member, each member runs with ``settings.seed`` = its own seed (own init, data order and
     sampling noise), writes exactly what a separate run writes, and a list of K histories is returned.
     """
+    run = _set_up(model, train, settings, out_dir, device, model_spec or {}, prepare, val, log)
+    for epoch in range(run.start_epoch, settings.epochs + 1):
+        seconds, sums = _train_epoch(run, epoch)
+        _end_epoch(run, epoch, seconds, sums)
+    if settings.epochs == 0:
+        _null_history(run)
+    return _finish(run)
+
+
+def _set_up(model, train, settings: TrainSettings, out_dir, device: torch.device, model_spec: dict,
+            prepare: Callable, val, log: Callable[[str], None]) -> _Run:
+    """Check the output folders, seed the model and move it and the data to ``device``, build the optimizer
+    and the training step, and load the checkpoints this run left, if any."""
     batched = isinstance(model, Ensemble)
     if batched and isinstance(out_dir, (str, Path)):
         raise PipelineError(f"an ensemble of {model.k} seeds needs one output folder per seed, got '{out_dir}'")
@@ -207,7 +250,6 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     members = [replace(settings, seed=int(s)) for s in seeds]
     for d in out_dirs:
         d.mkdir(parents=True, exist_ok=True)
-    model_spec = model_spec or {}
     if settings.tf32 and device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
@@ -224,14 +266,29 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
     optimizer = _make_optimizer(model, settings, capturable=graphs)
     fingerprints = [m.fingerprint(model_spec, n) for m in members]
     histories, log_lines, start_epoch = _resume(model, optimizer, out_dirs, fingerprints, device, log)
+    step = _make_step(model, optimizer, settings, device, prepare, graphs, log)
+    steps_per_epoch = math.ceil(n / settings.batch_size)
+    if settings.max_steps_per_epoch is not None:  # a rehearsal: full-size data and shapes, a few steps
+        steps_per_epoch = min(steps_per_epoch, settings.max_steps_per_epoch)
+    return _Run(model=model, settings=settings, device=device, model_spec=model_spec, prepare=prepare, log=log,
+                train=train, val=val, out_dirs=out_dirs, seeds=seeds, members=members, fingerprints=fingerprints,
+                optimizer=optimizer, step=step, graphs=graphs, histories=histories, log_lines=log_lines,
+                start_epoch=start_epoch, steps_per_epoch=steps_per_epoch,
+                seen=min(n, steps_per_epoch * settings.batch_size))
 
+
+def _make_step(model, optimizer, settings: TrainSettings, device: torch.device, prepare: Callable, graphs: bool,
+               log: Callable[[str], None]) -> Callable[[list[torch.Tensor]], dict]:
+    """The training step ``step(batch) -> loss terms``: zero the gradients, forward (compiled and under bf16
+    autocast where the settings ask), backward, Adam; replayed as a CUDA graph when ``graphs``."""
+    batched = isinstance(model, Ensemble)
     loss_terms = model.loss_terms
     if settings.compile and batched:
         log("compile is not used with seed-batched training; training eagerly")
     elif settings.compile:
         loss_terms = _compiled(model.loss_terms, log)
 
-    def body(batch, cache=True):  # one training step; returns the loss terms
+    def body(batch, cache=True):
         with bf16_autocast(device, settings.autocast_bf16, cache):
             terms = loss_terms(prepare(*batch))
         (terms["loss"].sum() if batched else terms["loss"]).backward()
@@ -242,99 +299,130 @@ def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSe
         optimizer.zero_grad(set_to_none=True)
         return body(batch)
 
-    train_step = GraphedStep(lambda b: body(b, cache=False), eager, optimizer, log) if graphs else eager
-    steps_per_epoch = math.ceil(n / settings.batch_size)
-    if settings.max_steps_per_epoch is not None:  # a rehearsal: full-size data and shapes, a few steps
-        steps_per_epoch = min(steps_per_epoch, settings.max_steps_per_epoch)
-    seen = min(n, steps_per_epoch * settings.batch_size)  # rows trained on per epoch (= n in a real run)
-    keys: list[str] | None = None
-    buffer = None
-    for epoch in range(start_epoch, settings.epochs + 1):
-        model.train()
-        t0 = time.perf_counter()
-        epoch_seeds = [m.seed * 100_003 + epoch for m in members]
-        perm = torch.stack([torch.randperm(n, generator=torch.Generator(device=device).manual_seed(s),
-                                           device=device) for s in epoch_seeds])
-        if batched:
-            model.reseed(epoch_seeds, device)  # per-member sampling noise, as a separate run's global RNG
-        else:
-            torch.manual_seed(epoch_seeds[0])  # sampling noise: reproducible after resume
-        sums = None
-        row_in_buffer, first_step = 0, 0
-        for step in range(steps_per_epoch):
-            idx = perm[:, step * settings.batch_size:(step + 1) * settings.batch_size]
-            batch = [t[idx.reshape(-1)] for t in train]  # member-major rows
-            terms = train_step(batch)
-            if keys is None:
-                keys = list(terms)
-                buffer = torch.empty(settings.check_every, len(seeds), len(keys), device=device)
-            values = torch.stack([terms[k].detach().float().reshape(len(seeds)) for k in keys], 1)
-            buffer[row_in_buffer] = values
-            size = idx.shape[1]
-            sums = values * size if sums is None else sums + values * size
-            row_in_buffer += 1
-            if row_in_buffer == settings.check_every or step == steps_per_epoch - 1:
-                if not bool(torch.isfinite(buffer[:row_in_buffer]).all()):
-                    _raise_non_finite(buffer, row_in_buffer, keys, epoch, first_step, seeds, out_dirs, batched)
-                first_step, row_in_buffer = step + 1, 0
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        seconds = time.perf_counter() - t0
-        totals = sums.tolist()
-        for i, d in enumerate(out_dirs):
-            row = {"epoch": epoch}
-            row.update({f"train_{k}": float(v) / seen for k, v in zip(keys, totals[i])})
-            if val is not None:
-                member = model.member(i) if batched else model
-                rows = val if seen == n or epoch == settings.epochs else [t[:seen] for t in val]
-                row.update({f"val_{k}": v for k, v in evaluate(member, rows, device, prepare,
-                                                               settings.eval_batch_size, seed=epoch).items()})
-            row.update({"seconds": seconds, "samples_per_s": seen / seconds})
-            histories[i].append(row)
-            log_lines[i].append((f"[seed {seeds[i]}] " if batched else "")
+    return GraphedStep(lambda b: body(b, cache=False), eager, optimizer, log) if graphs else eager
+
+
+def _train_epoch(run: _Run, epoch: int) -> tuple[float, torch.Tensor]:
+    """Train one epoch in its seeded order, checking every ``check_every`` steps that the loss terms are
+    finite; returns its seconds and the loss terms summed over the rows (members x terms)."""
+    run.model.train()
+    t0 = time.perf_counter()
+    perm = _epoch_order(run, epoch)
+    batch_size, check_every, last = run.settings.batch_size, run.settings.check_every, run.steps_per_epoch - 1
+    sums, unchecked = None, 0
+    for step in range(run.steps_per_epoch):
+        idx = perm[:, step * batch_size:(step + 1) * batch_size]
+        values = _training_step(run, [t[idx.reshape(-1)] for t in run.train])  # member-major rows
+        run.buffer[unchecked] = values
+        size = idx.shape[1]
+        sums = values * size if sums is None else sums + values * size
+        unchecked += 1
+        if unchecked == check_every or step == last:
+            if not bool(torch.isfinite(run.buffer[:unchecked]).all()):
+                _raise_non_finite(run, unchecked, epoch, step + 1 - unchecked)
+            unchecked = 0
+    if run.device.type == "cuda":
+        torch.cuda.synchronize(run.device)
+    return time.perf_counter() - t0, sums
+
+
+def _epoch_order(run: _Run, epoch: int) -> torch.Tensor:
+    """Each member's row order for ``epoch`` (members x rows); also seeds the epoch's sampling noise. Both
+    follow from (seed, epoch) alone, so a resumed run draws what an uninterrupted one draws."""
+    epoch_seeds = [m.seed * 100_003 + epoch for m in run.members]
+    perm = torch.stack([torch.randperm(run.n, generator=torch.Generator(device=run.device).manual_seed(s),
+                                       device=run.device) for s in epoch_seeds])
+    if run.batched:
+        run.model.reseed(epoch_seeds, run.device)  # per-member sampling noise, as a separate run's global RNG
+    else:
+        torch.manual_seed(epoch_seeds[0])
+    return perm
+
+
+def _training_step(run: _Run, batch: list[torch.Tensor]) -> torch.Tensor:
+    """One optimizer step on ``batch``; returns its loss terms as a (members x terms) tensor."""
+    terms = run.step(batch)
+    if run.keys is None:
+        run.keys = list(terms)
+        run.buffer = torch.empty(run.settings.check_every, len(run.seeds), len(run.keys), device=run.device)
+    return torch.stack([terms[k].detach().float().reshape(len(run.seeds)) for k in run.keys], 1)
+
+
+def _raise_non_finite(run: _Run, n_rows: int, epoch: int, first_step: int):
+    rows = run.buffer[:n_rows].cpu()  # (steps, members, terms)
+    bad, member = (int(i) for i in (~torch.isfinite(rows).all(2)).nonzero()[0])
+    terms = ", ".join(f"{k}={v:.4g}" for k, v in zip(run.keys, rows[bad, member].tolist()))
+    who = f"member seed {run.seeds[member]} ({run.out_dirs[member]}): " if run.batched else ""
+    raise PipelineError(f"{who}non-finite loss at epoch {epoch}, step {first_step + bad} of the epoch: {terms}. "
+                        "Lower the learning rate or check the data; the last good checkpoint is kept.")
+
+
+def _end_epoch(run: _Run, epoch: int, seconds: float, sums: torch.Tensor) -> None:
+    """Per member: the epoch's history row (training means, validation terms, timing) and log line, the
+    kept snapshot, the checkpoint to resume from and ``history.csv``."""
+    settings, seen = run.settings, run.seen
+    totals = sums.tolist()
+    for i, d in enumerate(run.out_dirs):
+        row = {"epoch": epoch}
+        row.update({f"train_{k}": float(v) / seen for k, v in zip(run.keys, totals[i])})
+        if run.val is not None:
+            rows = run.val if seen == run.n or epoch == settings.epochs else [t[:seen] for t in run.val]
+            row.update({f"val_{k}": v for k, v in evaluate(run.member(i), rows, run.device, run.prepare,
+                                                           settings.eval_batch_size, seed=epoch).items()})
+        row.update({"seconds": seconds, "samples_per_s": seen / seconds})
+        run.histories[i].append(row)
+        run.log_lines[i].append((f"[seed {run.seeds[i]}] " if run.batched else "")
                                 + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                            for k, v in row.items()))
-            log(log_lines[i][-1])
-            weights = _member_weights(model, i)
-            if epoch in set(settings.keep_epochs):
-                _save_atomic({"model": weights, "spec": model_spec, "epoch": epoch}, d / f"epoch_{epoch}.pt")
-            _save_atomic({"model": weights, "optimizer": _member_optimizer(model, optimizer, i), "epoch": epoch,
-                          "history": histories[i], "log": log_lines[i], "fingerprint": fingerprints[i]},
-                         d / CHECKPOINT)
-            pd.DataFrame(histories[i]).to_csv(d / "history.csv", index=False)
+        run.log(run.log_lines[i][-1])
+        weights = _member_weights(run.model, i)
+        if epoch in set(settings.keep_epochs):
+            _save_atomic({"model": weights, "spec": run.model_spec, "epoch": epoch}, d / f"epoch_{epoch}.pt")
+        _save_atomic({"model": weights, "optimizer": _member_optimizer(run.model, run.optimizer, i), "epoch": epoch,
+                      "history": run.histories[i], "log": run.log_lines[i], "fingerprint": run.fingerprints[i]},
+                     d / CHECKPOINT)
+        pd.DataFrame(run.histories[i]).to_csv(d / "history.csv", index=False)
 
-    if settings.epochs == 0:  # a null control: the seeded initialisation, its loss terms logged as epoch 0
-        rows = settings.null_eval_rows
-        train_rows = train if rows is None else [t[:rows] for t in train]
-        log(f"null control: loss terms of the untrained model on {train_rows[0].shape[0]} of {n} training rows"
-            + ("" if val is None else f" and {val[0].shape[0]} validation rows"))
-        for i in range(len(out_dirs)):
-            member = model.member(i) if batched else model
-            row = {"epoch": 0}
-            for split, tensors in (("train", train_rows), ("val", val)):
-                if tensors is not None:
-                    terms = evaluate(member, tensors, device, prepare, settings.eval_batch_size, seed=members[i].seed)
-                    row.update({f"{split}_{k}": v for k, v in terms.items()})
-            histories[i] = [{**row, "seconds": 0.0}]
+
+def _null_history(run: _Run) -> None:
+    """A null control: each member's history is one epoch-0 row, the loss terms of its seeded initialisation
+    on the training rows (the first ``null_eval_rows``) and the validation rows."""
+    rows = run.settings.null_eval_rows
+    train_rows = run.train if rows is None else [t[:rows] for t in run.train]
+    run.log(f"null control: loss terms of the untrained model on {train_rows[0].shape[0]} of {run.n} training rows"
+            + ("" if run.val is None else f" and {run.val[0].shape[0]} validation rows"))
+    for i in range(len(run.out_dirs)):
+        row = {"epoch": 0}
+        for split, tensors in (("train", train_rows), ("val", run.val)):
+            if tensors is not None:
+                terms = evaluate(run.member(i), tensors, run.device, run.prepare, run.settings.eval_batch_size,
+                                 seed=run.members[i].seed)
+                row.update({f"{split}_{k}": v for k, v in terms.items()})
+        run.histories[i] = [{**row, "seconds": 0.0}]
+
+
+def _finish(run: _Run) -> pd.DataFrame | list[pd.DataFrame]:
+    """Write each member's ``history.csv``, ``model.pt`` and ``train_meta.json``, remove its checkpoint, and
+    return the histories (a list for an ensemble)."""
     frames = []
-    for i, d in enumerate(out_dirs):
-        frame = pd.DataFrame(histories[i])
+    for i, d in enumerate(run.out_dirs):
+        frame = pd.DataFrame(run.histories[i])
         frame.to_csv(d / "history.csv", index=False)
-        _save_atomic({"model": _member_weights(model, i), "spec": model_spec, "epoch": settings.epochs},
+        _save_atomic({"model": _member_weights(run.model, i), "spec": run.model_spec, "epoch": run.settings.epochs},
                      d / "model.pt")
         train_seconds = float(frame["seconds"].sum()) if len(frame) else 0.0
-        meta = {"settings": asdict(members[i]), "model_spec": model_spec, "n_train": n,
+        meta = {"settings": asdict(run.members[i]), "model_spec": run.model_spec, "n_train": run.n,
                 "train_seconds": train_seconds,
-                "samples_per_s": seen * len(frame) / train_seconds if train_seconds else None,
-                "environment": environment(device)}
-        if graphs:
-            meta["cuda_graphs_used"] = train_step.graph is not None
-        if batched:  # train_seconds is the wall time of the whole batch, shared by its members
-            meta["batched_with_seeds"] = seeds
+                "samples_per_s": run.seen * len(frame) / train_seconds if train_seconds else None,
+                "environment": environment(run.device)}
+        if run.graphs:
+            meta["cuda_graphs_used"] = run.step.graph is not None
+        if run.batched:  # train_seconds is the wall time of the whole batch, shared by its members
+            meta["batched_with_seeds"] = run.seeds
         write_json(d / "train_meta.json", meta)
         (d / CHECKPOINT).unlink(missing_ok=True)
         frames.append(frame)
-    return frames if batched else frames[0]
+    return frames if run.batched else frames[0]
 
 
 def _member_weights(model, i: int) -> dict:
