@@ -17,7 +17,7 @@ from vaerep.models.vqvae import VQVAE
 from vaerep.vqvae import pretrained as PR
 from vaerep.vqvae import pretrained_eval as E
 from vaerep.vqvae import pretrained_figures
-from vaerep.vqvae.pretrained_paths import figure_paths
+from vaerep.vqvae.registry import figure_files
 
 CFG = {"source": "auto", "dalle": {"local_dir": None, "env_var": "DALLE_DVAE_DIR", "allow_download": False,
                                    "download_timeout_s": 1, "urls": dict(dalle_dvae.URLS),
@@ -102,12 +102,12 @@ def test_dalle_path_runs_through_the_same_figure_and_metric_code(tmp_path, monke
     claims = E.check_claims("dalle", metrics, table, {"a": "chelsea", "b": "rocket"},
                             {"respect_ratio": 1.5, "respect_anchor": 0.5, "recognisable_corr": 0.5, "better_db": 1.0})
     assert set(claims["verdict"]) <= {"replicates", "differs"} and len(claims) == 5
-    paths = figure_paths(str(tmp_path / "figs"))
+    paths = {k: str(tmp_path / "figs" / f) for k, f in figure_files({}, "pretrained").items()}
     label = PR.model_label("dalle")
     pretrained_figures.photo_figures(model, x[:2], ["chelsea", "rocket"], label, paths)
     pretrained_figures.manipulation_figures(model, x[:2], 1, label, paths)
     pretrained_figures.transplant_figure(model, photos["chelsea"], photos["astronaut"], ["chelsea", "astronaut"],
-                                         (0, 1, 2, 2), (1, 1), out, paste, label, paths["5.19"])
+                                         (0, 1, 2, 2), (1, 1), out, paste, label, paths["transplant"])
     assert all((tmp_path / "figs" / p.rsplit("/", 1)[1]).stat().st_size > 0 for p in paths.values())
 
 

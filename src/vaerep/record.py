@@ -28,7 +28,7 @@ import yaml
 from .config import CONFIG_DIR, REPO_ROOT
 from .errors import PipelineError
 from .provenance import write_json
-from .scorecard_run import STUDY_TABLES
+from .studies import STUDIES
 
 PROVENANCE = "record.json"
 
@@ -112,7 +112,7 @@ def export(run_root: Path | str, dest_root: Path | str = REPO_ROOT, scale: str =
     run = {k: v for k, v in info.items() if k != "scale"}
     results = run_root / "results" / scale
     run["studies"] = sorted({p.relative_to(results).parts[0] for p in files if results in p.parents}
-                            & set(STUDY_TABLES))
+                            & set(STUDIES))
     record = {"scale": scale, "runs": earlier + [run]}
     if merge and earlier:
         rescored = rescore(dest_root, scale, record)

@@ -10,17 +10,14 @@ import pandas as pd
 
 from . import scorecard as sc
 from .readers import read_csv
-from .studies import label
+from .studies import label, registry
 
 NULL = "null"  # a study's null control mirrors its results folder in <study>/null/
-# Each study's number tables, relative to results/<scale>/.
-STUDY_TABLES = {
-    "smvae": {"table_4_1": "smvae/table_4_1.csv"},
-    "dsprites_beta": {"table_2_3": "dsprites_beta/table_2_3.csv", "table_2_4": "dsprites_beta/table_2_4.csv",
-                      "params": "dsprites_beta/model_params.json"},
-    "vqvae": {},
-    "latent2d": {"losses": "latent2d/table_losses.csv"},
-}
+
+
+def number_tables(study: str) -> dict[str, str]:
+    """The study's number tables (its registry's TABLES): name -> path relative to results/<scale>/."""
+    return {name: f"{study}/{file}" for name, file in registry(study).TABLES.items()}
 
 
 def null_twin(path: str | Path, results: Path, control: str = "") -> Path:
@@ -33,7 +30,7 @@ def discover(results: Path | str, studies: list[str]) -> dict:
     """The scorecard's inputs found in a finished run folder, as rule ``scorecard`` names them: number tables,
     every claims.csv (null twins aside), the null twins present, and forensics.csv when there."""
     results = Path(results)
-    tables = {study: {k: str(results / v) for k, v in STUDY_TABLES[study].items()} for study in studies}
+    tables = {study: {k: str(results / v) for k, v in number_tables(study).items()} for study in studies}
     claims = sorted(str(p) for study in studies for p in (results / study).rglob("claims.csv")
                     if NULL not in p.relative_to(results).parts)
     wanted = [v for t in tables.values() for v in t.values()] + claims

@@ -1,9 +1,11 @@
 """The four studies by workflow name: letter, thesis extraction, the thesis as reports name it and title,
 written once for the rules (`snakemake --report` categories), the scorecard's study column and the report
-notebooks."""
+notebooks; and each study's registry of figure files and scorecard tables."""
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
 from typing import NamedTuple
 
 from .errors import PipelineError
@@ -40,3 +42,11 @@ def title(name: str) -> str:
     """Full title for reports: 'A — Scale Mixtures VAE on contrast-augmented MNIST (Martos Domonkos, ELTE 2023)'."""
     s = study(name)
     return f"{s.letter} — {s.title} ({s.thesis})"
+
+
+def registry(name: str) -> ModuleType:
+    """The registry of study ``name`` (``vaerep.<name>.registry``, torch-free): ``figure_files(settings, part)``
+    (key -> file in figures/<scale>/<name>/), ``PARTS`` (its figure rules' parts, none for one rule) and
+    ``TABLES`` (the scorecard's number tables: name -> file in results/<scale>/<name>/)."""
+    study(name)
+    return importlib.import_module(f".{name}.registry", __package__)

@@ -61,47 +61,25 @@ def settings(study):
     return study_settings(config, study)
 
 
+def study_figures(study, part=None):
+    """Key -> path figures/<scale>/<study>/<file> of the study's figures at this scale, from its registry
+    (vaerep.<study>.registry; ``part``: the figures of one of its figure rules, as the registry names them)."""
+    from vaerep.studies import registry
+
+    files = registry(study).figure_files(settings(study), part)
+    return {key: f"{FIG}/{study}/{name}" for key, name in files.items()}
+
+
+def reported_figures(study, part=None):
+    """A figure rule's named outputs: study_figures, each flagged for `snakemake --report` (reported)."""
+    figures = study_figures(study, part)
+    return dict(zip(figures, reported(list(figures.values()), study)))
+
+
 # ---------------------------------------------------------------------------------------------------
 # Study helpers. Each reads its study's globals (A_*, B_*, C*_, D_* set at the top of <study>.smk), so it
 # is called only from that study's file, after those lines. New helpers: append a block below.
 # ---------------------------------------------------------------------------------------------------
-
-
-def a_figure_files():
-    """Study A: every figure, named after the thesis figure it reproduces."""
-    files = []
-    for v, spec in A_VARIANTS.items():
-        files.append(f"{A_FIG}/fig{spec['figures']['recon']}_reconstructions_{v}.png")
-        files.append(f"{A_FIG}/fig{spec['figures']['posterior']}_posterior_vs_contrast_{v}.png")
-    files += [
-        f"{A_FIG}/fig4.3_slices_standard.png",
-        f"{A_FIG}/fig4.4_radial_lines_standard.png",
-        f"{A_FIG}/fig4.5_normalised_codes_standard.png",
-        f"{A_FIG}/fig4.8_slices_pre_normal.png",
-        f"{A_FIG}/fig4.11_slices_pre_gamma3.png",
-        f"{A_FIG}/fig4.11_slices_pre_gamma1.png",
-        f"{A_FIG}/fig4.15_slice_post_lognormal.png",
-    ]
-    return files
-
-
-def b_figure_files():
-    """Study B: every figure, named after the thesis figure it reproduces ('extra' = beyond it)."""
-    files = [f"{B_FIG}/fig2.1_dsprites_samples.png", f"{B_FIG}/fig2.10_mig_vs_beta.png"]
-    for b in B_BETAS:
-        files.append(f"{B_FIG}/fig{B['figures']['curves'].get(b, 'extra')}_loss_curves_beta{b}.png")
-        files.append(f"{B_FIG}/fig{B['figures']['recon'].get(b, 'extra')}_reconstructions_beta{b}.png")
-        files.append(f"{B_FIG}/figextra_pca_all_factors_beta{b}.png")
-    if B_PCA_BETA in B_BETAS:
-        for factor, num in [
-            ("orientation", "2.11"),
-            ("posX", "2.12"),
-            ("posY", "2.13"),
-            ("scale", "2.14"),
-            ("shape", "2.15"),
-        ]:
-            files.append(f"{B_FIG}/fig{num}_pca_{factor}_beta{B_PCA_BETA}.png")
-    return files
 
 
 def b_named_file():
@@ -125,27 +103,6 @@ def c4_model(wildcards):
 def d_train(variant):
     """Study D: the training settings of one variant, the shared block with the variant's overrides."""
     return {**D["train"], **(D_VARIANTS[variant].get("train") or {})}
-
-
-def d_figure_files():
-    """Study D: every figure, named after the thesis figure it reproduces."""
-    names = [
-        "fig5.1_mnist_samples",
-        "fig5.8_total_loss",
-        "fig5.9a_kl_loss",
-        "fig5.9b_reconstruction_loss",
-        "figB.1_loss_curves_penultimate",
-        "figB.2_loss_curves_final",
-        "fig5.11_latent_by_epoch",
-        "fig5.12_latent_samples",
-        "fig5.13_decoded_samples",
-        "figC.1_manifold_full",
-        "figC.1_manifold_region",
-        "fig5.14_reconstructions",
-        "figX_transitions",
-    ]
-    names += [f"fig5.10_latent_test_{v}" for v in D_VARIANTS]
-    return [f"{D_FIG}/{n}.png" for n in names]
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ B = settings("dsprites_beta")
 B_BETAS = [f"{b:g}" for b in B["betas"]]
 B_OUT = f"{RES}/dsprites_beta"
 B_FIG = f"{FIG}/dsprites_beta"
+B_FIGURES = study_figures("dsprites_beta")
 B_RUN = f"{B_OUT}/runs/beta{{beta}}"
 B_GRID = f"{DATA}/dsprites_grid_{B['data']['source']}.pt"
 B_PCA_BETA = f"{B['pca']['beta']:g}"
@@ -18,7 +19,7 @@ B_TABLES = {
         "claims.csv",
     ]
 }
-ALL_OUTPUTS += list(B_TABLES.values()) + b_figure_files() + [f"{B_OUT}/report.ipynb", f"{B_OUT}/report.html"]
+ALL_OUTPUTS += list(B_TABLES.values()) + list(B_FIGURES.values()) + [f"{B_OUT}/report.ipynb", f"{B_OUT}/report.html"]
 
 
 wildcard_constraints:
@@ -143,7 +144,7 @@ rule dsprites_beta_figures:
         codes=expand(f"{B_RUN}/codes.pt", beta=B_BETAS),
         table=B_TABLES["table_2_4.csv"],
     output:
-        reported(b_figure_files(), "dsprites_beta"),
+        **reported_figures("dsprites_beta"),
     log:
         f"{B_OUT}/figures.log",
     conda:
@@ -155,7 +156,6 @@ rule dsprites_beta_figures:
         n_recon=B["n_recon"],
         n_samples_grid=B["n_samples_grid"],
         at_chance_k=B["claims"]["at_chance_k"],
-        outdir=lambda wildcards, output: str(Path(output[0]).parent),
     script:
         "../scripts/dsprites_beta_figures.py"
 
@@ -166,7 +166,7 @@ use rule render_notebook_template as dsprites_beta_report with:
         # the "Why it differs" section: forensics.smk's snippet and figure of this study
         forensics=[f"{RES}/forensics/dsprites_beta.md", f"{FIG}/forensics/dsprites_beta_why_it_differs.png"],
         tables=list(B_TABLES.values()),
-        figures=b_figure_files(),
+        figures=list(B_FIGURES.values()),
         metas=expand(f"{B_RUN}/train_meta.json", beta=B_BETAS),
         data_meta=f"{B_OUT}/data_meta.json",
     output:

@@ -7,11 +7,12 @@ if D_MAIN not in D_VARIANTS:
 D_RUN = f"{RES}/latent2d/runs/{{variant}}"
 D_OUT = f"{RES}/latent2d"
 D_FIG = f"{FIG}/latent2d"
+D_FIGURES = study_figures("latent2d")
 D_TABLES = {
     k: f"{D_OUT}/{k}"
     for k in ["table_losses.csv", "table_losses.md", "checkpoints.csv", "centroid_neighbours.csv", "claims.csv"]
 }
-ALL_OUTPUTS += list(D_TABLES.values()) + d_figure_files() + [f"{D_OUT}/report.ipynb", f"{D_OUT}/report.html"]
+ALL_OUTPUTS += list(D_TABLES.values()) + list(D_FIGURES.values()) + [f"{D_OUT}/report.ipynb", f"{D_OUT}/report.html"]
 
 
 rule latent2d_train:
@@ -96,7 +97,7 @@ rule latent2d_figures:
         latents=[f"{D_OUT}/runs/{v}/latents.npz" for v in D_VARIANTS],
         metrics=[f"{D_OUT}/runs/{v}/eval.json" for v in D_VARIANTS],
     output:
-        reported(d_figure_files(), "latent2d"),
+        **reported_figures("latent2d"),
     log:
         f"{D_OUT}/figures.log",
     conda:
@@ -108,7 +109,6 @@ rule latent2d_figures:
         figures=D["figures"],
         n_test_images=D["n_test_images"],
         subset_seed=D["subset_seed"],
-        outdir=lambda wildcards, output: str(Path(output[0]).parent),
     script:
         "../scripts/latent2d_figures.py"
 
@@ -119,7 +119,7 @@ use rule render_notebook_template as latent2d_report with:
         # the "Why it differs" section: forensics.smk's snippet and figure of this study
         forensics=[f"{RES}/forensics/latent2d.md", f"{FIG}/forensics/latent2d_why_it_differs.png"],
         tables=list(D_TABLES.values()),
-        figures=d_figure_files(),
+        figures=list(D_FIGURES.values()),
         metas=[f"{D_OUT}/runs/{v}/train_meta.json" for v in D_VARIANTS],
     output:
         notebook=f"{D_OUT}/report.ipynb",

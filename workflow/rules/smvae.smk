@@ -5,6 +5,7 @@ A_RUNS = [(v, s) for v, spec in A_VARIANTS.items() for s in (A["seeds"] if spec[
 A_RUN = f"{RES}/smvae/runs/{{variant}}/seed{{seed}}"
 A_OUT = f"{RES}/smvae"
 A_FIG = f"{FIG}/smvae"
+A_FIGURES = study_figures("smvae")
 A_TABLES = {
     k: f"{A_OUT}/{k}"
     for k in [
@@ -16,7 +17,7 @@ A_TABLES = {
         "claims.csv",
     ]
 }
-ALL_OUTPUTS += list(A_TABLES.values()) + a_figure_files() + [f"{A_OUT}/report.ipynb", f"{A_OUT}/report.html"]
+ALL_OUTPUTS += list(A_TABLES.values()) + list(A_FIGURES.values()) + [f"{A_OUT}/report.ipynb", f"{A_OUT}/report.html"]
 
 
 rule cmnist:
@@ -116,7 +117,7 @@ rule smvae_figures:
         ],
         posterior=A_TABLES["posterior_by_contrast.csv"],
     output:
-        reported(a_figure_files(), "smvae"),
+        **reported_figures("smvae"),
     log:
         f"{A_OUT}/figures.log",
     conda:
@@ -127,7 +128,6 @@ rule smvae_figures:
         figures=A["figures"],
         n_test_images=A["n_test_images"],
         subset_seed=A["subset_seed"],
-        outdir=lambda wildcards, output: str(Path(output[0]).parent),
     script:
         "../scripts/smvae_figures.py"
 
@@ -138,7 +138,7 @@ use rule render_notebook_template as smvae_report with:
         # the "Why it differs" section: forensics.smk's snippet and figure of this study
         forensics=[f"{RES}/forensics/smvae.md", f"{FIG}/forensics/smvae_why_it_differs.png"],
         tables=list(A_TABLES.values()),
-        figures=a_figure_files(),
+        figures=list(A_FIGURES.values()),
         metas=[f"{A_OUT}/runs/{v}/seed{s}/train_meta.json" for v, s in A_RUNS],
     output:
         notebook=f"{A_OUT}/report.ipynb",

@@ -1,11 +1,11 @@
 # Across the studies: the replication scorecard and the front-page report (notebooks/index.py).
 # Included after every study's rule file, so ALL_OUTPUTS already lists each study's outputs.
 from vaerep.scorecard import EXTRA_NULLS
-from vaerep.scorecard_run import STUDY_TABLES
+from vaerep.scorecard_run import number_tables
 
 S = config["scorecard"]
 SCORECARD_TABLES = {
-    f"{study}:{name}": f"{RES}/{path}" for study in config["studies"] for name, path in STUDY_TABLES[study].items()
+    f"{study}:{name}": f"{RES}/{path}" for study in config["studies"] for name, path in number_tables(study).items()
 }
 SCORECARD_CLAIMS = sorted(f for f in ALL_OUTPUTS if f.endswith("claims.csv") and "/null/" not in f)
 # Null controls (workflow/rules/<study>_null.smk) mirror a study's folder in <study>/null/: the twins that exist.

@@ -3,20 +3,7 @@ C = settings("vqvae")
 C_OUT = f"{RES}/vqvae"
 C_FIG = f"{FIG}/vqvae"
 C_RUN = f"{C_OUT}/runs/mnist_vqvae"
-C_MANIP_FIGS = [
-    f"{C_FIG}/fig{num}_{op}.png"
-    for op, num in [
-        ("shift_y", "5.5"),
-        ("shift_x", "5.6"),
-        ("rot90", "5.7"),
-        ("flip_x", "5.8"),
-        ("flip_y", "5.9"),
-        ("splice_x", "5.10"),
-        ("splice_y", "5.11"),
-        ("invert", "5.12"),
-    ]
-]
-C_FIGURES = [f"{C_FIG}/figC2_original_code_reconstruction.png"] + C_MANIP_FIGS
+C_FIGURES = list(study_figures("vqvae", "mnist").values())
 C_TABLES = {
     "metrics": f"{C_OUT}/mnist_vqvae_metrics.json",
     "table_csv": f"{C_OUT}/manipulations.csv",
@@ -78,8 +65,7 @@ rule vqvae_figures:
         data=f"{DATA}/mnist.pt",
         model=f"{C_RUN}/model.pt",
     output:
-        code=reported(C_FIGURES[:1], "vqvae")[0],
-        manip=reported(C_MANIP_FIGS, "vqvae"),
+        **reported_figures("vqvae", "mnist"),
     log:
         f"{C_OUT}/figures.log",
     conda:
@@ -87,7 +73,6 @@ rule vqvae_figures:
     threads: 1
     params:
         manip=C["manipulations"],
-        outdir=lambda wildcards, output: str(Path(output[0]).parent),
     script:
         "../scripts/vqvae_figures.py"
 

@@ -1,11 +1,9 @@
 # Study C4: the pretrained DALL-E dVAE (verified weights) or the pipeline's offline substitute, Figs 5.13-5.19.
 # A checkpoint decides which model runs (source.json); the substitute is trained only when it is chosen.
-from vaerep.vqvae.pretrained_paths import figure_paths
-
 C4 = C["pretrained"]
 C4_OUT = f"{C_OUT}/pretrained"
 C4_SUB = f"{C4_OUT}/substitute"
-C4_FIGURES = list(figure_paths(C_FIG).values())
+C4_FIGURES = list(study_figures("vqvae", "pretrained").values())
 C4_TABLES = {
     "metrics": f"{C4_OUT}/metrics.json",
     "table_csv": f"{C4_OUT}/manipulations.csv",
@@ -80,7 +78,7 @@ rule vqvae_pretrained_figures:
         source=f"{C4_OUT}/source.json",
         model=c4_model,
     output:
-        reported(C4_FIGURES, "vqvae"),
+        **reported_figures("vqvae", "pretrained"),
     log:
         f"{C4_OUT}/figures.log",
     conda:
@@ -88,6 +86,5 @@ rule vqvae_pretrained_figures:
     threads: 1
     params:
         cfg=C4,
-        fig_dir=lambda wildcards, output: str(Path(output[0]).parent),
     script:
         "../scripts/vqvae_pretrained_figures.py"

@@ -9,20 +9,7 @@ if _c1_missing:
 C1_OUT = f"{C_OUT}/vae2d"
 C1_RUN = f"{C1_OUT}/runs/{{model}}"
 C1_MODEL_RE = "|".join(C1_MODELS)
-C1_FIGS = {
-    key: f"{C_FIG}/{name}.png"
-    for key, name in [
-        ("latent_fc", "fig5.1a_latent_fc_bce"),
-        ("latent_conv", "fig5.1b_latent_conv_bce"),
-        ("grid_fc", "fig5.2a_decoded_grid_fc_bce"),
-        ("grid_conv", "fig5.2b_decoded_grid_conv_bce"),
-        ("collapse_latent", "fig5.3a_collapse_latent"),
-        ("collapse_recon", "fig5.3b_collapse_reconstructions"),
-        ("collapse_kl", "fig5.3c_collapse_kl_per_dim"),
-        ("loss_curves", "fig5.4_loss_curves_bce_vs_mse"),
-        ("latent_all", "figC1_latent_all_models"),
-    ]
-}
+C1_FIGS = study_figures("vqvae", "vae2d")
 C1_TABLES = {"table_csv": f"{C1_OUT}/table.csv", "table_md": f"{C1_OUT}/table.md", "claims": f"{C1_OUT}/claims.csv"}
 ALL_OUTPUTS += list(C1_TABLES.values()) + list(C1_FIGS.values())
 C_REPORT_INPUTS += list(C1_TABLES.values()) + list(C1_FIGS.values())
@@ -113,7 +100,7 @@ rule vqvae_vae2d_figures:
         histories=expand(f"{C1_RUN}/history.csv", model=C1_MODELS),
         table=C1_TABLES["table_csv"],
     output:
-        **{key: reported([f], "vqvae")[0] for key, f in C1_FIGS.items()},
+        **reported_figures("vqvae", "vae2d"),
     log:
         f"{C1_OUT}/figures.log",
     conda:

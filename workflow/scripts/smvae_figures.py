@@ -1,6 +1,4 @@
 """Rule smvae_figures: every Study A figure, from the first seed of each variant."""
-from pathlib import Path
-
 import torch
 
 from vaerep import scriptio
@@ -12,8 +10,7 @@ from vaerep.readers import read_csv
 
 
 def main(smk):
-    p = smk.params
-    out = Path(p.outdir)
+    p, out = smk.params, smk.output
     split = load_split(smk.input.data, "test", p.n_test_images, p.subset_seed)
     models = {v: load_model(path, build_smvae) for v, path in zip(p.variants, smk.input.models)}
     post = read_csv(smk.input.posterior)
@@ -22,23 +19,19 @@ def main(smk):
     torch.manual_seed(0)
     for v, spec in p.variants.items():
         figures.reconstructions(models[v], split, p.contrasts, fig["n_recon"], 0, f"{spec['label']}: reconstructions",
-                                out / f"fig{spec['figures']['recon']}_reconstructions_{v}.png")
+                                out[f"recon_{v}"])
         figures.posterior_vs_contrast(post[post["variant"] == v], f"{spec['label']}: posterior vs contrast",
-                                      out / f"fig{spec['figures']['posterior']}_posterior_vs_contrast_{v}.png")
-    figures.slices(models["standard"], fig["standard_z3"], n, ext, "Standard VAE", out / "fig4.3_slices_standard.png",
-                   "z3")
-    figures.radial_lines(models["standard"], **fig["radial"], seed=0, path=out / "fig4.4_radial_lines_standard.png")
+                                      out[f"posterior_{v}"])
+    figures.slices(models["standard"], fig["standard_z3"], n, ext, "Standard VAE", out.slices_standard, "z3")
+    figures.radial_lines(models["standard"], **fig["radial"], seed=0, path=out.radial_lines_standard)
     figures.normalised_codes(models["standard"], split, p.contrasts, fig["n_normalised"], 0,
-                             out / "fig4.5_normalised_codes_standard.png")
+                             out.normalised_codes_standard)
     figures.slices(models["pre_normal"], fig["pre_normal_c"], n, ext, "pre Normal SMVAE",
-                   out / "fig4.8_slices_pre_normal.png", "c")
+                   out.slices_pre_normal, "c")
     for g in ("pre_gamma3", "pre_gamma1"):
-        figures.slices(models[g], fig["pre_gamma_c"], n, ext, p.variants[g]["label"], out / f"fig4.11_slices_{g}.png",
-                       "c")
+        figures.slices(models[g], fig["pre_gamma_c"], n, ext, p.variants[g]["label"], out[f"slices_{g}"], "c")
     figures.slices(models["post_lognormal"], fig["post_c"], n, ext, "post logNormal SMVAE",
-                   out / "fig4.15_slice_post_lognormal.png", "c")
-    missing = [f for f in smk.output if not Path(f).is_file()]
-    assert not missing, f"figures not written: {missing}"
+                   out.slice_post_lognormal, "c")
 
 
 scriptio.run(main, snakemake)  # noqa: F821

@@ -17,7 +17,7 @@ def main(smk):
     a, b = x[:p["n_digits"]], x[p["n_digits"]:]
     code_figure(model, a, "MNIST VQ-VAE (K=64, D=16, 7x7 grid): original | code map | reconstruction",
                 smk.output.code)
-    mnist_manipulation_figures(model, a, b, p["shift_cells"], smk.params.outdir)
+    mnist_manipulation_figures(model, a, b, p["shift_cells"], smk.output)
 
 
 scriptio.run(main, snakemake)  # noqa: F821

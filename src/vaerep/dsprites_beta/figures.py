@@ -12,8 +12,6 @@ from .. import plotting
 from ..models.beta_vae import to_float
 from .evaluate import MIG_FACTORS
 
-FACTOR_FIGURES = {"orientation": "2.11", "posX": "2.12", "posY": "2.13", "scale": "2.14", "shape": "2.15"}
-
 
 def sample_grid(imgs: torch.Tensor, source: str, path, n: int = 64):
     nrow = int(np.ceil(np.sqrt(n)))

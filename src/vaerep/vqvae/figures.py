@@ -9,10 +9,7 @@ import torch
 
 from ..plotting import save
 from . import manipulations
-
-# Thesis figure numbers of the MNIST manipulations (seed_002.md §3.2).
-MNIST_FIGURES = {"shift_y": "5.5", "shift_x": "5.6", "rot90": "5.7", "flip_x": "5.8", "flip_y": "5.9",
-                 "splice_x": "5.10", "splice_y": "5.11", "invert": "5.12"}
+from .registry import MNIST_FIGURES
 
 
 def _img(t: torch.Tensor) -> np.ndarray:
@@ -65,9 +62,10 @@ def panel(model, x: torch.Tensor, op: str, shift_cells: int, title: str, partner
     return fig
 
 
-def mnist_manipulation_figures(model, x: torch.Tensor, partner: torch.Tensor, shift_cells: int, outdir) -> list:
-    """Figs 5.5-5.12 on MNIST test digits ``x`` (splices with ``partner``)."""
-    paths = []
+def mnist_manipulation_figures(model, x: torch.Tensor, partner: torch.Tensor, shift_cells: int, paths) -> list:
+    """Figs 5.5-5.12 on MNIST test digits ``x`` (splices with ``partner``); ``paths``: operation -> file (the
+    rule's output)."""
+    saved = []
     for op, num in MNIST_FIGURES.items():
         what = {"shift_y": f"cyclic shift along y by {shift_cells} cells", "shift_x": f"cyclic shift along x by {shift_cells} cells",
                 "rot90": "rotation of the code grid by 90 deg", "flip_x": "flip along x (left-right)",
@@ -75,8 +73,8 @@ def mnist_manipulation_figures(model, x: torch.Tensor, partner: torch.Tensor, sh
                 "splice_y": "top half of a + bottom half of b",
                 "invert": "value inversion -z_q, decoded without re-quantising"}[op]
         fig = panel(model, x, op, shift_cells, f"Fig {num} (MNIST VQ-VAE): {what}", partner)
-        paths.append(save(fig, f"{outdir}/fig{num}_{op}.png"))
-    return paths
+        saved.append(save(fig, paths[op]))
+    return saved
 
 
 @torch.no_grad()

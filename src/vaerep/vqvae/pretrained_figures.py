@@ -11,32 +11,40 @@ from ..plotting import save
 from . import manipulations
 from .evaluate import per_image_mse, psnr
 from .figures import _show, image_row, panel
-from .pretrained_paths import MANIP_FIGURES
+from .registry import PRETRAINED_FIGURES
+
+# The manipulated token grids of Figs 5.15-5.18: operation -> what the figure shows.
+MANIP_TITLES = {"rot90": "token grid rotated by 90 deg (counter-clockwise)",
+                "invert": "value inversion -z decoded without re-quantising",
+                "shift_x": "token grid shifted along x (cyclic)",
+                "shift_y": "token grid shifted along y (cyclic)"}
 
 
 @torch.no_grad()
 def photo_figures(model, x: torch.Tensor, names: list[str], label: str, paths: dict) -> None:
-    """5.13: the two photos and their token grids; 5.14: photo | reconstruction with its PSNR."""
+    """5.13: the two photos and their token grids; 5.14: photo | reconstruction with its PSNR (``paths``: the
+    registry's key -> file, keys ``photos`` and ``reconstructions``)."""
     k = model.quantizer.codebook_size
     z, idx = model.encode(x)
     rec = model.decode(z).clamp(0, 1)
     grid = "x".join(map(str, idx.shape[1:]))
     image_row([x[0], x[1], idx[0], idx[1]], [f"(a) {names[0]}", f"(b) {names[1]}", f"(a) tokens ({grid})",
                                              f"(b) tokens ({grid})"],
-              f"Fig 5.13 - {label}: input photos and their token grids (K={k})", paths["5.13"], k=k)
+              f"Fig 5.13 - {label}: input photos and their token grids (K={k})", paths["photos"], k=k)
     p = psnr(per_image_mse(rec, x))
     image_row([x[0], rec[0], x[1], rec[1]], [f"(a) {names[0]}", f"(a) reconstruction, {p[0]:.1f} dB",
                                              f"(b) {names[1]}", f"(b) reconstruction, {p[1]:.1f} dB"],
-              f"Fig 5.14 - {label}: reconstructions (PSNR)", paths["5.14"], k=k)
+              f"Fig 5.14 - {label}: reconstructions (PSNR)", paths["reconstructions"], k=k)
 
 
 @torch.no_grad()
 def manipulation_figures(model, x: torch.Tensor, shift_cells: int, label: str, paths: dict) -> None:
-    """5.15-5.18: original | tokens | reconstruction | manipulated tokens | decoded, one row per photo."""
-    for num, (op, what) in MANIP_FIGURES.items():
+    """5.15-5.18: original | tokens | reconstruction | manipulated tokens | decoded, one row per photo
+    (``paths``: operation -> file)."""
+    for op, what in MANIP_TITLES.items():
         what = what + (f" by {shift_cells} cells" if op.startswith("shift") else "")
-        fig = panel(model, x, op, shift_cells, f"Fig {num} - {label}:\n{what}", cell=2.4)
-        save(fig, paths[num])
+        fig = panel(model, x, op, shift_cells, f"Fig {PRETRAINED_FIGURES[op]} - {label}:\n{what}", cell=2.4)
+        save(fig, paths[op])
 
 
 @torch.no_grad()
