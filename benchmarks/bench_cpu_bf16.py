@@ -32,7 +32,6 @@ import json
 import multiprocessing
 import os
 import statistics
-import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path

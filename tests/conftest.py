@@ -1,5 +1,4 @@
 import fcntl
-import json
 import os
 import shlex
 import signal

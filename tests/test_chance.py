@@ -1,7 +1,6 @@
 """Chance levels behind claim thresholds (vaerep.chance, benchmarks/derive_thresholds.py), and the dSprites
 generator's orientation factor."""
 
-import numpy as np
 import pytest
 import torch
 import yaml

@@ -53,7 +53,6 @@ def test_interrupted_run_resumes_to_the_same_result(tmp_path):
     assert ckpt_src["epoch"] == 2
     # re-create a checkpoint as fit leaves it mid-run, by running 2 epochs and stopping before cleanup
     settings = TrainSettings(epochs=3, batch_size=32, seed=0, keep_epochs=(1,))
-    from vaerep.train import _save_atomic  # noqa: F401  (format of the checkpoint is fit's own)
     interrupted = tmp_path / "interrupted"
     calls = []
 

@@ -14,7 +14,7 @@ from torch.distributions import Gamma, LogNormal, Normal
 NO_CHECK = {"validate_args": False}
 
 from ..errors import PipelineError
-from .kl import gamma_from_log_mean_var, kl_gamma_gamma, kl_gamma_gamma_author, kl_normal_normal, kl_std_normal, lognormal_mean_std
+from .kl import gamma_from_log_mean_var, kl_gamma_gamma, kl_gamma_gamma_author, kl_std_normal, lognormal_mean_std
 from .layers import (at_least_float32, bce_prob_author_sum, bce_prob_sum, bce_prob_sum_samples, bce_with_logits_sum,
                      bce_with_logits_sum_samples, mlp)
 

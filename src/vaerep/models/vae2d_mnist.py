@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-import torch.nn.functional as F
 
 from ..errors import PipelineError
 from .kl import kl_std_normal
