@@ -210,6 +210,13 @@ class _Run:
     def member(self, i: int) -> torch.nn.Module:
         return self.model.member(i) if self.batched else self.model
 
+    def member_weights(self, i: int) -> dict:
+        return self.model.member_state_dict(i) if self.batched else self.model.state_dict()
+
+    def member_optimizer(self, i: int) -> dict:
+        state = self.optimizer.state_dict()
+        return self.model.member_optimizer_state_dict(state, i) if self.batched else state
+
 
 def fit(model: torch.nn.Module, train: Sequence[torch.Tensor], settings: TrainSettings,
         out_dir: Path | str | Sequence[Path | str], *, device: torch.device, model_spec: dict | None = None,
@@ -375,10 +382,10 @@ def _end_epoch(run: _Run, epoch: int, seconds: float, sums: torch.Tensor) -> Non
                                 + " ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
                                            for k, v in row.items()))
         run.log(run.log_lines[i][-1])
-        weights = _member_weights(run.model, i)
+        weights = run.member_weights(i)
         if epoch in set(settings.keep_epochs):
             _save_atomic({"model": weights, "spec": run.model_spec, "epoch": epoch}, d / f"epoch_{epoch}.pt")
-        _save_atomic({"model": weights, "optimizer": _member_optimizer(run.model, run.optimizer, i), "epoch": epoch,
+        _save_atomic({"model": weights, "optimizer": run.member_optimizer(i), "epoch": epoch,
                       "history": run.histories[i], "log": run.log_lines[i], "fingerprint": run.fingerprints[i]},
                      d / CHECKPOINT)
         pd.DataFrame(run.histories[i]).to_csv(d / "history.csv", index=False)
@@ -408,7 +415,7 @@ def _finish(run: _Run) -> pd.DataFrame | list[pd.DataFrame]:
     for i, d in enumerate(run.out_dirs):
         frame = pd.DataFrame(run.histories[i])
         frame.to_csv(d / "history.csv", index=False)
-        _save_atomic({"model": _member_weights(run.model, i), "spec": run.model_spec, "epoch": run.settings.epochs},
+        _save_atomic({"model": run.member_weights(i), "spec": run.model_spec, "epoch": run.settings.epochs},
                      d / "model.pt")
         train_seconds = float(frame["seconds"].sum()) if len(frame) else 0.0
         meta = {"settings": asdict(run.members[i]), "model_spec": run.model_spec, "n_train": run.n,
@@ -423,15 +430,6 @@ def _finish(run: _Run) -> pd.DataFrame | list[pd.DataFrame]:
         (d / CHECKPOINT).unlink(missing_ok=True)
         frames.append(frame)
     return frames if run.batched else frames[0]
-
-
-def _member_weights(model, i: int) -> dict:
-    return model.member_state_dict(i) if isinstance(model, Ensemble) else model.state_dict()
-
-
-def _member_optimizer(model, optimizer, i: int) -> dict:
-    state = optimizer.state_dict()
-    return model.member_optimizer_state_dict(state, i) if isinstance(model, Ensemble) else state
 
 
 def _resume(model, optimizer, out_dirs: list[Path], fingerprints: list[str], device, log):
