@@ -139,13 +139,13 @@ if forensics.is_file():
 # ### Thesis numbers
 
 # %%
-display(Markdown(sc.rows_markdown(card[card["thesis_value"] != "claim"])))
+display(Markdown(sc.rows_markdown(card[~sc.is_claim(card)])))
 
 # %% [markdown]
 # ### Qualitative claims (evidence from each study's claim checks)
 
 # %%
-claims = card[card["thesis_value"] == "claim"]
+claims = card[sc.is_claim(card)]
 display(Markdown("\n".join(f"- *{r.study}* — **{r.verdict}** — {r.claim}. *Evidence:* {r.replicated_value}"
                             + (f" *({r.reason})*" if isinstance(r.reason, str) and r.reason else "")
                             + (f" *Why it differs:* {r.explanation}" if isinstance(r.explanation, str) else "")

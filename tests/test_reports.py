@@ -14,7 +14,7 @@ from vaerep import reports
 from vaerep.captions import figure_html
 from vaerep.config import REPO_ROOT, SCHEMA_DIR
 from vaerep.errors import PipelineError
-from vaerep.studies import STUDIES, label, title
+from vaerep.studies import STUDIES, label, name_of, title
 
 matplotlib.use("Agg")
 SCRIPTS = sorted((REPO_ROOT / "notebooks").glob("*.py"))
@@ -72,6 +72,9 @@ def test_one_map_of_study_titles():
     assert [s.letter for s in STUDIES.values()] == ["A", "B", "C", "D"]
     with pytest.raises(PipelineError, match="unknown study 'smvea': known studies are smvae, dsprites_beta"):
         title("smvea")
+    assert [name_of(label(name)) for name in STUDIES] == list(STUDIES)
+    with pytest.raises(PipelineError, match="unknown study label 'smvae'"):
+        name_of("smvae")
 
 
 def test_figure_html_embeds_the_png_with_its_caption(tmp_path):

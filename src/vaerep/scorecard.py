@@ -20,8 +20,9 @@ import pandas as pd
 from .claim import BEYOND_THESIS
 from .config import REHEARSAL, dotted, study_settings
 from .readers import read_csv, read_json
-from .studies import label, title
+from .studies import label, name_of, title
 
+CLAIM = "claim"  # the thesis_value of a qualitative claim's row (a number row holds the thesis's number)
 COLUMNS = ["study", "claim_id", "source", "claim", "thesis_value", "replicated_value", "replicated_std", "n_seeds",
            "difference", "tolerance", "null_value", "null_verdict", "verdict", "reason", "scale", "explanation"]
 NOT_INFORMATIVE = "not informative (holds on an untrained model)"
@@ -160,11 +161,16 @@ def claim_rows(study: str, claims_csv, note: str = "") -> list[dict]:
             raise ValueError(f"{claims_csv}: unknown verdict '{verdict}'")
         holds = r.get("holds_on_this_model")
         rows.append({"study": study, "claim_id": r["id"], "source": r["source"], "claim": r["claim"],
-                     "thesis_value": "claim", "replicated_value": r["evidence"], "replicated_std": float("nan"),
+                     "thesis_value": CLAIM, "replicated_value": r["evidence"], "replicated_std": float("nan"),
                      "n_seeds": float("nan"), "difference": float("nan"), "tolerance": float("nan"),
                      "verdict": verdict, "reason": "; ".join(reasons),
                      "holds": None if holds is None or pd.isna(holds) else bool(holds)})
     return rows
+
+
+def is_claim(card: pd.DataFrame) -> pd.Series:
+    """Which rows of a scorecard (as read back from scorecard.csv) are qualitative claims, not numbers."""
+    return card["thesis_value"].astype(str) == CLAIM
 
 
 def with_scale(rows: list[dict], reduced_reason: str, scale: str = "") -> list[dict]:
@@ -178,7 +184,7 @@ def with_scale(rows: list[dict], reduced_reason: str, scale: str = "") -> list[d
 def _null_outcome(row: dict) -> str:
     """What a null row's verdict says about the check: a number is judged on its value alone (a null run
     is never 'reduced scale'), a claim keeps its verdict."""
-    if row["thesis_value"] != "claim" and _finite(row["replicated_value"]) and _finite(row["thesis_value"]):
+    if row["thesis_value"] != CLAIM and _finite(row["replicated_value"]) and _finite(row["thesis_value"]):
         return "replicates" if abs(row["replicated_value"] - row["thesis_value"]) <= row["tolerance"] else "differs"
     if row["verdict"] == "not comparable" and row.get("holds") is not None:  # judged on the model that ran
         return "replicates" if row["holds"] else "differs"
@@ -265,7 +271,7 @@ def headline_markdown(card: pd.DataFrame) -> str:
         for scale, row in counts.loc[study].iterrows():
             said = ", ".join(f"**{row[v]}** {v}" for v in VERDICTS if row[v])
             parts.append(f"{SCALE_WORDS.get(scale, scale)}: {said}")
-        lines.append(f"- **{title(study.split()[1])}** — " + "; ".join(parts))
+        lines.append(f"- **{title(name_of(study))}** — " + "; ".join(parts))
     return "\n".join(lines) + "\n"
 
 

@@ -15,7 +15,7 @@ import pandas as pd  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
-from .scorecard import AT_CHANCE, NOT_INFORMATIVE, VERDICTS  # noqa: E402
+from .scorecard import AT_CHANCE, NOT_INFORMATIVE, VERDICTS, is_claim  # noqa: E402
 
 COLOURS = {"replicates": "#2e8b57", "differs": "#d62728", "not comparable": "#a0a0a0",
            NOT_INFORMATIVE: "#ff9f1c", AT_CHANCE: "#8e6cbf"}
@@ -24,20 +24,21 @@ DOT, CROSS = 28, 16  # marker areas of a number and of its null control
 
 
 def distances(card: pd.DataFrame) -> pd.DataFrame:
-    """The number rows (not the claims) with ``distance`` = (replicated − thesis) / tolerance and
-    ``null_distance`` = (null control − thesis) / tolerance; rows without a finite distance are left out."""
-    nums = card[card["thesis_value"].astype(str) != "claim"].copy()
-    thesis = pd.to_numeric(nums["thesis_value"], errors="coerce")
+    """The number rows (not the claims) with ``distance`` = difference / tolerance (the difference being
+    replicated − thesis) and ``null_distance`` = (null control − thesis) / tolerance; rows without a finite
+    distance are left out."""
+    nums = card[~is_claim(card)].copy()
     tol = pd.to_numeric(nums["tolerance"], errors="coerce")
-    nums["distance"] = (pd.to_numeric(nums["replicated_value"], errors="coerce") - thesis) / tol
-    nums["null_distance"] = (pd.to_numeric(nums["null_value"], errors="coerce") - thesis) / tol
+    nums["distance"] = pd.to_numeric(nums["difference"], errors="coerce") / tol
+    nums["null_distance"] = (pd.to_numeric(nums["null_value"], errors="coerce")
+                             - pd.to_numeric(nums["thesis_value"], errors="coerce")) / tol
     return nums[np.isfinite(nums["distance"])][["study", "claim_id", "verdict", "scale", "distance",
                                                  "null_distance"]]
 
 
 def claim_counts(card: pd.DataFrame) -> pd.DataFrame:
     """Verdict counts of the qualitative claims per study (studies in letter order, verdicts as columns)."""
-    claims = card[card["thesis_value"].astype(str) == "claim"]
+    claims = card[is_claim(card)]
     studies = sorted(set(card["study"]))
     return (claims.groupby(["study", "verdict"]).size().unstack(fill_value=0)
             .reindex(index=studies, columns=list(VERDICTS), fill_value=0))

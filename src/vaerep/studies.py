@@ -38,6 +38,14 @@ def label(name: str) -> str:
     return f"{study(name).letter} {name}"
 
 
+def name_of(study_label: str) -> str:
+    """The study name behind a scorecard label: 'A smvae' -> 'smvae' (a clear error for an unknown label)."""
+    names = {label(name): name for name in STUDIES}
+    if study_label not in names:
+        raise PipelineError(f"unknown study label '{study_label}': known labels are {', '.join(names)}")
+    return names[study_label]
+
+
 def title(name: str) -> str:
     """Full title for reports: 'A — Scale Mixtures VAE on contrast-augmented MNIST (Martos Domonkos, ELTE 2023)'."""
     s = study(name)
