@@ -78,7 +78,7 @@ for study in studies:
         "training time (min, summed)": round(sum(m["train_seconds"] for m in metas) / 60, 2),
         "samples/s (median run)": round(pd.Series([m["samples_per_s"] for m in metas if m.get("samples_per_s")]).median()),
     })
-display(Markdown(f"**Scale:** `{scale}` (`smoke`: every output in minutes; `cpu`: about an hour on 2 cores; "
+display(Markdown(f"**Scale:** `{scale}` (`smoke`: every output in minutes; `cpu`: about 2 hours on 2 cores; "
                  f"`full`: the thesis settings). **Device setting:** `{cfg.get('device')}`."))
 pd.DataFrame(rows).set_index("study")
 
