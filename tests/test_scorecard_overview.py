@@ -26,6 +26,8 @@ def card():
         _row("A smvae", "A.t.b", 100.0, 90.0, 2.0, 100.2, sc.NOT_INFORMATIVE),
         _row("A smvae", "A.c", "claim", "holds", float("nan"), "does not hold", "replicates"),
         _row("B dsprites_beta", "B.t.a", 0.5, 0.2, 0.1, float("nan"), "not comparable", "reduced"),
+        _row("B dsprites_beta", "B.count.exact", 7.0, 7.0, 0.0, 7.0, sc.NOT_INFORMATIVE, "reduced"),
+        _row("B dsprites_beta", "B.count.miss", 7.0, 9.0, 0.0, 5.0, "not comparable", "reduced"),
         _row("B dsprites_beta", "B.t.unknown", float("nan"), 3.0, 0.1, float("nan"), "not comparable", "reduced"),
         _row("B dsprites_beta", "B.c1", "claim", "no", float("nan"), "no", "differs", "reduced"),
         _row("B dsprites_beta", "B.c2", "claim", "no", float("nan"), "no", "differs", "reduced"),
@@ -34,10 +36,14 @@ def card():
 
 def test_distances_are_in_units_of_the_tolerance(card):
     d = sf.distances(card).set_index("claim_id")
-    assert list(d.index) == ["A.t.a", "A.t.b", "B.t.a"]  # claims and the number without a thesis value left out
+    # claims and the number without a thesis value left out
+    assert list(d.index) == ["A.t.a", "A.t.b", "B.t.a", "B.count.exact", "B.count.miss"]
     assert d.loc["A.t.a", "distance"] == pytest.approx(0.5) and d.loc["A.t.a", "null_distance"] == pytest.approx(80)
     assert d.loc["A.t.b", "distance"] == pytest.approx(-5) and d.loc["A.t.b", "null_distance"] == pytest.approx(0.1)
     assert d.loc["B.t.a", "distance"] == pytest.approx(-3) and math.isnan(d.loc["B.t.a", "null_distance"])
+    # tolerance 0 (an exact count): a match is at 0, a miss beyond every plotted distance, on its side
+    assert d.loc["B.count.exact", "distance"] == 0 and d.loc["B.count.exact", "null_distance"] == 0
+    assert d.loc["B.count.miss", "distance"] == np.inf and d.loc["B.count.miss", "null_distance"] == -np.inf
 
 
 def test_claims_are_counted_per_study_and_verdict(card):
@@ -52,7 +58,7 @@ def test_the_figure_draws_each_number_in_its_verdict_colour(card):
     numbers, claims = fig.axes[:2]
     dots = [c for c in numbers.collections if len(c.get_offsets()) and c.get_sizes()[0] == sf.DOT]
     xs = np.concatenate([c.get_offsets()[:, 0] for c in dots])
-    assert sorted(xs) == pytest.approx([-5, -3, 0.5])
+    assert sorted(xs) == pytest.approx([-5, -3, 0, 0.5, sf.CLIP])  # the exact count's miss at the edge
     colours = {tuple(np.round(fc[:3], 3)) for c in dots for fc in c.get_facecolors()}
     assert colours == {tuple(np.round(to_rgb(sf.COLOURS[v]), 3))
                        for v in ("replicates", sc.NOT_INFORMATIVE, "not comparable")}
@@ -65,7 +71,7 @@ def test_the_headline_counts_thesis_and_reduced_scale_apart(card):
     lines = text.strip().splitlines()
     assert len(lines) == 2 and lines[0].startswith("- **A — Scale Mixtures VAE")
     assert "at the thesis's scale: **2** replicates, **1** " + sc.NOT_INFORMATIVE in lines[0]
-    assert "at a reduced scale: **2** differs, **2** not comparable" in lines[1] and "thesis's" not in lines[1]
+    assert "at a reduced scale: **2** differs, **3** not comparable, **1** " + sc.NOT_INFORMATIVE in lines[1] and "thesis's" not in lines[1]
 
 
 def test_the_figure_comes_as_a_png(card):

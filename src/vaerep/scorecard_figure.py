@@ -23,17 +23,25 @@ CLIP = 1000.0  # distances beyond ±CLIP tolerances are drawn at the edge
 DOT, CROSS = 28, 16  # marker areas of a number and of its null control
 
 
+def _in_tolerances(difference: pd.Series, tol: pd.Series) -> pd.Series:
+    """``difference / tol``; with tolerance 0 (an exact count, such as a parameter count) an exact match is 0
+    and any miss lies beyond every plotted distance (drawn at the edge)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = difference / tol
+    exact = (tol == 0) & np.isfinite(difference)
+    return ratio.where(~exact, np.sign(difference) * np.inf).where(~(exact & (difference == 0)), 0.0)
+
+
 def distances(card: pd.DataFrame) -> pd.DataFrame:
     """The number rows (not the claims) with ``distance`` = difference / tolerance (the difference being
-    replicated − thesis) and ``null_distance`` = (null control − thesis) / tolerance; rows without a finite
-    distance are left out."""
+    replicated − thesis) and ``null_distance`` = (null control − thesis) / tolerance; rows without a thesis
+    value, a replicated value or a tolerance are left out."""
     nums = card[~is_claim(card)].copy()
     tol = pd.to_numeric(nums["tolerance"], errors="coerce")
-    nums["distance"] = pd.to_numeric(nums["difference"], errors="coerce") / tol
-    nums["null_distance"] = (pd.to_numeric(nums["null_value"], errors="coerce")
-                             - pd.to_numeric(nums["thesis_value"], errors="coerce")) / tol
-    return nums[np.isfinite(nums["distance"])][["study", "claim_id", "verdict", "scale", "distance",
-                                                 "null_distance"]]
+    nums["distance"] = _in_tolerances(pd.to_numeric(nums["difference"], errors="coerce"), tol)
+    nums["null_distance"] = _in_tolerances(pd.to_numeric(nums["null_value"], errors="coerce")
+                                           - pd.to_numeric(nums["thesis_value"], errors="coerce"), tol)
+    return nums[nums["distance"].notna()][["study", "claim_id", "verdict", "scale", "distance", "null_distance"]]
 
 
 def claim_counts(card: pd.DataFrame) -> pd.DataFrame:
