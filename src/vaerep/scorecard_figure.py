@@ -27,9 +27,8 @@ def _in_tolerances(difference: pd.Series, tol: pd.Series) -> pd.Series:
     """``difference / tol``; with tolerance 0 (an exact count, such as a parameter count) an exact match is 0
     and any miss lies beyond every plotted distance (drawn at the edge)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = difference / tol
-    exact = (tol == 0) & np.isfinite(difference)
-    return ratio.where(~exact, np.sign(difference) * np.inf).where(~(exact & (difference == 0)), 0.0)
+        ratio = difference / tol  # a miss over tolerance 0 is already ±inf; only 0 / 0 needs saying
+    return ratio.mask((tol == 0) & (difference == 0), 0.0)
 
 
 def distances(card: pd.DataFrame) -> pd.DataFrame:
