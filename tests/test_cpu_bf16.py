@@ -164,9 +164,13 @@ def test_the_time_plan_times_a_bf16_study_under_autocast():
             seen.append(h.dtype)
             return {"loss": h.float().pow(2).mean()}
 
+    class ProbeJob(Job):
+        def build(self):
+            return Probe()
+
     for precision, dtype in (("bf16", torch.bfloat16), ("fp32", torch.float32)):
         seen.clear()
-        measure(Job("x", "probe", 1, 1, 8, 4, Probe, lambda b: torch.randn(b, 4), precision=precision), CPU, 2)
+        measure(ProbeJob("x", "probe", 1, 1, 8, 4, "", {}, (4,), precision=precision), CPU, 2)
         assert seen[-3:] == [dtype] * 3  # the warm-up and the two timed steps
 
 

@@ -42,3 +42,26 @@ def test_auto_single_gpu_and_cpu(monkeypatch):
     monkeypatch.setenv("VAEREP_DEVICE", "cuda:1")
     with pytest.raises(PipelineError, match="CUDA is not available"):
         dev.pick_device("auto")
+
+
+def test_device_kind_needs_no_torch_without_a_driver_and_never_claims_a_gpu(monkeypatch, tmp_path):
+    """The time plan's question 'which kind of device?' is answered from the driver's device nodes when none
+    exists, and on a GPU machine it takes no GPU claim away from the training jobs."""
+    monkeypatch.setattr(dev, "GPU_DRIVER_NODES", (str(tmp_path / "no-such-node"),))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: pytest.fail("torch asked although no driver exists"))
+    assert dev.device_kind("auto") == "cpu"
+    node = tmp_path / "nvidiactl"
+    node.touch()
+    monkeypatch.setattr(dev, "GPU_DRIVER_NODES", (str(node),))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert dev.device_kind("auto") == "cpu"  # a driver without a usable GPU
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    assert dev.device_kind("auto") == "cuda"
+    assert not list(tmp_path.glob("vaerep-gpu*.lock"))  # no claim taken
+    monkeypatch.setenv("VAEREP_DEVICE", "cpu")
+    assert dev.device_kind("cuda") == "cpu"  # the environment wins
+    monkeypatch.setenv("VAEREP_DEVICE", "cuda:1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(PipelineError, match="CUDA is not available"):
+        dev.device_kind("auto")

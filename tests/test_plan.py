@@ -1,11 +1,16 @@
 """The time plan: rows per study consistent with the config, counted FLOPs, advice, projection vs measured."""
 
+import dataclasses
 import json
+import os
+import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
 
-from vaerep import plan
+from vaerep import plan, plan_measure
 from vaerep.config import study_settings
 
 CPU = torch.device("cpu")
@@ -63,6 +68,8 @@ def test_cpu_advice_appears_only_beyond_the_warning_threshold(smoke):
     assert "scale=cpu" in text and "profiles/slurm" in text and "projection" in text
     short = [dict(r, hours_here=settings["warn_hours"] / (len(rows) + 1)) for r in rows]
     assert "scale=cpu" not in plan.render(short, "full", CPU, settings)
+    at_cpu = plan.render(long, "cpu", CPU, settings)  # already the CPU's scale: only the GPU way is left
+    assert "profiles/slurm" in at_cpu and "--config scale=cpu" not in at_cpu
 
 
 def test_start_hook_times_nothing_for_a_smoke_run(tmp_path, smoke):
@@ -100,10 +107,52 @@ def test_flop_counts_are_kept_between_runs_and_a_damaged_cache_is_recounted(tmp_
 
     monkeypatch.setattr(plan, "_FLOPS", {})  # a new process: only the file remains
     plan._flop_cache.cache_clear()
-    monkeypatch.setattr(plan, "_count", no_counting)
+    monkeypatch.setattr(plan_measure, "counted_flops", no_counting)
     assert plan.count_flops(job, CPU) == counted
     plan.flop_cache_path().write_text("{not json")
     monkeypatch.setattr(plan, "_FLOPS", {})
     plan._flop_cache.cache_clear()
     with pytest.raises(AssertionError, match="counted again"):
         plan.count_flops(job, CPU)  # a damaged cache is ignored, so the count is made again
+
+
+def test_the_flop_key_follows_the_model_its_settings_and_its_code(tmp_path, monkeypatch):
+    """The cache key is computed without building a model, so it must change with everything the count depends
+    on: the model's settings, the input shape, the device type and the model code."""
+    config = plan.full_config("full")
+    job = plan._jobs_latent2d(study_settings(config, "latent2d"))[0]
+    again = plan._jobs_latent2d(study_settings(plan.full_config("full"), "latent2d"))[0]
+    key = plan.flop_key(job, CPU)
+    assert plan.flop_key(again, CPU) == key and plan.flop_key(job, "cpu") == key
+    assert plan.flop_key(job, "cuda:0") != key
+    wider = dataclasses.replace(job, spec={**job.spec, "z_dim": 16 * job.spec["z_dim"]})
+    assert plan.flop_key(wider, CPU) != key
+    assert plan.flop_key(dataclasses.replace(job, input_shape=(1, 32, 32)), CPU) != key
+    assert plan.count_flops(wider, CPU) > plan.count_flops(job, CPU)  # and the two counts differ indeed
+    code = tmp_path / "models"
+    shutil.copytree(plan.MODELS_DIR, code)
+    monkeypatch.setattr(plan, "MODELS_DIR", code)
+    plan.models_digest.cache_clear()
+    try:
+        assert plan.flop_key(job, CPU) == key
+        (code / "conv2d_vae.py").write_text((code / "conv2d_vae.py").read_text() + "\n# changed\n")
+        plan.models_digest.cache_clear()
+        assert plan.flop_key(job, CPU) != key
+    finally:
+        plan.models_digest.cache_clear()
+
+
+def test_a_check_its_caches_answer_imports_no_torch(tmp_path):
+    """The start-up check of every snakemake call: once the FLOP counts and the projection are saved, a smoke
+    run (bound by FLOPs) and a `full` run (the saved projection) are judged without importing torch."""
+    env = {**os.environ, plan.CACHE_ENV: str(tmp_path / "cache"), plan.RATE_ENV: "50", "VAEREP_DEVICE": "cpu"}
+    script = (f"import sys; from vaerep import plan; "
+              f"[plan.gate(plan.full_config(s), {str(tmp_path)!r}, dry_run=True) for s in ('smoke', 'full')]; "
+              "print('torch' in sys.modules)")
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300)
+            for _ in range(2)]
+    assert [r.returncode for r in runs] == [0, 0], runs[-1].stderr[-2000:]
+    first, second = (r.stdout.strip().splitlines() for r in runs)
+    assert first[-1] == "True" and "projecting the run time" in "\n".join(first)  # counted: torch was needed
+    assert second[-1] == "False" and "reusing the projection" in "\n".join(second)
+    assert "Time plan for scale=full" in "\n".join(second)

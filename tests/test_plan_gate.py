@@ -43,9 +43,9 @@ def test_a_line_is_printed_before_any_timing_starts(tmp_path, monkeypatch, capsy
     monkeypatch.delenv(plan.RATE_ENV, raising=False)
     printed_before = []
 
-    def fake_measure(job, device, timed_steps):
+    def fake_measure(job, device, timed_steps, threads=None):
         printed_before.append(capsys.readouterr().out)
-        return {"flops_per_sample": 1.0, "samples_per_s": 1e12}
+        return 1e12
 
     monkeypatch.setattr(plan, "measure", fake_measure)
     assert plan.gate(plan.full_config("full"), tmp_path, device=CPU) is True  # fast: under every limit

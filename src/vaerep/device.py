@@ -12,9 +12,11 @@ import os
 import tempfile
 from pathlib import Path
 
-import torch
-
 from .errors import PipelineError
+
+# Device nodes a GPU driver creates (NVIDIA, AMD ROCm, WSL): without any of them no GPU can be used, which a
+# caller that only needs the device's kind learns without importing torch.
+GPU_DRIVER_NODES = ("/dev/nvidiactl", "/dev/kfd", "/dev/dxg")
 
 _claims: list = []  # open, locked files: a claim lasts as long as the process
 
@@ -41,9 +43,34 @@ def release_gpus() -> None:
         _claims.pop().close()
 
 
-def pick_device(preference: str = "auto") -> torch.device:
-    """Return the device for ``preference`` ('auto', 'cpu', 'cuda', 'cuda:N'); env VAEREP_DEVICE wins."""
-    preference = os.environ.get("VAEREP_DEVICE", preference)
+def device_preference(preference: str = "auto") -> str:
+    """The preference in force: env VAEREP_DEVICE, else ``preference``."""
+    return os.environ.get("VAEREP_DEVICE", preference)
+
+
+def gpu_driver_present() -> bool:
+    """Whether a GPU driver's device node exists (a GPU may then be usable; torch decides)."""
+    return any(os.path.exists(node) for node in GPU_DRIVER_NODES)
+
+
+def device_kind(preference: str = "auto") -> str:
+    """The device a job would use, named without claiming a GPU ('cpu', 'cuda', 'cuda:N'). Torch is imported
+    only where a GPU may be present."""
+    preference = device_preference(preference)
+    if preference == "cpu" or (preference == "auto" and not gpu_driver_present()):
+        return "cpu"
+    if preference == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return str(pick_device(preference))
+
+
+def pick_device(preference: str = "auto"):
+    """Return the torch.device for ``preference`` ('auto', 'cpu', 'cuda', 'cuda:N'); env VAEREP_DEVICE wins."""
+    import torch
+
+    preference = device_preference(preference)
     if preference == "auto":
         if not torch.cuda.is_available():
             return torch.device("cpu")

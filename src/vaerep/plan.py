@@ -13,39 +13,39 @@ environment variable ``VAEREP_PLAN_SAMPLES_PER_S`` replaces the timing by one ra
 what-if questions).
 
 A plan is a few seconds of work (one counted and ``timed_steps`` timed steps per model), never a
-benchmark. The GPU figure is a projection: total FLOPs / (peak x utilisation), at least the run's
+benchmark, and torch is imported only to count or time: a check its caches answer (the saved projection,
+the FLOP counts) takes a fraction of a second. The GPU figure is a projection: total FLOPs / (peak x utilisation), at least the run's
 steps x a per-step floor (workflow/config/plan.yaml states both).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import functools
 import hashlib
+import importlib
+import importlib.metadata
 import json
 import os
 import platform
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-import torch
-from torch.utils.flop_counter import FlopCounterMode
-
 from .config import CONFIG_DIR, SCHEMA_DIR, deep_merge, load_config, read_yaml, study_settings, validate, with_studies
-from .device import pick_device
+from .device import device_kind
 from .errors import PipelineError
-from .train import bf16_autocast
 
 MNIST_TRAIN = 60_000
 RATE_ENV = "VAEREP_PLAN_SAMPLES_PER_S"  # samples/s for every model instead of timing (tests, what-if)
+MODELS_DIR = Path(__file__).parent / "models"
 
 
 @dataclass
 class Job:
     """Training runs of one model shape: ``runs`` runs of ``epochs`` x ``n_train`` samples (``n_train``: the
-    rows trained on per epoch)."""
+    rows trained on per epoch) of the model ``builder(spec)`` on inputs of ``input_shape``."""
 
     study: str
     name: str
@@ -53,8 +53,10 @@ class Job:
     epochs: int
     n_train: int
     batch_size: int
-    build: Callable[[], torch.nn.Module]
-    batch: Callable[[int], torch.Tensor]  # a float input batch of the given size
+    builder: str  # "module.function" building the model from ``spec``
+    spec: dict
+    input_shape: tuple
+    binary_input: bool = False  # inputs of 0 and 1 (dSprites) instead of uniform grey levels
     precision: str = "fp32"  # fp32 | tf32 (GPU) | bf16 (autocast, GPU or CPU): the study's train settings
     members: int = 1  # runs trained together as one seed-batched model (smvae.batch_seeds)
 
@@ -67,6 +69,18 @@ class Job:
         """Optimizer steps, a seed-batched job's members stepping together."""
         return -(-self.runs // self.members) * self.epochs * -(-self.n_train // self.batch_size)
 
+    def build(self):
+        """The model, freshly initialised."""
+        module, function = self.builder.rsplit(".", 1)
+        return getattr(importlib.import_module(module), function)(copy.deepcopy(self.spec))
+
+    def batch(self, size: int):
+        """A random float input batch of ``size`` rows."""
+        import torch
+
+        x = torch.rand(size, *self.input_shape)
+        return (x > 0.5).float() if self.binary_input else x
+
 
 def _rows(n: int, train: dict) -> int:
     """Rows trained on per epoch: ``n``, or fewer in a rehearsal (``max_steps_per_epoch``)."""
@@ -78,72 +92,69 @@ def _precision(train: dict) -> str:
     return "bf16" if train.get("autocast_bf16") else "tf32" if train.get("tf32") else "fp32"
 
 
-def _images(*shape):
-    return lambda b: torch.rand(b, *shape)
-
-
 def _jobs_smvae(s: dict) -> list[Job]:
-    from .models.smvae import build_smvae
-
     n = (s["n_train_images"] or MNIST_TRAIN) * len(s["contrasts"])
     jobs = []
     for name, v in s["variants"].items():
         spec = {k: v[k] for k in ("mix", "c_dist", "alpha") if k in v}
         runs = len(s["seeds"] if v["table"] else s["extra_seeds"])
         jobs.append(Job("smvae", name, runs, s["train"]["epochs"], _rows(n, s["train"]), s["train"]["batch_size"],
-                        lambda spec=spec: build_smvae(spec), _images(784), _precision(s["train"]),
+                        "vaerep.models.smvae.build_smvae", spec, (784,), precision=_precision(s["train"]),
                         members=runs if s.get("batch_seeds") else 1))
     return jobs
 
 
 def _jobs_dsprites_beta(s: dict) -> list[Job]:
-    from .models.beta_vae import build_beta_vae
-
     n = round(s["n_images"] * (1 - s["val_fraction"]))
     return [Job("dsprites_beta", f"beta{b}", 1, s["train"]["epochs"], _rows(n, s["train"]), s["train"]["batch_size"],
-                lambda b=b: build_beta_vae({"beta": float(b), **s["model"]}),
-                lambda k: (torch.rand(k, 1, 64, 64) > 0.5).float(), _precision(s["train"])) for b in s["betas"]]
+                "vaerep.models.beta_vae.build_beta_vae", {"beta": float(b), **s["model"]}, (1, 64, 64),
+                binary_input=True, precision=_precision(s["train"])) for b in s["betas"]]
 
 
 def _jobs_vqvae(s: dict) -> list[Job]:
-    from .models.vae2d_mnist import build_vae2d
-    from .models.vqvae import build_vqvae
-
     n = min(s["n_train_images"] or MNIST_TRAIN, MNIST_TRAIN)
     m = s["mnist"]
     jobs = [Job("vqvae", "C3 mnist vq-vae", 1, m["train"]["epochs"], _rows(n, m["train"]), m["train"]["batch_size"],
-                lambda: build_vqvae(dict(m["model"])), _images(1, 28, 28), _precision(m["train"]))]
+                "vaerep.models.vqvae.build_vqvae", dict(m["model"]), (1, 28, 28), precision=_precision(m["train"]))]
     c1 = s["vae2d"]
     n1 = min(c1["n_train_images"] or MNIST_TRAIN, MNIST_TRAIN)
     for name, model in c1["models"].items():
         spec = {**c1["architecture"], "head": model["head"], "recon": model["recon"]}
         jobs.append(Job("vqvae", f"C1 {name}", 1, c1["train"]["epochs"], _rows(n1, c1["train"]),
-                        c1["train"]["batch_size"],
-                        lambda spec=spec: build_vae2d(spec), _images(1, 28, 28), _precision(c1["train"])))
+                        c1["train"]["batch_size"], "vaerep.models.vae2d_mnist.build_vae2d", spec, (1, 28, 28),
+                        precision=_precision(c1["train"])))
     sub = s["pretrained"]["substitute"]
     if s["pretrained"]["source"] != "dalle":  # trained only when the DALL-E weights are not used
         crop = sub["crop"]
         jobs.append(Job("vqvae", "C4 substitute (without DALL-E)", 1, sub["train"]["epochs"],
-                        _rows(sub["n_crops"], sub["train"]),
-                        sub["train"]["batch_size"], lambda: build_vqvae(dict(sub["model"])),
-                        _images(sub["model"]["in_channels"], crop, crop), _precision(sub["train"])))
+                        _rows(sub["n_crops"], sub["train"]), sub["train"]["batch_size"],
+                        "vaerep.models.vqvae.build_vqvae", dict(sub["model"]),
+                        (sub["model"]["in_channels"], crop, crop), precision=_precision(sub["train"])))
     return jobs
 
 
 def _jobs_latent2d(s: dict) -> list[Job]:
-    from .models.conv2d_vae import build_conv2d_vae
-
     n = min(s["n_train_images"] or MNIST_TRAIN, MNIST_TRAIN)
     jobs = []
     for name, v in s["variants"].items():
         train = {**s["train"], **(v.get("train") or {})}
         jobs.append(Job("latent2d", name, 1, train["epochs"], _rows(n, train), train["batch_size"],
-                        lambda v=v: build_conv2d_vae(dict(v["model"])), _images(1, 28, 28), _precision(train)))
+                        "vaerep.models.conv2d_vae.build_conv2d_vae", dict(v["model"]), (1, 28, 28),
+                        precision=_precision(train)))
     return jobs
 
 
 JOBS = {"smvae": _jobs_smvae, "dsprites_beta": _jobs_dsprites_beta, "vqvae": _jobs_vqvae,
         "latent2d": _jobs_latent2d}
+
+
+def torch_version() -> str:
+    """The installed torch's version, read from its package metadata (torch is not imported)."""
+    return importlib.metadata.version("torch")
+
+
+def _device_type(device) -> str:
+    return str(device).split(":")[0]
 
 
 def load_settings(path: Path | str | None = None) -> dict:
@@ -161,15 +172,7 @@ def full_config(scale: str, overrides: dict | None = None) -> dict:
     return deep_merge(with_studies(load_config(overrides={"scale": scale})), overrides or {})
 
 
-def _step(model, x, optimizer, bf16: bool = False):
-    with bf16_autocast(x.device, bf16):  # as the training loop runs the study (bf16 autocast on CUDA or the CPU)
-        terms = model.loss_terms(x)
-    optimizer.zero_grad(set_to_none=True)
-    terms["loss"].backward()
-    optimizer.step()
-
-
-_FLOPS: dict = {}  # (device type, job, model, input shape) -> FLOPs per sample: each model is counted once
+_FLOPS: dict = {}  # cache key -> FLOPs per sample, this process's: each model is counted once
 CACHE_ENV = "VAEREP_CACHE_DIR"
 
 
@@ -208,77 +211,62 @@ def _remember_flops(key: str, flops: float) -> None:
         pass
 
 
-def _count(model: torch.nn.Module, x: torch.Tensor) -> float:
-    counter = FlopCounterMode(display=False)
-    with counter:
-        model.loss_terms(x)["loss"].backward()
-    return counter.get_total_flops() / len(x)
+@functools.lru_cache(maxsize=None)
+def models_digest() -> str:
+    """SHA-256 of the model code (vaerep/models/*.py): a changed model is counted again."""
+    digest = hashlib.sha256()
+    for path in sorted(MODELS_DIR.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
 
 
-def count_flops(job: Job, device: torch.device, batch: int = 2) -> float:
-    """FLOPs per sample of one training step (forward + backward), counted on a small batch: on the meta
-    device (shapes only, no arithmetic) where every op of the model has a meta kernel, else on ``device``.
-    A count is kept in :func:`flop_cache_path` under the torch version, device type, model and input shape,
-    and read from there by later runs."""
-    torch.manual_seed(0)
-    model = job.build().train()
-    x = job.batch(batch)
-    key = (device.type, job.study, job.name, repr(model), tuple(x.shape))
+def flop_key(job: Job, device) -> str:
+    """The FLOP cache's key of ``job`` on ``device``: torch version, device type, model code, the job's model
+    and its settings, and the counted input shape; computed without building the model."""
+    key = [torch_version(), _device_type(device), models_digest(), job.study, job.name, job.builder, job.spec,
+           list(job.input_shape), job.binary_input]
+    return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def count_flops(job: Job, device) -> float:
+    """FLOPs per sample of one training step (forward + backward): kept in :func:`flop_cache_path` under
+    :func:`flop_key` and read from there by later runs, else counted (vaerep.plan_measure.counted_flops)."""
+    key = flop_key(job, device)
     if key not in _FLOPS:
-        disk_key = hashlib.sha256(json.dumps([torch.__version__, *key]).encode()).hexdigest()
-        cached = _flop_cache(flop_cache_path()).get(disk_key)
+        cached = _flop_cache(flop_cache_path()).get(key)
         if isinstance(cached, (int, float)):
             _FLOPS[key] = float(cached)
-            return _FLOPS[key]
-        try:
-            _FLOPS[key] = _count(job.build().to("meta").train(), x.to("meta"))
-        except (NotImplementedError, RuntimeError):  # e.g. the Gamma sampler's gradient, .item() in the VQ layer
-            _FLOPS[key] = _count(model.to(device), x.to(device))
-        _remember_flops(disk_key, _FLOPS[key])
+        else:
+            from . import plan_measure
+
+            _FLOPS[key] = plan_measure.counted_flops(job, str(device))
+            _remember_flops(key, _FLOPS[key])
     return _FLOPS[key]
 
 
-def measure(job: Job, device: torch.device, timed_steps: int) -> dict:
-    """FLOPs per sample (:func:`count_flops`) and samples/s of ``timed_steps`` Adam steps at the job's
-    batch size, after one warm-up step."""
-    flops = count_flops(job, device)
-    torch.manual_seed(0)
-    model = job.build().to(device).train()
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    batch = min(job.batch_size, job.n_train)
-    x = job.batch(batch).to(device)
-    bf16 = job.precision == "bf16"
-    _step(model, x, optimizer, bf16)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    t0 = time.perf_counter()
-    for _ in range(timed_steps):
-        _step(model, x, optimizer, bf16)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return {"flops_per_sample": flops, "samples_per_s": timed_steps * batch / (time.perf_counter() - t0)}
+def measure(job: Job, device, timed_steps: int, threads: int | None = None) -> float:
+    """Samples/s of ``job`` here: ``timed_steps`` timed training steps (vaerep.plan_measure.samples_per_s)."""
+    from . import plan_measure
+
+    return plan_measure.samples_per_s(job, str(device), timed_steps, threads)
 
 
-def make_plan(config: dict, device: torch.device, settings: dict) -> list[dict]:
-    """One row per study: runs, samples, FLOPs per sample, samples/s here, hours here, GPU hours."""
+def make_plan(config: dict, device, settings: dict) -> list[dict]:
+    """One row per study: runs, samples, FLOPs per sample, samples/s here, hours here, GPU hours. Samples/s
+    are timed (:func:`measure`, with the study's thread count) unless ``$VAEREP_PLAN_SAMPLES_PER_S`` gives them."""
     gpu = settings["gpu"]
     rows = []
-    threads = torch.get_num_threads()
     for study in config["studies"]:
         study_cfg = study_settings(config, study)
-        jobs = JOBS[study](study_cfg)
-        torch.set_num_threads(study_cfg.get("threads", 1))  # as the study's training jobs run
         row = {"study": study, "runs": 0, "samples": 0, "flops": 0.0, "seconds_here": 0.0, "seconds_gpu": 0.0}
-        for job in jobs:
-            if os.environ.get(RATE_ENV):
-                m = {"flops_per_sample": count_flops(job, device), "samples_per_s": float(os.environ[RATE_ENV])}
-            else:
-                m = measure(job, device, settings["timed_steps"])
-            flops = job.samples * m["flops_per_sample"]
+        for job in JOBS[study](study_cfg):
+            rate = (float(os.environ[RATE_ENV]) if os.environ.get(RATE_ENV)
+                    else measure(job, device, settings["timed_steps"], study_cfg.get("threads", 1)))
+            flops = job.samples * count_flops(job, device)
             row["runs"] += job.runs
             row["samples"] += job.samples
             row["flops"] += flops
-            row["seconds_here"] += job.samples / m["samples_per_s"]
+            row["seconds_here"] += job.samples / rate
             row["seconds_gpu"] += max(flops / (gpu["peak_tflops"][job.precision] * 1e12 * gpu["utilisation"]),
                                       job.steps * gpu["step_floor_ms"] / 1e3)
         row["flops_per_sample"] = row["flops"] / row["samples"] if row["samples"] else 0.0
@@ -286,11 +274,10 @@ def make_plan(config: dict, device: torch.device, settings: dict) -> list[dict]:
         row["hours_here"] = row["seconds_here"] / 3600
         row["hours_gpu"] = row["seconds_gpu"] / 3600
         rows.append(row)
-    torch.set_num_threads(threads)
     return rows
 
 
-def render(rows: list[dict], scale: str, device: torch.device, settings: dict) -> str:
+def render(rows: list[dict], scale: str, device: str, settings: dict) -> str:
     """The plan as a text table with its advice."""
     gpu = settings["gpu"]
     how = (f"samples/s given by {RATE_ENV}" if os.environ.get(RATE_ENV)
@@ -308,32 +295,32 @@ def render(rows: list[dict], scale: str, device: torch.device, settings: dict) -
     lines.append(f"GPU projection: total FLOPs / ({gpu['utilisation']:.0%} of the {gpu['name']}'s peak at the "
                  f"study's precision), at least {gpu['step_floor_ms']} ms per step; training only, jobs one "
                  "after another.")
-    if device.type == "cpu" and here > settings["warn_hours"]:
+    if _device_type(device) == "cpu" and here > settings["warn_hours"]:
+        choose = "Choose `--config scale=cpu` (about 2 hours on 2 cores) or run" if scale != "cpu" else "Or run"
         lines.append(f"This CPU would train for about {here:.1f} hours ({here / 24:.1f} days) in one job at a time. "
-                     "Choose `--config scale=cpu` (about 2 hours on 2 cores) or run on GPU nodes with the SLURM "
-                     "profile: `snakemake --profile workflow/profiles/slurm`.")
+                     f"{choose} on GPU nodes with the SLURM profile: `snakemake --profile workflow/profiles/slurm`.")
     return "\n".join(lines)
 
 
-def flop_bound_hours(config: dict, device: torch.device, settings: dict) -> float:
+def flop_bound_hours(config: dict, device: str, settings: dict) -> float:
     """Hours of training at ``bound_tflops`` (at least this device's peak): a lower bound, counted in
     well under a second without timing anything."""
     flops = 0.0
     for study in config["studies"]:
         for job in JOBS[study](study_settings(config, study)):
             flops += job.samples * count_flops(job, device)
-    return flops / (settings["bound_tflops"][device.type] * 1e12) / 3600
+    return flops / (settings["bound_tflops"][_device_type(device)] * 1e12) / 3600
 
 
-def fingerprint(config: dict, device: torch.device, settings: dict) -> str:
+def fingerprint(config: dict, device: str, settings: dict) -> str:
     """What a projection depends on: every study's settings at the scale, the device, host, torch and the
     plan's settings (and an injected rate). A saved plan with the same fingerprint is reused."""
     key = {"studies": {s: study_settings(config, s) for s in config["studies"]}, "device": str(device),
-           "host": platform.node(), "torch": torch.__version__, "plan": settings, "rate": os.environ.get(RATE_ENV)}
+           "host": platform.node(), "torch": torch_version(), "plan": settings, "rate": os.environ.get(RATE_ENV)}
     return hashlib.sha256(json.dumps(key, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 
-def projection(config: dict, device: torch.device, settings: dict, results_dir: Path | str,
+def projection(config: dict, device: str, settings: dict, results_dir: Path | str,
                out: Callable[[str], None] = functools.partial(print, flush=True)) -> list[dict]:
     """The plan's rows: the saved ``results_dir/plan.json`` when its fingerprint matches, else measured now
     (a line saying so is printed before the timing starts) and saved."""
@@ -378,7 +365,7 @@ def stop_message(rows: list[dict], config: dict, settings: dict) -> str:
     return "\n".join(lines)
 
 
-def gate(config: dict, results_dir: Path | str, dry_run: bool = False, device: torch.device | None = None,
+def gate(config: dict, results_dir: Path | str, dry_run: bool = False, device: str | None = None,
          out: Callable[[str], None] = functools.partial(print, flush=True)) -> bool:
     """The snakemake start hook: project the training time here and say whether the run may go ahead.
 
@@ -386,7 +373,7 @@ def gate(config: dict, results_dir: Path | str, dry_run: bool = False, device: t
     ``warn_hours`` the plan is printed; beyond ``stop_hours`` (and without ``allow_long_run``) the run
     must stop (False), with the ways forward. A dry run prints the same and never stops."""
     settings = load_settings()
-    device = device or pick_device(config.get("device", "auto"))
+    device = device or device_kind(config.get("device", "auto"))
     if flop_bound_hours(config, device, settings) < settings["warn_hours"] / 10:
         return True
     rows = projection(config, device, settings, results_dir, out)
@@ -401,7 +388,7 @@ def gate(config: dict, results_dir: Path | str, dry_run: bool = False, device: t
     return True
 
 
-def save(rows: list[dict], scale: str, device: torch.device, path: Path, key: str | None = None) -> None:
+def save(rows: list[dict], scale: str, device: str, path: Path, key: str | None = None) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"scale": scale, "device": str(device), "fingerprint": key, "studies": rows},
                                indent=1))
@@ -446,7 +433,7 @@ def main(argv=None):
         print(compare(Path("results") / args.scale))
         return
     settings = load_settings()
-    device = pick_device(args.device)
+    device = device_kind(args.device)
     rows = make_plan(full_config(args.scale), device, settings)
     print(render(rows, args.scale, device, settings))
     if args.json:
