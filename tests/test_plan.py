@@ -1,6 +1,7 @@
 """The time plan: rows per study consistent with the config, counted FLOPs, advice, projection vs measured."""
 
 import dataclasses
+import importlib.metadata
 import json
 import os
 import shutil
@@ -156,3 +157,15 @@ def test_a_check_its_caches_answer_imports_no_torch(tmp_path):
     assert first[-1] == "True" and "projecting the run time" in "\n".join(first)  # counted: torch was needed
     assert second[-1] == "False" and "reusing the projection" in "\n".join(second)
     assert "Time plan for scale=full" in "\n".join(second)
+
+
+def test_torch_without_package_metadata_still_names_its_version(monkeypatch):
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    plan.torch_version.cache_clear()
+    try:
+        assert plan.torch_version() == torch.__version__
+    finally:
+        plan.torch_version.cache_clear()

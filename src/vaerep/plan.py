@@ -148,9 +148,16 @@ JOBS = {"smvae": _jobs_smvae, "dsprites_beta": _jobs_dsprites_beta, "vqvae": _jo
         "latent2d": _jobs_latent2d}
 
 
+@functools.lru_cache(maxsize=None)
 def torch_version() -> str:
-    """The installed torch's version, read from its package metadata (torch is not imported)."""
-    return importlib.metadata.version("torch")
+    """The installed torch's version, read from its package metadata without importing torch (imported only
+    where no metadata describes it, e.g. a build from source on the path)."""
+    try:
+        return importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        import torch
+
+        return torch.__version__
 
 
 def _device_type(device) -> str:
