@@ -12,7 +12,8 @@ import pytest
 import torch
 
 REPO = Path(__file__).resolve().parents[1]
-MNIST_DIR = Path(os.environ.get("MNIST_DIR", REPO.parent / "shared" / "data" / "mnist")).resolve()  # runs use other folders
+# absolute: the snakemake runs of the tests start in other folders than the one a relative MNIST_DIR was given in
+MNIST_DIR = Path(os.environ.get("MNIST_DIR", REPO.parent / "shared" / "data" / "mnist")).resolve()
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile")]
 
 torch.set_num_threads(1)

@@ -13,9 +13,10 @@ environment variable ``VAEREP_PLAN_SAMPLES_PER_S`` replaces the timing by one ra
 what-if questions).
 
 A plan is a few seconds of work (one counted and ``timed_steps`` timed steps per model), never a
-benchmark, and torch is imported only to count or time: a check its caches answer (the saved projection,
-the FLOP counts) takes a fraction of a second. The GPU figure is a projection: total FLOPs / (peak x utilisation), at least the run's
-steps x a per-step floor (workflow/config/plan.yaml states both).
+benchmark, and torch is imported only to count or time (:mod:`vaerep.plan_measure`): a check its caches
+answer (the saved projection, the FLOP counts) takes a fraction of a second. The GPU figure is a
+projection: total FLOPs / (peak x utilisation), at least the run's steps x a per-step floor
+(workflow/config/plan.yaml states both).
 """
 
 from __future__ import annotations
