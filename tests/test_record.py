@@ -76,14 +76,40 @@ def test_export_refuses_a_record_over_the_size_limit(smoke_run, tmp_path, monkey
         record.export(smoke_run.workdir, tmp_path, "smoke", allow_cpu=True)
 
 
-def test_rebuild_renders_the_front_page_and_reports_from_the_record_without_training(smoke_record, tmp_path):
+def test_devices_adds_the_table_4_1_comparison_to_the_record_and_check_recomputes_it(smoke_run, smoke_record,
+                                                                                     tmp_path, monkeypatch):
+    dest, _ = smoke_record
+    copy = tmp_path / "devices"
+    shutil.copytree(dest, copy)
+    with pytest.raises(PipelineError, match="needs the record's Study A from a GPU"):
+        record.devices(smoke_run.workdir, copy, "smoke", cpu_scale="smoke")
+    with pytest.raises(PipelineError, match="no `cpu` run of Study A"):
+        record.devices(tmp_path / "nothing", copy, "smoke", allow_cpu=True)
+    counts = record.devices(smoke_run.workdir, copy, "smoke", cpu_scale="smoke", allow_cpu=True)
+    terms = record._device_settings("smoke")["terms"]
+    table = pd.read_csv(copy / "results" / "smoke" / record.DEVICES_DIR / "table_4_1_devices.csv")
+    assert counts["cells"] == len(table) == 7 * len(terms)  # one seed a side at smoke: nothing measured
+    assert counts["not_measured"] == counts["cells"] and (table["diff"] == 0).all()
+    manifest = json.loads((copy / "results" / "smoke" / record.PROVENANCE).read_text())["manifest"]
+    for name in ("table_4_1_devices.csv", "table_4_1_devices.md", "table_4_1_cpu.csv", "cpu_provenance.json"):
+        assert f"results/smoke/{record.DEVICES_DIR}/{name}" in manifest
+    assert record.check(copy, "smoke") == []
+    wider = {**record._device_settings("smoke"), "noise_k": 4.0}
+    monkeypatch.setattr(record, "_device_settings", lambda scale: wider)
+    assert any("table_4_1_devices.md" in p for p in record.check(copy, "smoke"))
+
+
+def test_rebuild_renders_the_front_page_and_reports_from_the_record_without_training(smoke_run, smoke_record,
+                                                                                    tmp_path):
     dest, _ = smoke_record
     copy = tmp_path / "rebuild"
     shutil.copytree(dest, copy)
+    record.devices(smoke_run.workdir, copy, "smoke", cpu_scale="smoke", allow_cpu=True)
     (copy / "results" / "smoke" / "scorecard.csv").unlink()
     assert record.rebuild(copy, "smoke") == 0
     assert (copy / "results" / "smoke" / "index.html").is_file()
     for study in ("smvae", "dsprites_beta", "vqvae", "latent2d"):
         assert (copy / "results" / "smoke" / study / "report.html").is_file()
+    assert "Table 4.1 on two devices" in (copy / "results" / "smoke" / "smvae" / "report.html").read_text()
     assert record.check(copy, "smoke") == []
     assert not list(copy.rglob("*.pt"))  # nothing was trained

@@ -4,6 +4,7 @@
     python -m vaerep.record export --run RUN_ROOT [--to .] [--scale full] [--wall-seconds S]
     python -m vaerep.record check [--root .] [--scale full]      # the current scorecard code gives the record's
     python -m vaerep.record rebuild [--root .] [--scale full]    # scorecard, front page, reports; no training
+    python -m vaerep.record devices --cpu-run CPU_ROOT           # the record's Table 4.1 beside a `cpu` run's
 
 ``export`` refuses a run whose training did not run on CUDA (``--allow-cpu``: tests only) and one whose files
 exceed ``record.max_bytes`` (workflow/config/gpu.yaml). The provenance file ``results/<scale>/record.json``
@@ -52,13 +53,14 @@ def record_files(root: Path, scale: str, cfg: dict) -> list[Path]:
     return files
 
 
-def provenance(root: Path, scale: str, wall_seconds: float | None = None) -> dict:
-    """Device, torch version, commit, dates and wall time of the run under ``root``, from its train_meta.json
-    files and its usage table."""
+def provenance(root: Path, scale: str, wall_seconds: float | None = None, study: str | None = None) -> dict:
+    """Device, torch version, commit, dates and wall time of the run under ``root`` (or of one ``study`` of it),
+    from its train_meta.json files and its usage table."""
     results = root / "results" / scale
-    envs = [json.loads(p.read_text()).get("environment", {}) for p in sorted(results.rglob("train_meta.json"))]
+    runs = results / study if study else results
+    envs = [json.loads(p.read_text()).get("environment", {}) for p in sorted(runs.rglob("train_meta.json"))]
     if not envs:
-        raise PipelineError(f"{results} holds no train_meta.json: not a finished run folder")
+        raise PipelineError(f"{runs} holds no train_meta.json: not a finished run folder")
 
     def values(key):
         return sorted({str(e.get(key)) for e in envs if e.get(key) is not None})
@@ -180,7 +182,74 @@ def check(root: Path | str = REPO_ROOT, scale: str = "full") -> list[str]:
             cols = [c for c in fresh.columns if str(fresh.at[i, c]) != str(recorded.at[i, c])]
             problems.append(f"scorecard row {i} ({recorded.at[i, 'claim']}): "
                             + "; ".join(f"{c} {recorded.at[i, c]!r} -> {fresh.at[i, c]!r}" for c in cols))
+    out = root / "results" / scale / DEVICES_DIR
+    if (out / "table_4_1_devices.csv").is_file():
+        table, markdown = device_comparison(root, scale)
+        if markdown != (out / "table_4_1_devices.md").read_text():
+            problems.append(f"{DEVICES_DIR}/table_4_1_devices.md: the current code and config compare the devices "
+                            "otherwise (python -m vaerep.record devices)")
     return problems
+
+
+DEVICES_DIR = "smvae/devices"
+
+
+def devices(cpu_root: Path | str, root: Path | str = REPO_ROOT, scale: str = "full", cpu_scale: str = "cpu", *,
+            allow_cpu: bool = False) -> dict:
+    """Set the record's Table 4.1 (GPU) beside the one a `cpu` run under ``cpu_root`` made, cell by cell, and add
+    the comparison to the record: ``results/<scale>/smvae/devices/`` holds the CPU table, its provenance and the
+    comparison (CSV and Markdown). Returns the comparison's counts."""
+    from .smvae import device_agreement as agreement
+
+    root, cpu_root = Path(root), Path(cpu_root)
+    info = read(root, scale)
+    if info is None:
+        raise PipelineError(f"no record at {root / 'results' / scale / PROVENANCE}: export a GPU run first")
+    gpu_table = root / "results" / scale / "smvae" / "table_4_1.csv"
+    cpu_table = cpu_root / "results" / cpu_scale / "smvae" / "table_4_1.csv"
+    for path, what in ((gpu_table, "the record holds no Study A"), (cpu_table, f"no `{cpu_scale}` run of Study A")):
+        if not path.is_file():
+            raise PipelineError(f"{path} is missing: {what} Table 4.1")
+    cpu_info = provenance(cpu_root, cpu_scale, study="smvae")
+    gpu_devices = sorted({d for run in info["runs"] if "smvae" in run["studies"] for d in run["devices"]})
+    on_gpu = gpu_devices and all(d.startswith(settings()["record"]["device"]) for d in gpu_devices)
+    if not allow_cpu and (not on_gpu or any(d != "cpu" for d in cpu_info["devices"])):
+        raise PipelineError(f"a device comparison needs the record's Study A from a GPU (it ran on {gpu_devices}) "
+                            f"and the runs under {cpu_table.parent} from the CPU (they ran on {cpu_info['devices']})")
+    out = root / "results" / scale / DEVICES_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(cpu_table, out / "table_4_1_cpu.csv")
+    write_json(out / "cpu_provenance.json", {**cpu_info, "scale": cpu_scale})
+    table, markdown = device_comparison(root, scale)
+    table.to_csv(out / "table_4_1_devices.csv", index=False)
+    (out / "table_4_1_devices.md").write_text(markdown)
+    _seal(root, scale, info, settings()["record"])
+    return agreement.summary(table, _device_settings(scale)["noise_k"])
+
+
+def _device_settings(scale: str) -> dict:
+    from .reports import settings_at
+
+    return settings_at(scale, "smvae")["device_agreement"]
+
+
+def device_comparison(root: Path | str = REPO_ROOT, scale: str = "full") -> tuple[pd.DataFrame, str]:
+    """The comparison (table and Markdown) that the current code and config make from the record's Table 4.1
+    and the CPU table stored beside it."""
+    from .smvae import device_agreement as agreement
+
+    root, cfg = Path(root), _device_settings(scale)
+    out = root / "results" / scale / DEVICES_DIR
+    gpu = pd.read_csv(root / "results" / scale / "smvae" / "table_4_1.csv")
+    cpu = pd.read_csv(out / "table_4_1_cpu.csv")
+    table = agreement.compare(gpu, cpu, cfg["terms"], cfg["noise_k"])
+    cpu_info = json.loads((out / "cpu_provenance.json").read_text())
+    cpu_names = ", ".join(cpu_info["device_names"]) or "the CPU"
+    gpu_names = ", ".join(sorted({n for run in (read(root, scale) or {}).get("runs", []) if "smvae" in run["studies"]
+                                  for n in run["device_names"]})) or "the GPU"
+    markdown = agreement.to_markdown(table, cfg["noise_k"], f"`{scale}` on {gpu_names}",
+                                   f"`{cpu_info['scale']}` on {cpu_names}")
+    return table, markdown
 
 
 REPORT_RULES = ["scorecard", "index_report", "smvae_report", "dsprites_beta_report", "vqvae_report",
@@ -216,9 +285,14 @@ def main(argv=None) -> int:
     ex.add_argument("--wall-seconds", type=float, default=None, help="the run's wall time (else from its usage table)")
     ex.add_argument("--allow-cpu", action="store_true", help="export a run not made on CUDA (tests only)")
     ex.add_argument("--merge", action="store_true", help="add a study group's run to the record (rescored)")
+    dv = sub.add_parser("devices", help="set the record's Table 4.1 beside a `cpu` run's, cell by cell")
+    dv.add_argument("--cpu-run", type=Path, required=True, help="the `cpu` run's working directory")
+    dv.add_argument("--cpu-scale", default="cpu")
+    dv.add_argument("--allow-cpu", action="store_true", help="compare a record not made on CUDA (tests only)")
     for name in ("check", "rebuild"):
-        p = sub.add_parser(name)
-        p.add_argument("--root", type=Path, default=REPO_ROOT)
+        sub.add_parser(name)
+    for p in (sub.choices[name] for name in ("check", "rebuild", "devices")):
+        p.add_argument("--root", type=Path, default=REPO_ROOT, help="the repository holding the record")
     rb = sub.choices["rebuild"]
     rb.add_argument("--cores", type=int, default=2)
     for p in sub.choices.values():
@@ -236,6 +310,12 @@ def main(argv=None) -> int:
         problems = check(args.root, args.scale)
         print("\n".join(problems) if problems else "the record stands: its scorecard is what the current code gives")
         return 1 if problems else 0
+    if args.command == "devices":
+        counts = devices(args.cpu_run, args.root, args.scale, args.cpu_scale, allow_cpu=args.allow_cpu)
+        print(f"Table 4.1 on both devices: {counts['agrees']} of {counts['cells']} cells agree, {counts['differs']} "
+              f"differ (chance alone: about {counts['chance_differs']:.1f}), {counts['not_measured']} not measured "
+              f"-> {args.root}/results/{args.scale}/{DEVICES_DIR}")
+        return 0
     return rebuild(args.root, args.scale, args.cores)
 
 
