@@ -71,9 +71,9 @@ display(Markdown(open(res / "table_4_1.md").read()))
 # ### Table 4.1 on two devices
 #
 # Study A runs at the thesis's scale both at `cpu` (CPU, one job per seed, eager) and in the `full` record (GPU,
-# the seeds trained as one batched model). Each cell *agrees* when the two means lie within twice the larger
-# seed standard deviation (`device_agreement` in `workflow/config/smvae.yaml`); the last line sets the count of
-# *differs* against what chance gives.
+# the seeds trained as one batched model). Each cell *agrees* when the two means lie within `noise_k` times the
+# larger seed standard deviation of the two (`device_agreement` in `workflow/config/smvae.yaml`); the last line
+# sets the count of *differs* against what chance gives.
 
 # %%
 devices_md = res / "devices" / "table_4_1_devices.md"

@@ -96,4 +96,4 @@ def test_the_markdown_sets_the_count_of_differs_against_chance():
     table = compare(gpu_rec, CPU_KL).reset_index()
     text = agreement.to_markdown(table, CFG["noise_k"], "`full` on H200", "`cpu` on Zen 4")
     assert "4 of 6 cells agree, 2 differ, 0 not measured" in text
-    assert "about 0.3 *differs* by chance" in text and "| Standard VAE | rec |" in text
+    assert "about 0.3 *differs* by chance" in text and "| Standard VAE | BCE |" in text

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 AGREES, DIFFERS, NOT_MEASURED = "agrees", "differs", "not measured (1 seed)"
+TERM_LABELS = {"neg_elbo": "−ELBO", "rec": "BCE", "kl": "KL", "neg_log_lik_iw": "−log p(x) (IWAE)"}
 
 
 def compare(gpu: pd.DataFrame, cpu: pd.DataFrame, terms: list[str], noise_k: float) -> pd.DataFrame:
@@ -68,7 +69,7 @@ def to_markdown(table: pd.DataFrame, noise_k: float, gpu_name: str, cpu_name: st
         def pm(mean, std, n):
             return f"{mean:.2f}" if pd.isna(std) else f"{mean:.2f} ± {std:.2f} ({n} seeds)"
         noise = "—" if pd.isna(r.noise) else f"{r.noise:.2f}"
-        lines.append(f"| {r.label} | {r.term} | {pm(r.gpu_mean, r.gpu_std, r.gpu_seeds)} "
+        lines.append(f"| {r.label} | {TERM_LABELS[r.term]} | {pm(r.gpu_mean, r.gpu_std, r.gpu_seeds)} "
                      f"| {pm(r.cpu_mean, r.cpu_std, r.cpu_seeds)} | {r.diff:+.2f} | {noise} | {r.verdict} |")
     s = summary(table, noise_k)
     chance = ("No cell has a seed spread on both sides, so none is judged." if s["agrees"] + s["differs"] == 0 else
