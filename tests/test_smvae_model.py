@@ -94,6 +94,20 @@ def test_importance_weights_average_to_the_elbo_and_iwae_is_tighter(spec):
         assert iw.mean() >= log_w.mean() - tol
 
 
+def test_iwae_estimate_is_the_log_mean_of_the_importance_weights(monkeypatch):
+    """log (1/k) sum_k w_k, from given log weights: equal weights give their common value at any k, and two
+    weights give the log of their mean."""
+    model = build_smvae(dict(mix="none"))
+    x = batch(4)
+    for k in (1, 7, 100):
+        monkeypatch.setattr(model, "log_importance_weights", lambda x, k: torch.full((k, len(x)), -123.5))
+        assert torch.allclose(model.iw_log_likelihood(x, k), torch.full((4,), -123.5))
+    monkeypatch.setattr(model, "log_importance_weights",
+                        lambda x, k: torch.tensor([[-100.0] * 4, [-102.0] * 4], dtype=torch.float64))
+    expected = math.log((math.exp(-100.0 + 100) + math.exp(-102.0 + 100)) / 2) - 100
+    assert torch.allclose(model.iw_log_likelihood(x, 2), torch.full((4,), expected, dtype=torch.float64))
+
+
 @pytest.mark.parametrize("spec", VARIANTS)
 def test_reconstruction_of_many_posterior_samples_equals_one_sample_at_a_time(spec):
     """The IWAE pass scores K samples per image without copying the image K times: the same BCE as scoring

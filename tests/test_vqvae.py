@@ -99,6 +99,17 @@ def test_dead_code_restart_revives_unused_codes():
     assert int(q.n_restarts) == 7 and q.codebook.data[1:].abs().max() < 100
 
 
+def test_psnr_is_ten_log10_of_one_over_the_mse():
+    from vaerep.vqvae.evaluate import per_image_mse, psnr
+
+    assert torch.allclose(psnr(torch.tensor([1e-2, 1e-4, 1.0])), torch.tensor([20.0, 40.0, 0.0]))
+    x = torch.zeros(2, 1, 4, 4)
+    rec = x.clone()
+    rec[0] += 0.1  # every pixel 0.1 off: MSE 0.01, 20 dB
+    rec[1, 0, 0, 0] = 0.4  # one pixel of 16 off by 0.4: MSE 0.01, 20 dB
+    assert torch.allclose(psnr(per_image_mse(rec, x)), torch.tensor([20.0, 20.0]), atol=1e-4)
+
+
 def test_usage_stats():
     s = usage_stats(torch.tensor([0, 1, 2, 3]), 8)
     assert s["codes_used"] == 4 and s["usage"] == 0.5 and s["perplexity"] == pytest.approx(4.0)
