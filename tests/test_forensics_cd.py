@@ -30,6 +30,18 @@ def leaf(value, series=None, threshold=0.4, op=">=", definitional=False):
 
 
 # -- the classifier on constructed inputs ----------------------------------------------------------
+def test_trend_slope_and_standard_error_are_the_least_squares_ones():
+    from scipy.stats import linregress
+
+    series = {2: 0.61, 4: 0.64, 6: 0.70, 8: 0.71, 10: 0.77, 12: 0.80}
+    t = C.trend(series, points=5)
+    fit = linregress([4, 6, 8, 10, 12], [0.64, 0.70, 0.71, 0.77, 0.80])
+    assert t.epochs == [4, 6, 8, 10, 12] and t.start == 0.64
+    assert t.slope == pytest.approx(fit.slope) and t.se == pytest.approx(fit.stderr)
+    assert t.resid_std == pytest.approx(fit.stderr * np.sqrt(np.sum((np.arange(4, 13, 2) - 8.0) ** 2)))
+    assert np.isnan(C.trend({1: 0.5, 2: 0.6}, points=5).se)  # two points: no residuals
+
+
 def test_trend_still_moving_toward_the_threshold_is_a_scale_artefact():
     out = C.classify(leaf(0.3, {1: 0.1, 2: 0.2, 3: 0.3}), REDUCED, RULES)
     assert (out["category"], out["verdict"]) == ("scale artefact", "explains")

@@ -48,8 +48,11 @@ def test_loss_terms_and_kl_weight():
     x = (torch.rand(8, 1, 28, 28) > 0.7).float()
     for w in (1.0, 0.5):
         model = build_conv2d_vae({"kl_weight": w})
+        # a posterior away from the prior, so that the KL is sizeable (an untrained encoder's is near 0)
+        model.encode = lambda x: (torch.full((len(x), 2), 1.5), torch.full((len(x), 2), -1.0))
         torch.manual_seed(1)
         t = model.loss_terms(x)
+        assert t["kl"] > 2.0
         assert torch.allclose(t["loss"], t["rec"] + w * t["kl"])
         assert torch.allclose(t["neg_elbo"], t["rec"] + t["kl"])
         assert torch.allclose(t["kl_per_dim"], t["kl"] / 2)
