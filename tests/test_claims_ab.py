@@ -38,16 +38,18 @@ B_IDS = ["B.mig_rises", "B.mig_gains_position", "B.pca_structure"]
 
 # ---- inputs built to replicate, with one quantity changed -----------------------------------------------
 
-def a_inputs(c_spearman=None, r2=0.6, drifts=None):
+def a_inputs(c_spearman=None, r2=0.6, drifts=None, direction_cos=(0.95, 0.3)):
     """Study A's per-seed table, invariance numbers and posterior moments (3 seeds) built so that every claim
-    but the 'unstable' ones replicates; ``c_spearman``: per variant, per-seed Spearman(c mean, contrast)."""
+    but the 'unstable' ones replicates; ``c_spearman``: per variant, per-seed Spearman(c mean, contrast);
+    ``direction_cos``: the Standard VAE's mean cosine of mu directions (same digit, other digits)."""
     drifts = drifts or {"post_lognormal": 0.1, "pre_normal": 0.3, "pre_gamma1": 0.4, "pre_gamma3": 0.4}
     c_spearman = {"pre_normal": [0.1] * 3, "pre_gamma1": [0.9] * 3, "pre_gamma3": [0.9] * 3, "post_lognormal": [0.9] * 3,
                   **(c_spearman or {})}
     elbo = {"standard": 118.0, "post_lognormal": 121.0, "pre_normal": 127.0, "pre_gamma1": 129.0, "pre_gamma3": 129.1}
     rows = [{"variant": v, "seed": s, "neg_elbo": elbo[v], "contrast_r2_shape": r2, "shape_drift": drifts.get(v, 0.5),
-             "c_spearman": c_spearman.get(v, [0.9] * 3)[s], "radius_spearman": 0.9, "direction_cos_same_digit": 0.95,
-             "direction_cos_other_digit": 0.3, "direction_knn_digit": 0.6}
+             "c_spearman": c_spearman.get(v, [0.9] * 3)[s], "radius_spearman": 0.9,
+             "direction_cos_same_digit": direction_cos[0], "direction_cos_other_digit": direction_cos[1],
+             "direction_knn_digit": 0.6}
             for v in ac.THESIS_ORDER for s in (0, 1, 2)]
     post = [{"variant": "post_lognormal", "seed": 0, "contrast": c, "dim": dim, "mean": 0.0, "std": std}
             for c in (0.2, 1.0) for dim, std in (("z1", 1.0 if c < 1 else 0.5), ("z2", 1.0 if c < 1 else 0.5), ("c", 0.5))]
@@ -139,6 +141,20 @@ def test_a_c_rises_flips_at_the_rises_threshold(eps, verdict):
 @pytest.mark.parametrize("eps, verdict", [(0.01, "replicates"), (-0.01, "differs")])
 def test_a_pre_normal_flips_at_r2_carries(eps, verdict):
     assert a_claims(r2=A_THR["r2_carries"] + eps)["A.pre_normal.c_flat"].verdict() == verdict
+
+
+@pytest.mark.parametrize("eps, verdict", [(-0.01, "replicates"), (0.01, "differs")])
+def test_a_instability_flips_when_the_odd_seed_crosses_the_rises_threshold(eps, verdict):
+    # two seeds with a clear c-contrast relation, the third just under (some seeds show none) or just over it
+    c = a_claims(c_spearman={"pre_gamma1": [0.9, A_THR["rises"] + eps, 0.9]})["A.pre_gamma1.unstable"]
+    assert c.verdict() == verdict
+
+
+@pytest.mark.parametrize("same, other, verdict", [(0.95, 0.94, "replicates"), (0.95, 0.96, "differs")])
+def test_a_direction_digit_needs_the_same_digit_closer_than_other_digits(same, other, verdict):
+    # an untrained ReLU encoder's directions are nearly the same for every image: same >= direction_cos alone
+    # does not show that the direction encodes the digit
+    assert a_claims(direction_cos=(same, other))["A.standard.direction_digit"].verdict() == verdict
 
 
 def test_a_ranking_flips_when_two_places_swap():
