@@ -65,3 +65,16 @@ def test_device_kind_needs_no_torch_without_a_driver_and_never_claims_a_gpu(monk
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     with pytest.raises(PipelineError, match="CUDA is not available"):
         dev.device_kind("auto")
+
+
+def test_a_cpu_run_names_the_cpu_model(tmp_path):
+    import platform
+
+    from vaerep.provenance import cpu_name, environment
+
+    info = tmp_path / "cpuinfo"
+    info.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel name\t: AMD EPYC 9654 96-Core Processor\n"
+                    "processor\t: 1\nmodel name\t: AMD EPYC 9654 96-Core Processor\n")
+    assert cpu_name(info) == "AMD EPYC 9654 96-Core Processor"
+    assert cpu_name(tmp_path / "missing") == (platform.processor() or platform.machine())
+    assert environment("cpu")["device_name"] == cpu_name()

@@ -25,6 +25,18 @@ def git_commit() -> str:
         return "unknown"
 
 
+def cpu_name(cpuinfo: Path | str = "/proc/cpuinfo") -> str:
+    """The CPU's model name (Linux: the first ``model name`` of ``cpuinfo``), else what ``platform`` knows."""
+    try:
+        for line in Path(cpuinfo).read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def environment(device=None) -> dict:
     """Versions, host and device description."""
     import numpy
@@ -45,7 +57,7 @@ def environment(device=None) -> dict:
         if str(device).startswith("cuda"):
             info["device_name"] = torch.cuda.get_device_name(device)
         else:
-            info["device_name"] = platform.processor() or platform.machine()
+            info["device_name"] = cpu_name()
     if "SLURM_JOB_ID" in os.environ:
         info["slurm_job_id"] = os.environ["SLURM_JOB_ID"]
     return info

@@ -65,7 +65,7 @@ def provenance(root: Path, scale: str, wall_seconds: float | None = None, study:
     def values(key):
         return sorted({str(e.get(key)) for e in envs if e.get(key) is not None})
 
-    if wall_seconds is None:
+    if wall_seconds is None and study is None:  # the usage table times the whole run
         usage = results / "usage_jobs.csv"
         if usage.is_file():
             jobs = pd.read_csv(usage)
