@@ -83,6 +83,16 @@ def test_orientation_symmetries():
     assert (heart[0] != heart[1]).sum() > 30  # a heart upside down is another image
 
 
+def test_orientation_turns_counter_clockwise_with_y_up():
+    """Orientation rotates counter-clockwise on screen (y points up, rows run down): an ellipse turned by
+    45 degrees covers the pixel 6.5 px right of and above the centre, not the one right of and below it.
+    The upright heart has its two lobes (the wider part) in the upper half."""
+    el = dsprites.draw(1, 1.0, [math.pi / 4])[0]  # patch centre at the corner of pixels 15 and 16
+    assert el[9, 22] == 1 and el[22, 22] == 0      # row 9 = 6.5 px above the centre, row 22 = 6.5 px below
+    assert el[22, 9] == 1 and el[9, 9] == 0        # and the mirror: lower left in, upper left out
+    heart = dsprites.draw(2, 1.0, [0.0])[0]
+    assert heart[:16].sum() > heart[16:].sum()
+
 def test_pack_roundtrip_and_source():
     x = dsprites.generate(torch.arange(500, 600))
     assert torch.equal(dsprites.unpack(dsprites.pack(x)), x)
@@ -154,6 +164,26 @@ def test_pca2_recovers_dominant_directions():
     proj, explained = ev.pca2(x)
     assert proj.shape == (2000, 2) and explained[0] > explained[1] > 0.2 and sum(explained) > 0.99
 
+
+def test_pca2_centres_the_codes_before_the_svd():
+    """A constant offset does not change the PCA: four points (+-1 in x, +-0.5 in y) have variance shares
+    4 : 1 = 0.8, 0.2 and their projections have mean zero, with or without an offset of 100."""
+    x = torch.tensor([[-1.0, -0.5], [1.0, -0.5], [-1.0, 0.5], [1.0, 0.5]], dtype=torch.float64)
+    for offset in (0.0, 100.0):
+        proj, explained = ev.pca2(x + offset)
+        assert explained == pytest.approx([0.8, 0.2])
+        assert torch.allclose(proj.mean(0), torch.zeros(2, dtype=torch.float64), atol=1e-12)
+
+
+def test_mig_factors_are_the_dsprites_class_columns():
+    """Each scored factor reads its own latents_classes column: a code holding only posY (plus noise) scores
+    MIG ~ 1 for posY and ~ 0 for posX."""
+    _, cls = dsprites.latents(torch.randperm(dsprites.N_IMAGES, generator=torch.Generator().manual_seed(0))[:3000])
+    cls = torch.from_numpy(cls)
+    g = torch.Generator().manual_seed(1)
+    codes = torch.stack([cls[:, 5].double(), torch.randn(3000, generator=g, dtype=torch.float64)], 1)
+    out = ev.mig_scores(codes, cls, 32)["per_factor"]
+    assert out["posY"] > 0.9 and out["posX"] < 0.1
 
 # -- model -------------------------------------------------------------------------------------------
 def test_parameter_counts_match_thesis():

@@ -99,6 +99,15 @@ def test_pca_structure_threshold_edge(factor, eps, verdict):
     assert _verdicts(_t24(), _pca(eta))["B.pca_structure"] == verdict
 
 
+@pytest.mark.parametrize("factor, verdict", [("posX", "differs"), ("scale", "replicates")])
+def test_pca_eta_exactly_on_the_band_edge_is_at_chance(factor, verdict):
+    """An eta² exactly at mean + k x spread is at chance (as mig.at_chance has it): no structure for position,
+    'none' holds for scale."""
+    band = chance_band(0.01, 0.002, THR["at_chance_k"])
+    assert at_chance(band, 0.01, 0.002, THR["at_chance_k"])
+    eta = {"shape": 0.01, "scale": 0.01, "orientation": 0.1, "posX": 0.3, "posY": 0.3, factor: band}
+    assert _verdicts(_t24(), _pca(eta))["B.pca_structure"] == verdict
+
 def test_pca_claim_left_out_without_the_pca_model():
     assert check_claims(_t24(), None, 10, THR)["id"].tolist() == ["B.mig_rises", "B.mig_gains_position"]
 

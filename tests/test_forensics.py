@@ -165,6 +165,14 @@ def test_collapsed_codes_sit_at_the_plug_in_bias():
     assert 0 < s["mig"] < 0.01                   # i.i.d. codes: only the estimator's small-sample bias
 
 
+def test_sampled_codes_use_the_posterior_standard_deviation():
+    """'sample' codes are mu + exp(logvar / 2) * eps: with logvar = log 9 (std 3) and mu = 1 the draw is
+    1 + 3 eps, eps the same seeded N(0, 1) draw as the 'collapsed' codes."""
+    mu = torch.ones(500, 4, dtype=torch.float64)
+    logvar = torch.full((500, 4), math.log(9.0), dtype=torch.float64)
+    eps = P.codes_for(mu, logvar, "collapsed", seed=3)
+    assert torch.allclose(P.codes_for(mu, logvar, "sample", seed=3), 1.0 + 3.0 * eps)
+
 def test_pattern_match_zero_and_ceiling_cells():
     thesis = {"1": {"shape": 0.0, "scale": 0.0, "orientation": 0.0001, "posX": 0.0002, "posY": 0.0002}}
     inside = {"1": {"shape": 0.0, "scale": 0.00004, "orientation": 0.001, "posX": 0.0002, "posY": 0.00005}}

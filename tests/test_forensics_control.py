@@ -52,6 +52,13 @@ def test_a_move_away_or_overshooting_past_the_baseline_does_not_explain():
     assert out["verdict"] == "does not explain" and "moves away" in out["reason"]
 
 
+def test_a_move_exactly_equal_to_the_noise_does_not_explain():
+    """The move must *exceed* the noise: offsets 10 and 9 from the thesis (move 1) against k = 2 times a seed
+    std of 0.5 (noise 1) is a move a second set of seeds could give on its own."""
+    out = judge(est(110.0, 0.5), est(109.0, 0.5), Target("near", 100.0, 1.0), K)
+    assert out["move_value"] == 1.0 and out["noise_value"] == 1.0
+    assert out["verdict"] == "does not explain" and "within the noise" in out["reason"]
+
 def test_one_seed_has_no_noise_estimate_and_cannot_explain():
     out = judge(Estimate.of([140.0]), Estimate.of([129.3]), NEAR, K)
     assert out["verdict"] == "does not explain" and "one seed" in out["reason"]

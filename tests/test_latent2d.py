@@ -116,6 +116,21 @@ def test_reflection_detects_mirror_and_rotation():
     assert not r["is_reflection"] and r["fit"] > 0.99 and abs(abs(r["angle_deg"]) - 40) < 1e-3
 
 
+def test_reflection_angle_is_that_of_the_rotation_after_the_mirror():
+    """b = mirror(a) (y -> -y) turned by 40 degrees: a reflection whose rotation part is 40 degrees."""
+    z, _ = _clusters()
+    a = np.radians(40)
+    b = (z * np.array([1.0, -1.0])) @ np.array([[np.cos(a), np.sin(a)], [-np.sin(a), np.cos(a)]])
+    r = ev.reflection(z, b)
+    assert r["is_reflection"] and r["fit"] > 0.99 and r["angle_deg"] == pytest.approx(40.0, abs=1e-3)
+
+
+def test_centroid_distances_are_in_units_of_the_within_class_spread():
+    """Two classes with centroids 10 apart and every point 2 from its centroid: distance 10 / 2 = 5."""
+    z = np.array([[-2.0, 0.0], [2.0, 0.0], [8.0, 0.0], [12.0, 0.0]])
+    cn = ev.centroid_neighbours(z, np.array([0, 0, 1, 1]))
+    assert cn["distance"][0][1] == pytest.approx(5.0) and cn["neighbours"] == {0: [1], 1: [0]}
+
 class _LinearDecoder(torch.nn.Module):
     def decode(self, z):
         return (z @ torch.ones(2, 784)).reshape(-1, 1, 28, 28)
@@ -138,6 +153,14 @@ def test_blurring_lowers_gradient_energy():
     blurred = torch.nn.functional.avg_pool2d(x, 3, stride=1, padding=1)
     assert ev.gradient_energy(blurred) < 0.6 * ev.gradient_energy(x)
 
+
+def test_gradient_energy_counts_horizontal_and_vertical_edges():
+    """Horizontal stripes (rows alternate 0/1) have no horizontal differences and a vertical one of 1 between
+    every pair of rows: energy 0 + 1 = 1; vertical stripes the same by symmetry; a flat image 0."""
+    rows = (torch.arange(28) % 2).float().view(1, 1, 28, 1).expand(1, 1, 28, 28)
+    assert ev.gradient_energy(rows) == pytest.approx(1.0)
+    assert ev.gradient_energy(rows.transpose(-1, -2)) == pytest.approx(1.0)
+    assert ev.gradient_energy(torch.ones(1, 1, 28, 28)) == 0.0
 
 def test_loss_stable():
     assert loss_stable(pd.Series([200.0] * 10 + [136.0, 135.9, 136.1, 135.8]), 0.25) < 0.01
@@ -204,6 +227,26 @@ def test_tables_and_claims_on_synthetic_results():
     assert c2["Similar digits 4 and 9 are neighbours in the latent space"] == "differs"
     assert c2["After 500 epochs the training total loss is about 135.8"].startswith("not comparable (5 epochs")
 
+
+def test_loss_table_reports_the_final_checkpoint():
+    """The table's test numbers and k-NN accuracy are the final checkpoint's (epoch 500: 0.85), not the first's."""
+    variants, histories, metrics, thesis = _fake_results()
+    metrics["canonical"]["checkpoints"][-1] = dict(metrics["canonical"]["checkpoints"][-1], test_neg_elbo=137.5)
+    row = loss_table(histories, metrics, variants, thesis).set_index("variant").loc["canonical"]
+    assert row["knn_accuracy"] == 0.85 and row["test_neg_elbo"] == 137.5
+
+
+def test_clusters_emerge_needs_a_gain_over_the_first_checkpoint():
+    """Clusters *emerge* only if the k-NN accuracy rises: a latent clustered from the first checkpoint on
+    (0.84 -> 0.85) is organised but shows no emergence."""
+    variants, histories, metrics, thesis = _fake_results()
+    for m in metrics.values():
+        for c, acc in zip(m["checkpoints"], (0.84, 0.84, 0.85, 0.85)):
+            c["knn_accuracy"] = acc
+    table, ck = loss_table(histories, metrics, variants, thesis), checkpoint_table(histories, metrics, variants)
+    thr = dict(claim_thresholds(), neighbour_pairs=[[4, 5]], neighbour_rank=2, knn_gain=0.2, knn_clustered=0.5)
+    v = check_claims(table, ck, metrics, histories, variants, "canonical", thesis, thr).set_index("id")["verdict"]
+    assert v["D.organised"] == "replicates" and v["D.clusters_emerge"] == "differs"
 
 @pytest.mark.parametrize("scale", ["smoke", "cpu", "full"])
 def test_config_validates_at_every_scale(scale):

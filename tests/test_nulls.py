@@ -59,6 +59,15 @@ def test_held_out_r2_known_values():
     assert aev.held_out_r2(f, f[:, 0] + noise) == pytest.approx(0.5, abs=0.05)
 
 
+def test_held_out_r2_is_scored_on_the_other_half():
+    """Scored on the images it was fitted to, a least-squares fit with an intercept has R^2 >= 0 always; on
+    the held-out half a fit of 6 quadratic features to 15 images of pure noise has R^2 below 0 on average."""
+    r2 = []
+    for seed in range(10):
+        g = torch.Generator().manual_seed(seed)
+        r2.append(aev.held_out_r2(torch.randn(30, 2, generator=g), torch.randn(30, generator=g), seed=seed))
+    assert np.mean(r2) < 0
+
 def _split(n_base=50, contrasts=(0.2, 0.5, 0.8, 1.0)):
     k = len(contrasts)
     return {"contrast": torch.tensor(contrasts).repeat_interleave(n_base), "base_index": torch.arange(n_base).repeat(k),
@@ -95,6 +104,22 @@ def test_direction_knn_digit_known_values():
     random = torch.randn(800, 2, generator=g)
     assert aev.direction_knn_digit(random, split) < 0.2  # chance 0.1
 
+
+def test_direction_knn_reads_the_highest_contrast_as_the_reference():
+    """References are the images at the highest contrast. Digit d's direction at contrasts 0.6 and 1.0, that of
+    digit d + 1 at 0.2: the 0.6 queries are all right, the 0.2 ones all wrong, accuracy exactly 0.5."""
+    split = _split(n_base=60, contrasts=(0.2, 0.6, 1.0))
+    digit = split["label"] + (split["contrast"] == 0.2).long()
+    angle = digit.double() * 2 * torch.pi / 10
+    assert aev.direction_knn_digit(torch.stack([angle.cos(), angle.sin()], 1), split) == pytest.approx(0.5)
+
+def test_direction_knn_never_lets_an_image_find_itself():
+    """A code that tells images apart but not digits: 20 images on a circle (angle 2 pi i / 20, digit i % 10),
+    the same direction at every contrast. Each image's nearest *other* image (i +- 1) is another digit, so the
+    1-NN vote is always wrong (0.0); reading its own image at the highest contrast would score 1.0."""
+    split = _split(n_base=20, contrasts=(0.5, 1.0))
+    angle = split["base_index"].double() * 2 * torch.pi / 20
+    assert aev.direction_knn_digit(torch.stack([angle.cos(), angle.sin()], 1), split, k=1) == 0.0
 
 # ---- null models on real MNIST --------------------------------------------------------------------------
 

@@ -97,3 +97,12 @@ def test_the_markdown_sets_the_count_of_differs_against_chance():
     text = agreement.to_markdown(table, CFG["noise_k"], "`full` on H200", "`cpu` on Zen 4")
     assert "4 of 6 cells agree, 2 differ, 0 not measured" in text
     assert "about 0.3 *differs* by chance" in text and "| Standard VAE | BCE |" in text
+
+
+def test_table_difference_is_replicated_minus_thesis():
+    """diff_* = replicated mean - thesis value: the Standard VAE's seeds average rec 110.4 and KL 7.4567, so its
+    -ELBO 117.8567 lies 0.5433 below the thesis's 118.4 (a negative difference)."""
+    row = table_4_1(per_seed(CPU_REC, CPU_KL), VARIANTS).set_index("variant").loc["standard"]
+    assert row["neg_elbo_mean"] == pytest.approx(110.4 + (7.40 + 7.45 + 7.52) / 3)
+    assert row["diff_neg_elbo"] == pytest.approx(110.4 + (7.40 + 7.45 + 7.52) / 3 - 118.4)
+    assert row["diff_neg_elbo"] < 0 and row["diff_kl"] == pytest.approx((7.40 + 7.45 + 7.52) / 3 - 7.48)

@@ -39,3 +39,21 @@ def test_subset_estimate_lies_within_its_standard_error_of_the_full_one():
     assert abs(part["neg_log_lik_iw"] - full["neg_log_lik_iw"]) < 4 * part["neg_log_lik_iw_se"]
     # the IWAE bound is tighter than the ELBO on the same images
     assert full["neg_log_lik_iw"] < full["neg_elbo"]
+
+
+def test_standard_error_is_the_image_std_over_the_square_root_of_the_images(monkeypatch):
+    """The IWAE term's standard error is std(per-image log-likelihood) / sqrt(images): per-image values 0, 1, 0, 1
+    have sample std sqrt(1/3), so over 4 images the error is sqrt(1/3) / 2."""
+
+    class Stub:
+        def iw_log_likelihood(self, x, k):
+            return x[:, 0].double()  # the first pixel: 0 or 1
+
+    monkeypatch.setattr(ev, "evaluate", lambda *a, **kw: {"loss": 0.0, "rec": 0.0, "kl": 0.0})
+    pixels = torch.zeros(4, 784, dtype=torch.uint8)
+    pixels[1::2, 0] = 255
+    data = {"pixels": pixels, "contrast": torch.ones(4), "label": torch.zeros(4, dtype=torch.long),
+            "base_index": torch.arange(4)}
+    out = ev.table_terms(Stub(), data, CPU, 0, 8)
+    assert out["neg_log_lik_iw"] == pytest.approx(-0.5)
+    assert out["neg_log_lik_iw_se"] == pytest.approx((1 / 3) ** 0.5 / 2)

@@ -132,6 +132,20 @@ def test_pre_hoc_zoom_symmetry():
     assert torch.allclose(model.decode(z, c), model.decode(2 * z, c / 2), atol=1e-6)
 
 
+@pytest.mark.parametrize("c_dist", ["gamma", "lognormal"])
+def test_posterior_moments_of_c_are_those_of_its_distribution(c_dist):
+    """The reported mean and std of c are the moments of q(c|x) itself: a Gamma with log mean log 3 and log
+    variance log 4 has mean 3 and std 2; a log-normal's come from its own closed form."""
+    model = SMVAE("pre", c_dist, alpha=3.0)
+    mu = torch.tensor([[0.1, -0.2, math.log(3.0)]])
+    logvar = torch.tensor([[0.0, 0.5, math.log(4.0)]])
+    mean, std = model.moments(mu, logvar)
+    q = model._c_posterior(mu[:, 2], logvar[:, 2])
+    assert torch.allclose(mean[:, 2], q.mean) and torch.allclose(std[:, 2], q.stddev)
+    if c_dist == "gamma":
+        assert mean[0, 2].item() == pytest.approx(3.0) and std[0, 2].item() == pytest.approx(2.0)
+    assert torch.allclose(std[:, :2], (0.5 * logvar[:, :2]).exp()) and torch.equal(mean[:, :2], mu[:, :2])
+
 def test_bad_variant_is_a_clear_error():
     with pytest.raises(PipelineError, match="mix"):
         SMVAE("middle")

@@ -51,6 +51,18 @@ def test_ops_act_on_the_spatial_dims_of_a_batch_of_grids():
             assert torch.equal(out[1, c], lat(z[1, c]))
 
 
+def test_pixel_twins_move_the_image_as_the_latent_op_moves_the_grid():
+    """A latent op and its pixel-space twin commute with up-sampling by the down-sampling factor f: shifting
+    the grid by 2 cells is shifting the (nearest-neighbour up-sampled) image by 2 f pixels, and so on."""
+    z = torch.arange(49.0).view(1, 1, 7, 7)
+    f = 4
+
+    def up(g):
+        return g.repeat_interleave(f, -1).repeat_interleave(f, -2)
+
+    for name, (lat, pix) in manipulations.unary_ops(2).items():
+        assert torch.equal(pix(up(z), f), up(lat(z))), name
+
 def test_quantiser_straight_through_and_losses():
     q = VectorQuantizer(4, 2, beta=0.25, init="uniform")
     q.codebook.data = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
@@ -89,6 +101,24 @@ def test_vqvae_shapes_and_loss_terms():
     assert z.shape == (5, 16, 7, 7) and idx.shape == (5, 7, 7)
     assert m.decode(z).shape == x.shape and m.decode(manipulations.invert(z)).shape == x.shape
 
+
+def test_commitment_beta_weights_the_encoder_term_only():
+    """Loss = MSE + codebook + beta x commitment (eq. 3.32): beta scales the commitment gradient reaching the
+    encoder, the codebook gets the codebook loss's gradient unscaled (the two losses are equal in value, so only
+    the gradients tell them apart)."""
+    torch.manual_seed(0)
+    m = VQVAE(channels=(4, 8), embedding_dim=4, codebook_size=8, beta=0.25, init="uniform").train()
+    x = torch.rand(3, 1, 28, 28)
+    terms = m.loss_terms(x)
+    book, enc = m.quantizer.codebook, m.encoder[-1].weight
+
+    def grad(term, p):
+        return torch.autograd.grad(term, p, retain_graph=True, allow_unused=True)[0]
+
+    assert torch.allclose(grad(terms["loss"], book), grad(terms["codebook"], book))
+    assert torch.allclose(grad(terms["loss"], enc), grad(terms["mse"], enc) + 0.25 * grad(terms["commitment"], enc),
+                          atol=1e-7)
+    assert grad(terms["commitment"], enc).abs().sum() > 0
 
 def test_dead_code_restart_revives_unused_codes():
     q = VectorQuantizer(8, 2, init="uniform", restart_every=1)

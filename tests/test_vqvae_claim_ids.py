@@ -71,6 +71,9 @@ EPS = 1e-9
     # C3: inverted = a negative correlation with the reconstruction (0 itself is not inverted)
     ("C3.value_inversion", lambda v: c3.check_claims(_c3_table(inv_corr=v), METRICS, RR, RA), (-EPS, "replicates"),
      (0.0, "differs")),
+    # C3: inverted = closer to 1 - x than the reconstruction; a model that ignores its code scores exactly 1
+    ("C3.value_inversion", lambda v: c3.check_claims(_c3_table(inv_anchor=v), METRICS, RR, RA), (1.0 - EPS, "replicates"),
+     (1.0, "differs")),
     # beyond the thesis: at least half the codes in use; the verdict says holds / does not hold
     ("C2.codebook_in_use", lambda v: c3.check_claims(_c3_table(), dict(METRICS, usage=v), RR, RA),
      (0.5 - EPS, "does not hold"), (0.5, "holds")),

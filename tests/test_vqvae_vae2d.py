@@ -227,3 +227,30 @@ def test_evaluation_encodes_each_image_once_with_the_numbers_of_separate_passes(
     model.encode = lambda images: (encoded.append(images.shape[0]), encode(images))[1]
     evaluate_vae2d(model, x[:20], y[:20], x[20:], y[20:], seed=0, knn_k=3)
     assert sum(encoded) == 50  # 20 test + 30 train images, each encoded once (it was 100 before)
+
+
+def test_mean_image_baseline_is_the_training_mean_scored_on_the_test_images():
+    """The reference a model ignoring its input can reach: the training images' mean image, scored on the test
+    images. All-black training images against all-white test images: MSE per pixel exactly 1."""
+    from vaerep.vqvae.vae2d import evaluate_vae2d
+
+    torch.manual_seed(0)
+    model = build_vae2d({**SPEC, "recon": "mse_sum"}).eval()
+    train = torch.zeros(10, 28, 28, dtype=torch.uint8)
+    test = torch.full((10, 28, 28), 255, dtype=torch.uint8)
+    y = torch.arange(10)
+    m, _ = evaluate_vae2d(model, test, y, train, y, seed=0, knn_k=3)
+    assert m["test_mse_mean_image"] == pytest.approx(1.0)
+
+
+def test_generalisation_gap_is_test_minus_training_elbo():
+    """Overfitting shows as a positive gap: test -ELBO 110 against 100 on the training images gives +10."""
+    from vaerep.vqvae.vae2d import loss_table
+
+    metrics = {"test_rec": 100.0, "test_mse": 0.04, "test_mse_mean_image": 0.067, "test_bce": 100.0, "test_kl": 10.0,
+               "kl_per_dim": [4.0, 6.0], "test_neg_elbo": 110.0, "test_neg_elbo_bernoulli": 110.0,
+               "train_neg_elbo": 100.0, "knn_accuracy": 0.8, "latent_mean": [0.0, 0.0], "latent_std": [1.0, 1.0]}
+    table = loss_table({"M2": {"label": "M2", "head": "fc", "recon": "bce"}}, {"M2": metrics},
+                       {"M2": pd.DataFrame({"epoch": [1, 2]})},
+                       {"M2": {"n_train": 100, "samples_per_s": 1.0, "train_seconds": 1.0}})
+    assert table.set_index("model").loc["M2", "generalisation_gap"] == pytest.approx(10.0)
