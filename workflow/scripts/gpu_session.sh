@@ -7,7 +7,8 @@
 #
 # Environment: SCALE (full), BENCH_S (240: the benchmark's time limit, 0 skips it), RUN_S (540: the run's limit),
 # CORES (16), WORK (the run's working directory, /tmp/vaerep_run), OUT (./gpu_out), BENCH_ARGS, ALLOW_CPU (1: export
-# a CPU run, rehearsals only). Where snakemake is missing, the wheels in .whl/ (workflow/scripts/gpu_wheels.sh) are
+# a CPU run, rehearsals only), SPEEDUPS (auto: CUDA graphs for the studies whose benchmark shows they pay,
+# vaerep.speedups; eager: none), SPEEDUPS_FROM (the benchmark JSON it reads, default this session's). Where snakemake is missing, the wheels in .whl/ (workflow/scripts/gpu_wheels.sh) are
 # installed first; MNIST is read from .gpu/mnist when present (MNIST_DIR wins).
 set -uo pipefail
 GROUP=${1:-all}
@@ -45,11 +46,17 @@ else
   MERGE="--merge"
 fi
 REPORTS="index_report smvae_report dsprites_beta_report vqvae_report latent2d_report"
-echo "run: scale=$SCALE studies=[$STUDIES] in $WORK" | tee -a "$OUT/session.log"
+SPEEDUP_WORDS=()
+if [ "${SPEEDUPS:-auto}" = auto ]; then
+  mapfile -t SPEEDUP_WORDS < <("$PY" -m vaerep.speedups "${SPEEDUPS_FROM:-$OUT/bench_gpu.json}" --studies "$STUDIES" \
+    2>>"$OUT/session.log")
+fi
+echo "run: scale=$SCALE studies=[$STUDIES] ${SPEEDUP_WORDS[*]+${SPEEDUP_WORDS[*]}} in $WORK" | tee -a "$OUT/session.log"
 T0=$(date +%s)
 # shellcheck disable=SC2086
 timeout "$RUN_S" "$PY" -m snakemake -s "$REPO/Snakefile" --directory "$WORK" --cores "$CORES" --keep-going \
-  --config scale="$SCALE" "studies=[$STUDIES]" allow_long_run=true --omit-from $REPORTS >"$OUT/run.log" 2>&1
+  --config scale="$SCALE" "studies=[$STUDIES]" allow_long_run=true ${SPEEDUP_WORDS[@]+"${SPEEDUP_WORDS[@]}"} --omit-from $REPORTS \
+  >"$OUT/run.log" 2>&1
 RC=$?
 WALL=$(($(date +%s) - T0))
 echo "run: exit $RC after $WALL s" | tee -a "$OUT/session.log"
@@ -71,7 +78,9 @@ if [ "$RC" = 0 ]; then
   # shellcheck disable=SC2046
   "$PY" -m vaerep.record export --run "$WORK" --to "$REPO" --scale "$SCALE" --wall-seconds "$WALL" $MERGE \
     $([ "${ALLOW_CPU:-0}" = 1 ] && echo --allow-cpu) 2>&1 | tee -a "$OUT/session.log"
-  tar czf "$OUT/record.tar.gz" "results/$SCALE" "figures/$SCALE"
+  # the record's files only (its manifest), whatever else lies under results/ and figures/
+  "$PY" -c "import json, sys; print('\n'.join([sys.argv[1], *json.load(open(sys.argv[1]))['manifest']]))" \
+    "results/$SCALE/record.json" | tar czf "$OUT/record.tar.gz" -T -
   cp "results/$SCALE/scorecard.md" "$OUT/" 2>/dev/null
 fi
 cp "$WORK/results/$SCALE/usage.md" "$OUT/" 2>/dev/null

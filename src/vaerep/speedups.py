@@ -1,0 +1,117 @@
+"""The speed-ups a GPU session switches on from its own benchmark (``benchmarks/bench_gpu.py --out``).
+
+    python -m vaerep.speedups BENCH.json [--studies smvae,latent2d]   # prints the --config words, one per line
+
+A study trains with CUDA graphs (``train: {cuda_graphs: true}`` in each of its training blocks,
+``speedups.train_blocks`` in workflow/config/gpu.yaml) when every benchmarked model of the study ran its
+``cuda_graph`` step on CUDA and beat its eager step by at least ``speedups.cuda_graph_min_ratio``. Anything else
+(a capture that failed, a CPU benchmark, a gain within the timing noise) keeps the eager step. The run records what
+it used (``train_meta.json``: ``settings.cuda_graphs``, ``cuda_graphs_used``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import yaml
+
+from .config import CONFIG_DIR
+from .errors import PipelineError
+
+
+def settings() -> dict:
+    """The ``speedups`` section of workflow/config/gpu.yaml."""
+    return yaml.safe_load((CONFIG_DIR / "gpu.yaml").read_text())["speedups"]
+
+
+def graph_gains(bench: dict) -> dict[str, list[float | None]]:
+    """Per study, the speed-up of each benchmarked model's CUDA-graph step over its eager one (None where the
+    graph step did not run: unavailable, failed, or timed off CUDA)."""
+    on_cuda = str(bench.get("environment", {}).get("device", "")).startswith("cuda")
+    gains: dict[str, list[float | None]] = {}
+    for row in bench.get("rows", []):
+        if row.get("variant") == "cuda_graph":
+            gain = row.get("speedup")
+            gains.setdefault(row["study"], []).append(float(gain) if on_cuda and gain is not None else None)
+    return gains
+
+
+def choose(bench: dict, studies: list[str], cfg: dict | None = None) -> dict[str, str]:
+    """Per study of ``studies``: why it trains with CUDA graphs or eagerly (the key set of the graphed ones is
+    what :func:`config_words` switches on)."""
+    cfg = cfg or settings()
+    gains = graph_gains(bench)
+    out = {}
+    for study in studies:
+        measured = gains.get(study)
+        if not measured:
+            out[study] = "eager: not benchmarked"
+        elif any(g is None for g in measured):
+            out[study] = "eager: the graph step did not run on CUDA for every model"
+        elif min(measured) < cfg["cuda_graph_min_ratio"]:
+            out[study] = f"eager: graph gain {min(measured):.2f}x < {cfg['cuda_graph_min_ratio']}x"
+        else:
+            out[study] = f"cuda_graphs: graph gain {min(measured):.2f}x"
+    return out
+
+
+def _nested(path: str, leaf: dict) -> dict:
+    for key in reversed(path.split(".")):
+        leaf = {key: leaf}
+    return leaf
+
+
+def config_words(choice: dict[str, str], cfg: dict | None = None) -> list[str]:
+    """The snakemake ``--config`` words that switch CUDA graphs on for the chosen studies."""
+    cfg = cfg or settings()
+    words = []
+    for study, why in choice.items():
+        if not why.startswith("cuda_graphs"):
+            continue
+        blocks = cfg["train_blocks"].get(study)
+        if not blocks:
+            raise PipelineError(f"speedups.train_blocks in workflow/config/gpu.yaml names no training block of {study}")
+        merged: dict = {}
+        for path in blocks:
+            _merge(merged, _nested(path, {"cuda_graphs": True}))
+        words.append(f"{study}={json.dumps(merged)}")
+    return words
+
+
+def _merge(into: dict, other: dict) -> None:
+    for key, value in other.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("bench", type=Path, help="bench_gpu.py's JSON (--out X writes X.json)")
+    ap.add_argument("--studies", default="", help="comma-separated studies of the run (default: every one benchmarked)")
+    args = ap.parse_args(argv)
+    if not args.bench.is_file():
+        print(f"speed-ups: no benchmark at {args.bench}; every study trains eagerly", file=sys.stderr)
+        return 0
+    try:
+        bench = json.loads(args.bench.read_text())
+    except json.JSONDecodeError as err:
+        raise PipelineError(f"{args.bench} is not the benchmark's JSON ({err})") from err
+    studies = [s for s in args.studies.split(",") if s] or sorted(graph_gains(bench))
+    choice = choose(bench, studies)
+    for study, why in choice.items():
+        print(f"speed-ups: {study}: {why}", file=sys.stderr)
+    for word in config_words(choice):
+        print(word)
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except PipelineError as err:
+        sys.exit(f"ERROR: {err}")
