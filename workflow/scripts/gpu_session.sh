@@ -8,8 +8,9 @@
 # Environment: SCALE (full), BENCH_S (240: the benchmark's time limit, 0 skips it), RUN_S (540: the run's limit),
 # CORES (16), WORK (the run's working directory, /tmp/vaerep_run), OUT (./gpu_out), BENCH_ARGS, ALLOW_CPU (1: export
 # a CPU run, rehearsals only), SPEEDUPS (auto: CUDA graphs for the studies whose benchmark shows they pay,
-# vaerep.speedups; eager: none), SPEEDUPS_FROM (the benchmark JSON it reads, default this session's). Where snakemake is missing, the wheels in .whl/ (workflow/scripts/gpu_wheels.sh) are
-# installed first; MNIST is read from .gpu/mnist when present (MNIST_DIR wins).
+# vaerep.speedups; eager: none), SPEEDUPS_FROM (the benchmark JSON it reads, default the one just written to $OUT).
+# Where snakemake is missing, the wheels in .whl/ (workflow/scripts/gpu_wheels.sh) are installed first; MNIST is
+# read from .gpu/mnist when present (MNIST_DIR wins).
 set -uo pipefail
 GROUP=${1:-all}
 SCALE=${SCALE:-full}
