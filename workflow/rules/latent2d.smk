@@ -64,6 +64,7 @@ rule latent2d_evaluate:
         knn_k=D["knn_k"],
         transition_pairs=D["claims"]["transition_pairs"],
         path_steps=D["figures"]["path_steps"],
+        device=config["device"],
     script:
         "../scripts/latent2d_evaluate.py"
 

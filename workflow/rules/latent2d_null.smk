@@ -44,6 +44,7 @@ use rule latent2d_evaluate as latent2d_evaluate_null with:
         knn_k=D["knn_k"],
         transition_pairs=D["claims"]["transition_pairs"],
         path_steps=D["figures"]["path_steps"],
+        device=config["device"],
 
 
 use rule latent2d_summarise as latent2d_summarise_null with:

@@ -65,6 +65,7 @@ rule vqvae_vae2d_evaluate:
         subset_seed=C["subset_seed"],
         eval_seed=C1["eval_seed"],
         knn_k=C1["claims"]["knn_k"],
+        device=config["device"],
     script:
         "../scripts/vqvae_vae2d_evaluate.py"
 

@@ -1,10 +1,12 @@
-"""Rule latent2d_evaluate: numbers of every kept checkpoint of one Study D variant (on the CPU)."""
+"""Rule latent2d_evaluate: numbers of every kept checkpoint of one Study D variant (the model passes on the GPU
+when there is one, as in training)."""
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from vaerep import scriptio
+from vaerep.device import pick_device
 from vaerep.latent2d import evaluate as ev
 from vaerep.latent2d.data import load_split
 from vaerep.models.conv2d_vae import build_conv2d_vae
@@ -20,6 +22,7 @@ def checkpoint_paths(run_dir: Path, train: dict) -> dict[int, Path]:
 
 def main(smk):
     p = smk.params
+    device = pick_device(p.device)
     run_dir = Path(smk.input.model).parent
     test = load_split(smk.input.data, "test", p.n_test_images, p.subset_seed)
     train = load_split(smk.input.data, "train", p.n_train_images, p.subset_seed)
@@ -30,7 +33,7 @@ def main(smk):
     arrays = {"labels": y_test}
     rows = []
     for epoch, path in checkpoint_paths(run_dir, p.train).items():
-        model = load_model(path, build_conv2d_vae)
+        model = load_model(path, build_conv2d_vae, device)
         terms = ev.test_terms(model, test["images"], p.eval_seed)
         z_test = ev.latent_means(model, test["images"])
         acc = ev.knn_accuracy(ev.latent_means(model, knn_x), knn_y, z_test, y_test, p.knn_k)
@@ -42,7 +45,7 @@ def main(smk):
         print(f"epoch {epoch}: test -ELBO {terms['neg_elbo']:.2f} (rec {terms['rec']:.2f}, KL {terms['kl']:.2f}), "
               f"{p.knn_k}-NN accuracy {acc:.3f}")
     epochs = [r["epoch"] for r in rows]
-    final = load_model(run_dir / "model.pt", build_conv2d_vae)
+    final = load_model(run_dir / "model.pt", build_conv2d_vae, device)
     z_final = arrays[f"z_epoch{epochs[-1]}"]
     cent = {c: z_final[y_test == c].mean(0) for c in np.unique(y_test)}
     transitions = []
@@ -62,7 +65,7 @@ def main(smk):
         "sharpness_ratio": ev.sharpness_ratio(final, test["images"][:1000]),
         "digit_kept": ev.digit_kept(final, test["images"][:1000], y_test[:1000], knn_x, knn_y, p.knn_k),
         "reflection_penultimate_final": reflection,
-        "environment": environment(torch.device("cpu")),
+        "environment": environment(device),
     }
     np.savez_compressed(smk.output.latents, **arrays)
     write_json(smk.output.metrics, metrics)

@@ -1,7 +1,9 @@
-"""Rule vqvae_vae2d_evaluate: test-set numbers and latent means of one C1 model (on the CPU)."""
+"""Rule vqvae_vae2d_evaluate: test-set numbers and latent means of one C1 model (the model passes on the GPU when
+there is one, as in training)."""
 import numpy as np
 
 from vaerep import scriptio
+from vaerep.device import pick_device
 from vaerep.models.vae2d_mnist import build_vae2d
 from vaerep.provenance import write_json
 from vaerep.train import load_model
@@ -11,7 +13,7 @@ from vaerep.vqvae.vae2d import evaluate_vae2d
 
 def main(smk):
     p = smk.params
-    model = load_model(smk.input.model, build_vae2d)
+    model = load_model(smk.input.model, build_vae2d, pick_device(p.device))
     test_x, test_y = load_mnist(smk.input.data, "test", p.n_test_images, p.subset_seed)
     train_x, train_y = load_mnist(smk.input.data, "train", p.n_train_images, p.subset_seed)
     n_knn = min(p.knn_train_images, len(train_x))

@@ -26,14 +26,16 @@ def terms_and_means(model, images: torch.Tensor, seed: int, batch_size: int = 20
     was_training = model.training
     model.eval()
     torch.manual_seed(seed)
+    param = next(model.parameters(), None)
+    device = torch.device("cpu") if param is None else param.device  # the model's device (a GPU when found)
     sums, means = {}, []
     with torch.no_grad():
         for start in range(0, images.shape[0], batch_size):
-            x = mnist_to_float(images[start:start + batch_size])
+            x = mnist_to_float(images[start:start + batch_size].to(device))
             mu, logvar = model.encode(x)
             for key, value in model.terms_given(x, mu, logvar).items():
                 sums[key] = sums.get(key, 0.0) + value.float() * x.shape[0]
-            means.append(mu)
+            means.append(mu.cpu())
     model.train(was_training)
     return {key: float(value) / images.shape[0] for key, value in sums.items()}, torch.cat(means).numpy()
 
