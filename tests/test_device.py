@@ -78,3 +78,13 @@ def test_a_cpu_run_names_the_cpu_model(tmp_path):
     assert cpu_name(info) == "AMD EPYC 9654 96-Core Processor"
     assert cpu_name(tmp_path / "missing") == (platform.processor() or platform.machine())
     assert environment("cpu")["device_name"] == cpu_name()
+
+
+def test_model_device_is_where_the_parameters_live():
+    import torch
+
+    from vaerep.device import model_device
+
+    assert model_device(torch.nn.Linear(2, 2)) == torch.device("cpu")
+    assert model_device(torch.nn.Linear(2, 2, device="meta")) == torch.device("meta")
+    assert model_device(torch.nn.ReLU()) == torch.device("cpu")  # no parameters: the CPU

@@ -89,3 +89,10 @@ def pick_device(preference: str = "auto"):
     except RuntimeError as err:
         raise PipelineError(f"unknown device '{preference}': {err}") from None
 
+
+def model_device(model):
+    """The device a module's parameters live on (the CPU for a module without any): where its inputs go."""
+    import torch
+
+    param = next(model.parameters(), None)
+    return torch.device("cpu") if param is None else param.device

@@ -7,19 +7,15 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..device import model_device
 from ..models.conv2d_vae import to_float
 from ..train import evaluate as eval_terms
 
 
-def _device(model) -> torch.device:
-    """Where the model lives: every model pass below runs there (a GPU when the rule found one), and the
-    numbers come back to the CPU."""
-    param = next(model.parameters(), None)
-    return torch.device("cpu") if param is None else param.device
-
-
 def _float_on(model, images: torch.Tensor) -> torch.Tensor:
-    return to_float(images.to(_device(model)))
+    """Float images on the model's device: every model pass here runs where the model lives (a GPU when the rule
+    found one), and the numbers come back to the CPU."""
+    return to_float(images.to(model_device(model)))
 
 
 @torch.no_grad()
@@ -33,7 +29,7 @@ def latent_means(model, images: torch.Tensor, batch_size: int = 2048) -> np.ndar
 
 def test_terms(model, images: torch.Tensor, seed: int, batch_size: int = 2048) -> dict[str, float]:
     """Per-image means over ``images`` of -ELBO, reconstruction, KL (one posterior sample each, fixed seed)."""
-    terms = eval_terms(model, [images], _device(model), prepare=to_float, batch_size=batch_size, seed=seed)
+    terms = eval_terms(model, [images], model_device(model), prepare=to_float, batch_size=batch_size, seed=seed)
     return {k: terms[k] for k in ("neg_elbo", "rec", "kl", "kl_per_dim")}
 
 
@@ -106,7 +102,7 @@ def path_smoothness(model, start: np.ndarray, end: np.ndarray, n_steps: int) -> 
     equal, near 1 when the images jump once)."""
     t = torch.linspace(0, 1, n_steps + 1).unsqueeze(1)
     z = torch.as_tensor(start, dtype=torch.float32) * (1 - t) + torch.as_tensor(end, dtype=torch.float32) * t
-    imgs = model.decode(z.to(_device(model))).flatten(1).cpu()
+    imgs = model.decode(z.to(model_device(model))).flatten(1).cpu()
     steps = (imgs[1:] - imgs[:-1]).norm(dim=1)
     return {"max_step_fraction": float(steps.max() / steps.sum().clamp_min(1e-12)), "n_steps": n_steps,
             "path_length": float(steps.sum())}
@@ -132,7 +128,7 @@ def sharpness_ratio(model, images: torch.Tensor) -> float:
     """Edge sharpness of the mean reconstructions (decoded posterior means) over that of the originals:
     below 1 = blurrier than the input."""
     x = to_float(images)
-    return gradient_energy(model(x.to(_device(model))).cpu()) / max(gradient_energy(x), 1e-12)
+    return gradient_energy(model(x.to(model_device(model))).cpu()) / max(gradient_energy(x), 1e-12)
 
 
 @torch.no_grad()
@@ -142,6 +138,6 @@ def digit_kept(model, images: torch.Tensor, labels: np.ndarray, ref_images: torc
     training images) on the mean reconstructions, and on the originals for comparison (chance 0.1)."""
     ref = to_float(ref_images).flatten(1).numpy()
     x = to_float(images)
-    recon = model(x.to(_device(model))).flatten(1).cpu().numpy()
+    recon = model(x.to(model_device(model))).flatten(1).cpu().numpy()
     return {"reconstructions": knn_accuracy(ref, ref_labels, recon, labels, k),
             "originals": knn_accuracy(ref, ref_labels, x.flatten(1).numpy(), labels, k)}

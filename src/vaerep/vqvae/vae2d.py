@@ -10,6 +10,7 @@ import pandas as pd
 import torch
 
 from ..claim import NULL_FINAL, Claim, Group, Leaf, course, every, frame
+from ..device import model_device
 from ..latent2d.evaluate import knn_accuracy
 from .evaluate import mnist_to_float
 
@@ -26,8 +27,7 @@ def terms_and_means(model, images: torch.Tensor, seed: int, batch_size: int = 20
     was_training = model.training
     model.eval()
     torch.manual_seed(seed)
-    param = next(model.parameters(), None)
-    device = torch.device("cpu") if param is None else param.device  # the model's device (a GPU when found)
+    device = model_device(model)  # a GPU when the rule found one
     sums, means = {}, []
     with torch.no_grad():
         for start in range(0, images.shape[0], batch_size):
