@@ -32,6 +32,7 @@ from .provenance import write_json
 from .studies import STUDIES
 
 PROVENANCE = "record.json"
+DEVICES_DIR = "smvae/devices"  # under results/<scale>: Study A's Table 4.1 beside a `cpu` run's (``devices``)
 
 
 def settings() -> dict:
@@ -184,14 +185,11 @@ def check(root: Path | str = REPO_ROOT, scale: str = "full") -> list[str]:
                             + "; ".join(f"{c} {recorded.at[i, c]!r} -> {fresh.at[i, c]!r}" for c in cols))
     out = root / "results" / scale / DEVICES_DIR
     if (out / "table_4_1_devices.csv").is_file():
-        table, markdown = device_comparison(root, scale)
+        _, markdown = device_comparison(root, scale)
         if markdown != (out / "table_4_1_devices.md").read_text():
             problems.append(f"{DEVICES_DIR}/table_4_1_devices.md: the current code and config compare the devices "
                             "otherwise (python -m vaerep.record devices)")
     return problems
-
-
-DEVICES_DIR = "smvae/devices"
 
 
 def devices(cpu_root: Path | str, root: Path | str = REPO_ROOT, scale: str = "full", cpu_scale: str = "cpu", *,
