@@ -310,9 +310,11 @@ def main(argv=None) -> int:
         return 1 if problems else 0
     if args.command == "devices":
         counts = devices(args.cpu_run, args.root, args.scale, args.cpu_scale, allow_cpu=args.allow_cpu)
+        chance = "none judged" if counts["agrees"] + counts["differs"] == 0 else \
+            f"chance alone: about {counts['chance_differs']:.1f}"
         print(f"Table 4.1 on both devices: {counts['agrees']} of {counts['cells']} cells agree, {counts['differs']} "
-              f"differ (chance alone: about {counts['chance_differs']:.1f}), {counts['not_measured']} not measured "
-              f"-> {args.root}/results/{args.scale}/{DEVICES_DIR}")
+              f"differ ({chance}), {counts['not_measured']} not measured -> {args.root}/results/{args.scale}/"
+              f"{DEVICES_DIR}")
         return 0
     return rebuild(args.root, args.scale, args.cores)
 
