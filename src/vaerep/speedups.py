@@ -16,15 +16,15 @@ import json
 import sys
 from pathlib import Path
 
-import yaml
-
-from .config import CONFIG_DIR
+from .config import deep_merge
 from .errors import PipelineError
 
 
 def settings() -> dict:
     """The ``speedups`` section of workflow/config/gpu.yaml."""
-    return yaml.safe_load((CONFIG_DIR / "gpu.yaml").read_text())["speedups"]
+    from .record import settings as gpu_settings
+
+    return gpu_settings()["speedups"]
 
 
 def graph_gains(bench: dict) -> dict[str, list[float | None]]:
@@ -76,17 +76,9 @@ def config_words(choice: dict[str, str], cfg: dict | None = None) -> list[str]:
             raise PipelineError(f"speedups.train_blocks in workflow/config/gpu.yaml names no training block of {study}")
         merged: dict = {}
         for path in blocks:
-            _merge(merged, _nested(path, {"cuda_graphs": True}))
+            merged = deep_merge(merged, _nested(path, {"cuda_graphs": True}))
         words.append(f"{study}={json.dumps(merged)}")
     return words
-
-
-def _merge(into: dict, other: dict) -> None:
-    for key, value in other.items():
-        if isinstance(value, dict) and isinstance(into.get(key), dict):
-            _merge(into[key], value)
-        else:
-            into[key] = value
 
 
 def main(argv=None) -> int:

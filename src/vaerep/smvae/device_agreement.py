@@ -2,15 +2,18 @@
 
 Study A runs at the thesis's scale on the CPU (`cpu`) and on a GPU (`full`: seed-batched, possibly CUDA graphs).
 A cell (variant x term) *agrees* when the two means lie within ``noise_k`` x the larger between-seed standard
-deviation of the two devices (the forensics stage's noise rule); with one seed on either side there is no spread
-and the cell is *not measured*. ``false_alarm_rate`` says how often the rule calls two samples of the same
-distribution different, so that the count of *differs* can be read against chance.
+deviation of the two devices (the forensics stage's noise rule, ``vaerep.forensics.control.noise``); with one
+seed on either side there is no spread and the cell is *not measured*. ``false_alarm_rate`` says how often the
+rule calls two samples of the same distribution different, so that the count of *differs* can be read against
+chance.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
+from ..forensics import control
 
 AGREES, DIFFERS, NOT_MEASURED = "agrees", "differs", "not measured (1 seed)"
 TERM_LABELS = {"neg_elbo": "−ELBO", "rec": "BCE", "kl": "KL", "neg_log_lik_iw": "−log p(x) (IWAE)"}
@@ -26,8 +29,8 @@ def compare(gpu: pd.DataFrame, cpu: pd.DataFrame, terms: list[str], noise_k: flo
             continue
         c = both.loc[g["variant"]]
         for term in terms:
-            stds = [g[f"{term}_std"], c[f"{term}_std"]]
-            noise = float("nan") if any(pd.isna(s) for s in stds) else noise_k * max(stds)
+            noise = control.noise(control.Estimate(g[f"{term}_mean"], g[f"{term}_std"], int(g["n_seeds"])),
+                                  control.Estimate(c[f"{term}_mean"], c[f"{term}_std"], int(c["n_seeds"])), noise_k)
             diff = g[f"{term}_mean"] - c[f"{term}_mean"]
             verdict = NOT_MEASURED if pd.isna(noise) else AGREES if abs(diff) <= noise else DIFFERS
             rows.append({"variant": g["variant"], "label": g["label"], "term": term,
