@@ -272,6 +272,7 @@ def main(argv=None) -> int:
     config = full_config(args.scale)
     plan = load_settings()
     rows = []
+    env = environment(device)
     t0 = time.perf_counter()
     for study in args.studies or config["studies"]:
         s = study_settings(config, study)
@@ -287,22 +288,30 @@ def main(argv=None) -> int:
             rows += bench_job(job, device, args, peak)
             print(render([r for r in rows if r["job"] == job.name and r["study"] == study]).split("\n", 1)[1],
                   flush=True)
-    env = environment(device)
+            if args.out:  # after every model: a run stopped by its time limit keeps what it measured
+                write(args.out, env, args, rows)
     print(f"\n{env.get('device_name')} ({device}), torch {env['torch']}, commit {env['git_commit']}, scale "
           f"{args.scale}, {args.steps} timed steps per variant, {time.perf_counter() - t0:.0f} s")
     print(render(rows))
     if device.type != "cuda":
         print("CUDA is not available here: cuda_graph, host_fed and compile_ro are reported unavailable.")
     if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        Path(f"{args.out}.json").write_text(json.dumps({"environment": env, "scale": args.scale,
-                                                        "steps": args.steps, "rows": rows}, indent=1))
-        keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[0]).index(k) if k in rows[0] else 99)
-        with open(f"{args.out}.csv", "w", newline="") as fh:
-            writer = csv.DictWriter(fh, keys)
-            writer.writeheader()
-            writer.writerows(rows)
+        write(args.out, env, args, rows, seconds=time.perf_counter() - t0)
     return 0
+
+
+def write(out: Path, env: dict, args, rows: list[dict], seconds: float | None = None) -> None:
+    """``<out>.json`` (environment, settings, rows; ``complete`` once every model is timed) and ``<out>.csv``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(f"{out}.json.tmp")
+    tmp.write_text(json.dumps({"environment": env, "scale": args.scale, "steps": args.steps, "rows": rows,
+                               "complete": seconds is not None, "seconds": seconds}, indent=1))
+    tmp.replace(f"{out}.json")
+    keys = sorted({k for r in rows for k in r}, key=lambda k: list(rows[0]).index(k) if k in rows[0] else 99)
+    with open(f"{out}.csv", "w", newline="") as fh:
+        writer = csv.DictWriter(fh, keys)
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,9 @@ def test_bench_gpu_runs_on_the_cpu_with_tiny_settings(bench, tmp_path, capsys):
                        "--studies", "smvae", "latent2d", "--out", str(tmp_path / "bench")]) == 0
     out = capsys.readouterr().out
     assert "CUDA is not available here" in out
-    rows = json.loads((tmp_path / "bench.json").read_text())["rows"]
+    written = json.loads((tmp_path / "bench.json").read_text())
+    assert written["complete"] is True and written["seconds"] > 0
+    rows = written["rows"]
     by = {(r["study"], r["variant"]): r for r in rows}
     for study, members in (("smvae", 3), ("latent2d", 2)):
         eager = by[(study, "eager")]
@@ -54,3 +56,22 @@ def test_batched_members_compute_each_members_own_loss(bench):
     for k in range(2):
         torch.manual_seed(1)
         assert torch.allclose(losses[k], models[k](x[k]), rtol=1e-4)
+
+
+def test_a_benchmark_stopped_by_its_time_limit_keeps_the_models_it_timed(bench, tmp_path, monkeypatch):
+    """The JSON is written after every model: a benchmark killed by its time limit leaves what it measured
+    (marked incomplete), which the speed-up choice then reads."""
+    timed = []
+
+    def stop_after_first(job, *args):
+        if timed:
+            raise KeyboardInterrupt  # the time limit
+        timed.append(job.study)
+        return [{"study": job.study, "job": job.name, "variant": "eager", "step_ms": 1.0}]
+
+    monkeypatch.setattr(bench, "bench_job", stop_after_first)
+    with pytest.raises(KeyboardInterrupt):
+        bench.main(["--scale", "smoke", "--device", "cpu", "--studies", "smvae", "latent2d",
+                    "--out", str(tmp_path / "bench")])
+    written = json.loads((tmp_path / "bench.json").read_text())
+    assert written["complete"] is False and [r["study"] for r in written["rows"]] == ["smvae"]

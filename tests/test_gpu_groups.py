@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from conftest import REPO, run_snakemake
+from vaerep import gpu_window
 
 GROUPS = yaml.safe_load((REPO / "workflow" / "config" / "gpu.yaml").read_text())["groups"]
 # Rules a run of any subset of studies has: MNIST, the cross-study summary and the forensics table of the studies run.
@@ -18,14 +19,8 @@ def job_counts(workdir, studies=None) -> Counter:
     config = ["scale=full"] + ([f"studies=[{','.join(studies)}]"] if studies else [])
     run = run_snakemake(["-n", "--quiet", "rules", "--config", *config], workdir, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
-    lines = (run.stdout + run.stderr).split("Job stats:", 1)[1].splitlines()
-    counts = Counter()
-    for line in lines[3:]:
-        parts = line.split()
-        if len(parts) != 2 or not parts[1].isdigit():
-            break
-        if parts[0] != "total":
-            counts[parts[0]] = int(parts[1])
+    counts = gpu_window.job_stats(run.stdout + run.stderr)
+    assert counts, "the dry run printed no job stats"
     return counts
 
 

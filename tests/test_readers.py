@@ -57,7 +57,8 @@ def test_a_rule_script_reading_a_truncated_csv_names_it(tmp_path, capsys):
     rows = tmp_path / "smvae.csv"
     rows.write_text(HISTORY[:-12])
     smk = types.SimpleNamespace(input=[str(rows)], log=[], rule="forensics", threads=1, wildcards={},
-                                output=types.SimpleNamespace(), params=types.SimpleNamespace())
+                                output=types.SimpleNamespace(csv=str(tmp_path / "f.csv"), md=str(tmp_path / "f.md")),
+                                params=types.SimpleNamespace(scale="smoke"))
     with pytest.raises(SystemExit):
         runpy.run_path(str(REPO / "workflow" / "scripts" / "forensics_table.py"), init_globals={"snakemake": smk})
     assert f"ERROR in rule forensics: CSV file {rows} is truncated" in capsys.readouterr().err

@@ -68,6 +68,40 @@ def test_a_merged_group_is_rescored_over_every_study(smoke_run, smoke_record, tm
     assert len(info["runs"]) == 2 and record.check(copy, "smoke") == []
 
 
+@pytest.mark.parametrize("rel, study", [
+    ("smvae/table_4_1.csv", "smvae"), ("latent2d/runs/literal/history.csv", "latent2d"),
+    ("forensics/smvae/runs/standard/seed0/history.csv", "smvae"), ("forensics/vqvae.md", "vqvae"),
+    ("forensics/dsprites_beta_units_arithmetic.csv", "dsprites_beta"), ("scorecard.csv", None),
+    ("forensics.csv", None), ("usage_jobs.csv", None), ("plan.json", None), ("forensics", None)])
+def test_each_record_file_belongs_to_its_study_or_to_the_cross_study_summary(rel, study):
+    assert record.study_of(rel) == study
+
+
+def test_a_partial_export_keeps_each_studys_projection_from_the_run_that_exported_it(smoke_run, smoke_record,
+                                                                                    tmp_path):
+    """Merging D from a second run: the plan takes D's row from that run and keeps the others' from the first,
+    and the projection is set again beside the measured times."""
+    dest, _ = smoke_record
+    copy, run = tmp_path / "merged", tmp_path / "run"
+    shutil.copytree(dest, copy)
+    shutil.copytree(smoke_run.workdir / "results" / "smoke", run / "results" / "smoke",
+                    ignore=shutil.ignore_patterns("*.pt", "*.npz"))
+    studies = ["smvae", "dsprites_beta", "vqvae", "latent2d"]
+    for root, hours in ((copy, 1.0), (run, 10.0)):
+        rows = [{"study": s, "runs": 1, "hours_here": hours * (i + 1), "seconds_here": 3600 * hours * (i + 1)}
+                for i, s in enumerate(studies)]
+        (root / "results" / "smoke" / "plan.json").write_text(json.dumps({"scale": "smoke", "device": str(hours),
+                                                                          "studies": rows}))
+    with pytest.raises(PipelineError, match="not among"):
+        record.export(run, copy, "smoke", allow_cpu=True, merge=True, studies=["latent3d"])
+    info = record.export(run, copy, "smoke", allow_cpu=True, merge=True, studies=["latent2d"])
+    assert info["runs"][-1]["studies"] == ["latent2d"] and record.check(copy, "smoke") == []
+    plan = json.loads((copy / "results" / "smoke" / "plan.json").read_text())
+    assert [(r["study"], r["hours_here"]) for r in plan["studies"]] == [("smvae", 1.0), ("dsprites_beta", 2.0),
+                                                                       ("vqvae", 3.0), ("latent2d", 40.0)]
+    assert "latent2d" in (copy / "results" / "smoke" / "plan_vs_measured.txt").read_text()
+
+
 def test_export_refuses_a_record_over_the_size_limit(smoke_run, tmp_path, monkeypatch):
     small = record.settings()
     small["record"]["max_bytes"] = 1000

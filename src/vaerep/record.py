@@ -40,13 +40,25 @@ def settings() -> dict:
     return yaml.safe_load((CONFIG_DIR / "gpu.yaml").read_text())
 
 
-def record_files(root: Path, scale: str, cfg: dict) -> list[Path]:
-    """The files of a run under ``root`` (results/<scale>, figures/<scale>) that belong in its record."""
+def study_of(rel: str) -> str | None:
+    """The study a path under results/<scale> or figures/<scale> belongs to (``<study>/...``,
+    ``forensics/<study>/...``, ``forensics/<study>.csv``, ``forensics/<study>_*``), or None for a cross-study file (scorecard, forensics
+    table, usage, plan)."""
+    parts = rel.split("/")
+    name = parts[1] if parts[0] == "forensics" and len(parts) > 1 else parts[0]
+    return next((s for s in STUDIES if name == s or name.startswith((f"{s}.", f"{s}_"))), None)
+
+
+def record_files(root: Path, scale: str, cfg: dict, studies: list[str] | None = None) -> list[Path]:
+    """The files of a run under ``root`` (results/<scale>, figures/<scale>) that belong in its record; with
+    ``studies``, only those studies' files and the cross-study ones."""
     files = []
     for top in (root / "results" / scale, root / "figures" / scale):
         for path in sorted(p for p in top.rglob("*") if p.is_file()) if top.is_dir() else []:
             rel = path.relative_to(top).as_posix()
             if path.name == PROVENANCE and top.parent.name == "results":
+                continue
+            if studies is not None and study_of(rel) not in (None, *studies):
                 continue
             if any(fnmatch.fnmatch(path.name, pat) for pat in cfg["include"]) and \
                     not any(fnmatch.fnmatch(rel, pat) or fnmatch.fnmatch(path.name, pat) for pat in cfg["exclude"]):
@@ -85,18 +97,33 @@ def _sha256(path: Path) -> str:
 
 
 def export(run_root: Path | str, dest_root: Path | str = REPO_ROOT, scale: str = "full", *,
-           wall_seconds: float | None = None, allow_cpu: bool = False, merge: bool = False) -> dict:
+           wall_seconds: float | None = None, allow_cpu: bool = False, merge: bool = False,
+           studies: list[str] | None = None) -> dict:
     """Copy the record of the run under ``run_root`` to ``dest_root``/results|figures/<scale> (replacing any
     record there, or with ``merge`` adding to it: a study group's run) and write its provenance file; returns the
-    provenance. A merged record's scorecard is rescored over every study it holds."""
+    provenance. ``studies`` exports only those studies of the run (the ones a run stopped by its time limit
+    finished). A merged or partial record's forensics table, usage table and scorecard are made again over every
+    study it holds."""
     cfg = settings()["record"]
     run_root, dest_root = Path(run_root).resolve(), Path(dest_root).resolve()
-    info = provenance(run_root, scale, wall_seconds)
+    if studies is not None:
+        unknown = sorted(set(studies) - set(STUDIES))
+        if unknown or not studies:
+            raise PipelineError(f"export --studies {','.join(studies)}: {unknown or 'none'} not among {list(STUDIES)}")
+        infos = [provenance(run_root, scale, study=s) for s in studies]
+        info = {**infos[0], "wall_seconds": wall_seconds,
+                **{k: sorted({v for i in infos for v in i[k]}) for k in ("devices", "device_names", "torch", "python",
+                                                                         "commits", "hosts")},
+                "first_run_utc": min(i["first_run_utc"] for i in infos),
+                "last_run_utc": max(i["last_run_utc"] for i in infos),
+                "training_runs": sum(i["training_runs"] for i in infos)}
+    else:
+        info = provenance(run_root, scale, wall_seconds)
     off = [d for d in info["devices"] if not d.startswith(cfg["device"])]
     if off and not allow_cpu:
         raise PipelineError(f"the run under {run_root} trained on {off}, not on {cfg['device']}: a record must "
                             "come from a GPU run (--allow-cpu is for tests)")
-    files = record_files(run_root, scale, cfg)
+    files = record_files(run_root, scale, cfg, studies)
     size = sum(p.stat().st_size for p in files)
     if size > cfg["max_bytes"]:
         largest = ", ".join(f"{p.relative_to(run_root)} {p.stat().st_size:,}"
@@ -104,6 +131,7 @@ def export(run_root: Path | str, dest_root: Path | str = REPO_ROOT, scale: str =
         raise PipelineError(f"the record would hold {size:,} bytes, over record.max_bytes = {cfg['max_bytes']:,} "
                             f"(largest: {largest})")
     earlier = (read(dest_root, scale) or {}).get("runs", []) if merge else []
+    before = _run_summaries(dest_root / "results" / scale) if earlier else {}
     if run_root != dest_root:
         if not merge:
             for top in ("results", "figures"):
@@ -117,12 +145,60 @@ def export(run_root: Path | str, dest_root: Path | str = REPO_ROOT, scale: str =
     run["studies"] = sorted({p.relative_to(results).parts[0] for p in files if results in p.parents}
                             & set(STUDIES))
     record = {"scale": scale, "runs": earlier + [run]}
-    if merge and earlier:
-        rescored = rescore(dest_root, scale, record)
-        from .scorecard_run import write
-
-        write(rescored, dest_root / "results" / scale, scale)
+    if earlier or studies is not None:
+        _summarise(dest_root, scale, record, before)
     return _seal(dest_root, scale, record, cfg)
+
+
+def _run_summaries(results: Path) -> dict:
+    """A record's per-run summaries that a merge combines: its jobs (usage_jobs.csv) and its plan (plan.json)."""
+    jobs, plan = results / "usage_jobs.csv", results / "plan.json"
+    return {"jobs": pd.read_csv(jobs) if jobs.is_file() else None,
+            "plan": json.loads(plan.read_text()) if plan.is_file() else None}
+
+
+def _summarise(root: Path, scale: str, record: dict, before: dict) -> None:
+    """Make the cross-study files of a record put together from several runs again, over every study it holds:
+    the forensics table (from each study's forensics rows), the usage table (each run's jobs of the studies it
+    exported, and of the data and summary rules), the plan (each
+    study's projection from the run that exported it) beside the measured times, and the scorecard (which reads
+    the forensics table)."""
+    from . import usage
+    from .forensics import table as ftable
+    from .plan import compare, full_config
+    from .scorecard_run import write
+
+    results = root / "results" / scale
+    held = {s for run in record["runs"] for s in run["studies"]}
+    parts = [results / "forensics" / f"{s}.csv" for s in full_config(scale)["studies"] if s in held]
+    parts = [p for p in parts if p.is_file()]
+    for name in ("forensics.csv", "forensics.md"):
+        (results / name).unlink(missing_ok=True)
+    if parts:
+        ftable.write(parts, results / "forensics.csv", results / "forensics.md", scale)
+    now = _run_summaries(results)
+    exported = set(record["runs"][-1]["studies"])
+    if now["jobs"] is not None and "path" in now["jobs"]:  # this run's jobs of the studies it exported, and the rest
+        prefix = f"results/{scale}/"
+        keep = [not p.startswith(prefix) or study_of(p[len(prefix):]) in (None, *exported)
+                for p in now["jobs"]["path"].astype(str)]
+        now["jobs"] = now["jobs"][keep]
+    jobs = [j for j in (before.get("jobs"), now["jobs"]) if j is not None]
+    if jobs:
+        frame = pd.concat(jobs, ignore_index=True).drop_duplicates()
+        per_rule = usage.per_rule(frame)
+        frame.to_csv(results / "usage_jobs.csv", index=False)
+        per_rule.to_csv(results / "usage.csv", index=False)
+        (results / "usage.md").write_text(usage.to_markdown(per_rule, f"Resource usage per rule (scale `{scale}`)"))
+    plans = [p for p in (before.get("plan"), now["plan"]) if p]
+    if plans:
+        rows = {r["study"]: r for r in plans[0]["studies"]}
+        rows.update({r["study"]: r for r in plans[-1]["studies"] if r["study"] in exported or r["study"] not in held})
+        order = full_config(scale)["studies"]
+        write_json(results / "plan.json", {**plans[-1], "studies": sorted(rows.values(),
+                                                                          key=lambda r: order.index(r["study"]))})
+        (results / "plan_vs_measured.txt").write_text(compare(results) + "\n")
+    write(rescore(root, scale, record), results, scale)
 
 
 def _seal(root: Path, scale: str, record: dict, cfg: dict) -> dict:
@@ -283,6 +359,7 @@ def main(argv=None) -> int:
     ex.add_argument("--wall-seconds", type=float, default=None, help="the run's wall time (else from its usage table)")
     ex.add_argument("--allow-cpu", action="store_true", help="export a run not made on CUDA (tests only)")
     ex.add_argument("--merge", action="store_true", help="add a study group's run to the record (rescored)")
+    ex.add_argument("--studies", default=None, help="export only these studies of the run (comma-separated)")
     dv = sub.add_parser("devices", help="set the record's Table 4.1 beside a `cpu` run's, cell by cell")
     dv.add_argument("--cpu-run", type=Path, required=True, help="the `cpu` run's working directory")
     dv.add_argument("--cpu-scale", default="cpu")
@@ -298,7 +375,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.command == "export":
         info = export(args.run, args.to, args.scale, wall_seconds=args.wall_seconds, allow_cpu=args.allow_cpu,
-                      merge=args.merge)
+                      merge=args.merge, studies=args.studies.split(",") if args.studies else None)
         run = info["runs"][-1]
         print(f"record: {info['files']} files, {info['bytes']:,} bytes; this run: {run['studies']} on "
               f"{run['device_names']}, torch {run['torch']}, commit {run['commits']}, wall {run['wall_seconds']} s "

@@ -10,7 +10,7 @@ from .errors import PipelineError
 from .readers import read_json
 
 JOB_COLUMNS = ["rule", "job", "threads", "wall_s", "cpu_s", "peak_rss_mib", "cuda_max_allocated_mib", "device",
-               "finished"]
+               "finished", "path"]  # path: the job's usage record, as found under the roots given
 
 
 def jobs(roots: list[str | Path]) -> pd.DataFrame:
@@ -23,7 +23,7 @@ def jobs(roots: list[str | Path]) -> pd.DataFrame:
             except PipelineError as err:
                 raise ValueError(f"unreadable usage record: {err}") from None
             job = ",".join(f"{k}={v}" for k, v in (rec.get("wildcards") or {}).items())
-            rows.append({**{c: rec.get(c) for c in JOB_COLUMNS}, "job": job or "-"})
+            rows.append({**{c: rec.get(c) for c in JOB_COLUMNS}, "job": job or "-", "path": path.as_posix()})
     return pd.DataFrame(rows, columns=JOB_COLUMNS)
 
 

@@ -66,3 +66,22 @@ def snippet(title: str, frame: pd.DataFrame, figure: str | Path) -> str:
     its figure."""
     return (f"## {title}\n\n{len(frame)} hypotheses tested: {counts(check(frame))}.\n\n{tried(frame)}\n"
             f"{to_markdown(frame)}\n![{title}]({Path(figure).name})\n")
+
+
+RULE = ("A hypothesis *explains* a thesis number only when the baseline misses it, the hypothesis moves it toward "
+        "the thesis by more than the noise (`noise`: k × the between-seed spread, or the measured control named in "
+        "the row) and the result lands; *partly*: a move beyond the noise that does not land; otherwise *does not "
+        "explain* (docs/forensics.md).")
+
+
+def write(parts: list[str | Path], csv: str | Path, md: str | Path, scale: str) -> pd.DataFrame:
+    """Every study's forensics rows (``parts``: one CSV per study) as one table, ``csv`` and ``md``."""
+    from ..readers import read_csv
+
+    text = {c: str for c in ("baseline", "measured", "move", "noise")}  # "+0.97" stays a signed text cell
+    frame = check(pd.concat([read_csv(p, dtype=text) for p in parts], ignore_index=True))
+    frame.to_csv(csv, index=False)
+    head = (f"# Why the numbers differ (scale {scale})\n\n{len(frame)} hypotheses tested: "
+            f"{counts(frame)}.\n\n{RULE}\n\nHypotheses tried per table:\n\n{tried(frame)}\n")
+    Path(md).write_text(head + to_markdown(frame))
+    return frame
