@@ -64,3 +64,16 @@ def test_an_archive_holding_anything_but_resume_files_is_refused(tmp_path, name)
     with pytest.raises(PipelineError, match="not a training run's resume file"):
         gpu_window.unpack(tmp_path / "run", archive)
     assert not (tmp_path / "run").exists()
+
+
+def test_a_study_whose_dry_run_fails_is_not_finished_and_the_others_are_still_judged(monkeypatch, capsys):
+    left = {"smvae": {"scorecard": 1, "forensics": 1}, "vqvae": {"vqvae_train_mnist": 1, "scorecard": 1}}
+
+    def pending(run_root, scale, study, words=()):
+        if study == "latent2d":
+            raise PipelineError("a dry run of latent2d failed: IncompleteFilesException")
+        return left[study]
+
+    monkeypatch.setattr(gpu_window, "pending", pending)
+    assert gpu_window.finished("run", "full", ["smvae", "latent2d", "vqvae"]) == ["smvae"]
+    assert "a dry run of latent2d failed" in capsys.readouterr().err

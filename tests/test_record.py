@@ -18,6 +18,12 @@ def test_committed_record_is_what_the_current_scorecard_code_gives():
     assert record.check(REPO, "full") == []
 
 
+def test_the_readme_shows_the_committed_records_verdict_counts():
+    if record.read(REPO, "full") is None:
+        pytest.skip("no `full` record is committed yet: the next GPU session makes it (docs/gpu.md)")
+    assert record.readme_table(REPO, "full") in (REPO / "README.md").read_text()
+
+
 @pytest.fixture(scope="module")
 def smoke_record(smoke_run, tmp_path_factory):
     assert smoke_run.run.returncode == 0, smoke_run.run.stderr[-3000:]
@@ -58,6 +64,16 @@ def test_check_passes_on_the_record_and_names_a_changed_verdict(smoke_record, tm
     problems = record.check(copy, "smoke")
     assert any(p.startswith("results/smoke/scorecard.csv: changed") for p in problems)
     assert any(p.startswith("scorecard row 0") and "verdict" in p for p in problems)
+
+
+def test_the_readme_table_counts_the_records_scorecard(smoke_record):
+    dest, info = smoke_record
+    text = record.readme_table(dest, "smoke")
+    card = pd.read_csv(dest / "results" / "smoke" / "scorecard.csv", keep_default_na=False)
+    assert text.startswith("Verdicts of the `smoke` record (") and f"{len(card)} rows, 1 GPU window(s)" in text
+    rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
+    assert sorted(r[0].lstrip("| ") for r in rows) == sorted(set(card["study"]))
+    assert sum(int(c.rstrip(" |")) for r in rows for c in r[2:]) == len(card)
 
 
 def test_a_merged_group_is_rescored_over_every_study(smoke_run, smoke_record, tmp_path):

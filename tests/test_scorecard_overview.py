@@ -78,3 +78,9 @@ def test_the_headline_counts_thesis_and_reduced_scale_apart(card):
 def test_the_figure_comes_as_a_png(card):
     data = sf.png(card, "title")
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_the_readme_counts_table_counts_each_study_and_scale_apart(card):
+    lines = sc.counts_markdown(card).splitlines()
+    assert lines[0] == "| study | scale | replicates | differs | not comparable | not informative | at chance |"
+    assert lines[2:] == ["| A smvae | thesis | 2 | 0 | 0 | 1 | 0 |", "| B dsprites_beta | reduced | 0 | 2 | 3 | 1 | 0 |"]

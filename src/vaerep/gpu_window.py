@@ -59,10 +59,17 @@ def job_stats(output: str) -> Counter:
 
 
 def finished(run_root: Path | str, scale: str, studies: list[str], words: list[str] = ()) -> list[str]:
-    """The studies whose DAG in ``run_root`` has nothing left to run but the cross-study summary."""
+    """The studies whose DAG in ``run_root`` has nothing left to run but the cross-study summary (a study whose
+    dry run fails is not finished; the error goes to stderr)."""
+    def left(study):
+        try:
+            return set(pending(run_root, scale, study, words)) - CROSS_STUDY
+        except PipelineError as err:
+            print(f"ERROR: {err}", file=sys.stderr)
+            return {"(dry run failed)"}
+
     with ThreadPoolExecutor(max_workers=max(1, len(studies))) as pool:
-        left = list(pool.map(lambda s: pending(run_root, scale, s, words), studies))
-    return [s for s, counts in zip(studies, left) if not set(counts) - CROSS_STUDY]
+        return [s for s, rules in zip(studies, pool.map(left, studies)) if not rules]
 
 
 def remaining(root: Path | str = REPO_ROOT, scale: str = "full") -> list[str]:

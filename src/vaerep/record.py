@@ -5,6 +5,7 @@
     python -m vaerep.record check [--root .] [--scale full]      # the current scorecard code gives the record's
     python -m vaerep.record rebuild [--root .] [--scale full]    # scorecard, front page, reports; no training
     python -m vaerep.record devices --cpu-run CPU_ROOT           # the record's Table 4.1 beside a `cpu` run's
+    python -m vaerep.record readme [--root .] [--scale full]     # its verdict counts per study, for the README
 
 ``export`` refuses a run whose training did not run on CUDA (``--allow-cpu``: tests only) and one whose files
 exceed ``record.max_bytes`` (workflow/config/gpu.yaml). The provenance file ``results/<scale>/record.json``
@@ -326,6 +327,24 @@ def device_comparison(root: Path | str = REPO_ROOT, scale: str = "full") -> tupl
     return table, markdown
 
 
+def readme_table(root: Path | str = REPO_ROOT, scale: str = "full") -> str:
+    """The record's verdict counts per study, with the run it came from, as the README shows them."""
+    from .scorecard import counts_markdown
+
+    info = read(root, scale)
+    if info is None:
+        raise PipelineError(f"no record at {Path(root) / 'results' / scale / PROVENANCE}")
+    card = pd.read_csv(Path(root) / "results" / scale / "scorecard.csv", keep_default_na=False)
+    runs = info["runs"]
+    names = ", ".join(sorted({n for run in runs for n in run["device_names"]}))
+    commits = ", ".join(sorted({c[:7] for run in runs for c in run["commits"]}))
+    dates = sorted(run["last_run_utc"][:10] for run in runs if run.get("last_run_utc"))
+    wall = sum(run["wall_seconds"] or 0 for run in runs)
+    return (f"Verdicts of the `{scale}` record ({names}, {dates[-1] if dates else 'undated'}, commit {commits}, "
+            f"{len(card)} rows, {len(runs)} GPU window(s), {wall / 60:.1f} min of run wall time):\n\n"
+            + counts_markdown(card))
+
+
 REPORT_RULES = ["scorecard", "index_report", "smvae_report", "dsprites_beta_report", "vqvae_report",
                 "latent2d_report"]
 
@@ -366,7 +385,8 @@ def main(argv=None) -> int:
     dv.add_argument("--allow-cpu", action="store_true", help="compare a record not made on CUDA (tests only)")
     for name in ("check", "rebuild"):
         sub.add_parser(name)
-    for p in (sub.choices[name] for name in ("check", "rebuild", "devices")):
+    sub.add_parser("readme", help="print the record's verdict counts per study, as the README shows them")
+    for p in (sub.choices[name] for name in ("check", "rebuild", "devices", "readme")):
         p.add_argument("--root", type=Path, default=REPO_ROOT, help="the repository holding the record")
     rb = sub.choices["rebuild"]
     rb.add_argument("--cores", type=int, default=2)
@@ -392,6 +412,9 @@ def main(argv=None) -> int:
         print(f"Table 4.1 on both devices: {counts['agrees']} of {counts['cells']} cells agree, {counts['differs']} "
               f"differ ({chance}), {counts['not_measured']} not measured -> {args.root}/results/{args.scale}/"
               f"{DEVICES_DIR}")
+        return 0
+    if args.command == "readme":
+        print(readme_table(args.root, args.scale), end="")
         return 0
     return rebuild(args.root, args.scale, args.cores)
 

@@ -275,6 +275,17 @@ def headline_markdown(card: pd.DataFrame) -> str:
     return "\n".join(lines) + "\n"
 
 
+def counts_markdown(card: pd.DataFrame) -> str:
+    """The verdict counts per study and scale as a Markdown table (the README's): one row per study and scale,
+    the verdicts as short words (*not informative*, not the whole reason)."""
+    counts = summary(card).drop(index="all", level="study")
+    words = [v.split(" (")[0] for v in VERDICTS]
+    lines = ["| study | scale | " + " | ".join(words) + " |", "|" + "---|" * (len(VERDICTS) + 2)]
+    for (study, scale), row in counts.iterrows():
+        lines.append(f"| {study} | {scale} | " + " | ".join(str(row[v]) for v in VERDICTS) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def _fmt(v) -> str:
     """A cell for Markdown: numbers (also numbers read back from CSV as text) rounded, text escaped."""
     if isinstance(v, str):

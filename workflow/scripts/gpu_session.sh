@@ -9,10 +9,11 @@
 #
 # Environment: SCALE (full), WINDOW_S (570: the whole script's time, inside the 600 s of one command), FINISH_S (60:
 # kept from the window for what follows the run: the finished studies, the usage table, the export), BENCH_S (240:
-# the benchmark's limit, 0 skips it), RUN_S (the run's limit; default all the window leaves), CORES (16), WORK (the
+# the benchmark's limit, 0 skips it; for a group or `remaining` 0 when .gpu/bench_gpu.json, the first window's
+# benchmark, is carried: it chooses the speed-ups, so that cut-short runs resume with their settings), RUN_S (the run's limit; default all the window leaves), CORES (16), WORK (the
 # run's working directory, /tmp/vaerep_run), OUT (./gpu_out), BENCH_ARGS, ALLOW_CPU (1: export a CPU run, rehearsals
 # only), SPEEDUPS (auto: CUDA graphs for the studies whose benchmark shows they pay, vaerep.speedups; eager: none),
-# SPEEDUPS_FROM (the benchmark JSON it reads, default the one just written to $OUT), RESUME_FROM (the cut-short
+# SPEEDUPS_FROM (the benchmark JSON it reads, default the one just written to $OUT or the carried one), RESUME_FROM (the cut-short
 # training runs a stopped window packed into $OUT/resume.tar.gz, default .gpu/resume.tar.gz: each resumes here).
 # Where snakemake is missing, the wheels in .whl/ (workflow/scripts/gpu_wheels.sh) are installed first; MNIST is
 # read from .gpu/mnist when present (MNIST_DIR wins).
@@ -21,6 +22,10 @@ GROUP=${1:-all}
 SCALE=${SCALE:-full}
 WINDOW_S=${WINDOW_S:-570}
 FINISH_S=${FINISH_S:-60}
+if [ "$GROUP" != all ] && [ -f .gpu/bench_gpu.json ]; then  # a later window: the first window's benchmark decides
+  BENCH_S=${BENCH_S:-0}
+  SPEEDUPS_FROM=${SPEEDUPS_FROM:-.gpu/bench_gpu.json}
+fi
 BENCH_S=${BENCH_S:-240}
 START=$(date +%s)
 left() { echo $((WINDOW_S - FINISH_S - ($(date +%s) - START))); }
@@ -75,6 +80,7 @@ fi
 T0=$(date +%s)
 LIMIT=$(left)
 [ -n "${RUN_S:-}" ] && [ "$RUN_S" -lt "$LIMIT" ] && LIMIT=$RUN_S
+[ "$LIMIT" -lt 1 ] && LIMIT=1  # `timeout 0` would mean no limit at all
 # shellcheck disable=SC2086
 timeout -k 10 "$LIMIT" "$PY" -m snakemake -s "$REPO/Snakefile" --directory "$WORK" --cores "$CORES" --keep-going \
   --rerun-incomplete --config scale="$SCALE" "studies=[$STUDIES]" allow_long_run=true ${SPEEDUP_WORDS[@]+"${SPEEDUP_WORDS[@]}"} --omit-from $REPORTS \
