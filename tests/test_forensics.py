@@ -49,6 +49,7 @@ def test_smvae_kl_option_changes_only_the_gamma_term():
 
 
 # -- H-A2: the author's post-hoc clamp ------------------------------------------------------------
+@torch.no_grad()
 def test_author_clamp_saturates_at_one_and_costs_100_nats_per_dark_pixel():
     torch.manual_seed(2)
     model = SMVAE("post", "lognormal", output_clamp="author")
@@ -101,6 +102,7 @@ def test_unit_pattern_checks():
     assert not U.pattern_checks(small, patterns, 64, 256, batch_summed=False)["checks"]["magnitude"]
 
 
+@torch.no_grad()
 def test_loss_conventions_scale_the_per_image_terms():
     x = (torch.rand(3, 1, 64, 64, generator=torch.Generator().manual_seed(0)) < 0.05).float()
     terms = {}
