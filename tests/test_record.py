@@ -70,7 +70,7 @@ def test_the_readme_table_counts_the_records_scorecard(smoke_record):
     dest, info = smoke_record
     text = record.readme_table(dest, "smoke")
     card = pd.read_csv(dest / "results" / "smoke" / "scorecard.csv", keep_default_na=False)
-    assert text.startswith("Verdicts of the `smoke` record (") and f"{len(card)} rows, 1 GPU window(s)" in text
+    assert text.startswith("Verdicts of the `smoke` record (") and f"{len(card)} rows, 1 window, " in text
     rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| ") and "---" not in line][1:]
     assert sorted(r[0].lstrip("| ") for r in rows) == sorted(set(card["study"]))
     assert sum(int(c.rstrip(" |")) for r in rows for c in r[2:]) == len(card)

@@ -337,11 +337,12 @@ def readme_table(root: Path | str = REPO_ROOT, scale: str = "full") -> str:
     card = pd.read_csv(Path(root) / "results" / scale / "scorecard.csv", keep_default_na=False)
     runs = info["runs"]
     names = ", ".join(sorted({n for run in runs for n in run["device_names"]}))
-    commits = ", ".join(sorted({c[:7] for run in runs for c in run["commits"]}))
+    commits = ", ".join(sorted({c[:7] + ("-dirty" if c.endswith("-dirty") else "") for run in runs
+                                for c in run["commits"]}))
     dates = sorted(run["last_run_utc"][:10] for run in runs if run.get("last_run_utc"))
     wall = sum(run["wall_seconds"] or 0 for run in runs)
     return (f"Verdicts of the `{scale}` record ({names}, {dates[-1] if dates else 'undated'}, commit {commits}, "
-            f"{len(card)} rows, {len(runs)} GPU window(s), {wall / 60:.1f} min of run wall time):\n\n"
+            f"{len(card)} rows, {len(runs)} window{'s' * (len(runs) != 1)}, {wall / 60:.1f} min of run wall time):\n\n"
             + counts_markdown(card))
 
 
