@@ -77,3 +77,28 @@ def test_a_study_whose_dry_run_fails_is_not_finished_and_the_others_are_still_ju
     monkeypatch.setattr(gpu_window, "pending", pending)
     assert gpu_window.finished("run", "full", ["smvae", "latent2d", "vqvae"]) == ["smvae"]
     assert "a dry run of latent2d failed" in capsys.readouterr().err
+
+
+def _cut_run(folder, seconds, size):
+    folder.mkdir(parents=True)
+    (folder / CHECKPOINT).write_bytes(b"x" * size)
+    (folder / "history.csv").write_text("epoch,seconds\n" + "".join(f"{i},{s}\n" for i, s in enumerate(seconds, 1)))
+
+
+def test_the_archive_keeps_within_its_budget_the_most_training_per_byte_and_seed_members_together(tmp_path):
+    res = tmp_path / "results" / "full"
+    _cut_run(res / "latent2d/runs/canonical", [100, 100], 2_000)  # 0.1 s per byte
+    _cut_run(res / "latent2d/runs/literal", [50], 2_000)  # 0.025 s per byte
+    for seed in range(3):  # members of one batched run: 300 s in 3,000 bytes, all or none
+        _cut_run(res / f"smvae/runs/standard/seed{seed}", [100], 1_000)
+    _cut_run(res / "dsprites_beta/runs/beta5", [1000], 9_000)  # 0.11 s per byte, but over the budget with the rest
+    groups = gpu_window.units(gpu_window.in_progress(tmp_path, "full"))
+    assert sorted(len(v) for v in groups.values()) == [1, 1, 1, 3]
+    left_out = []
+    names = gpu_window.pack(tmp_path, "full", tmp_path / "r.tar.gz", max_bytes=6_000, log=left_out.append)
+    assert sorted(names) == sorted([f"results/full/latent2d/runs/canonical/{CHECKPOINT}",
+                                    *(f"results/full/smvae/runs/standard/seed{s}/{CHECKPOINT}" for s in range(3))])
+    assert [line.split(" left out")[0] for line in left_out] == ["resume: results/full/dsprites_beta/runs/beta5",
+                                                                 "resume: results/full/latent2d/runs/literal"]
+    with tarfile.open(tmp_path / "r.tar.gz") as tar:
+        assert sorted(tar.getnames()) == sorted(names)

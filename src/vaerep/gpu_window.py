@@ -10,7 +10,7 @@ record is exported and merged into the committed one) and the studies a later wi
 config words) has nothing left to do but the cross-study summary (scorecard, forensics table, front page, usage);
 ``remaining`` prints the studies of the config that the record does not hold yet (all of them without a record).
 ``pack`` archives the training runs the stop cut short (their ``checkpoint.pt`` and kept ``epoch_N.pt``: a run
-folder without ``model.pt``), and ``unpack`` puts them into a later window's run folder, where each resumes from
+folder without ``model.pt``), the most training time per byte first within ``resume.max_bytes`` (gpu.yaml), and ``unpack`` puts them into a later window's run folder, where each resumes from
 its last finished epoch (vaerep.train) when its settings are the same (the same speed-ups: ``SPEEDUPS_FROM``).
 """
 
@@ -92,10 +92,51 @@ def in_progress(run_root: Path | str, scale: str) -> list[Path]:
     return files
 
 
-def pack(run_root: Path | str, scale: str, archive: Path | str) -> list[str]:
-    """Archive the unfinished training runs' resume files (paths relative to ``run_root``); none: no archive."""
+def units(files: list[Path]) -> dict[Path, list[Path]]:
+    """Resume files grouped into what must travel together: a run folder, or every ``seed<N>`` folder of one parent
+    (Study A's seed-batched members resume only together)."""
+    groups: dict[Path, list[Path]] = {}
+    for path in files:
+        folder = path.parent
+        key = folder.parent if folder.name.startswith("seed") and folder.name[4:].isdigit() else folder
+        groups.setdefault(key, []).append(path)
+    return groups
+
+
+def invested_seconds(folders: set[Path]) -> float:
+    """The training time the runs in ``folders`` have put in so far (their history.csv ``seconds``)."""
+    import csv
+
+    total = 0.0
+    for folder in folders:
+        history = folder / "history.csv"
+        if history.is_file():
+            with open(history, newline="") as fh:
+                total += sum(float(row.get("seconds") or 0) for row in csv.DictReader(fh))
+    return total
+
+
+def pack(run_root: Path | str, scale: str, archive: Path | str, max_bytes: int | None = None,
+         log=lambda s: None) -> list[str]:
+    """Archive the unfinished training runs' resume files (paths relative to ``run_root``): whole units (see
+    :func:`units`), the most training time per byte first, in at most ``max_bytes`` (gpu.yaml ``resume.max_bytes``
+    by default); none: no archive. A unit left out is named through ``log``."""
     run_root = Path(run_root)
-    names = [p.relative_to(run_root).as_posix() for p in in_progress(run_root, scale)]
+    if max_bytes is None:
+        from .record import settings
+
+        max_bytes = settings()["resume"]["max_bytes"]
+    chosen, used = [], 0
+    ranked = sorted(units(in_progress(run_root, scale)).items(), key=lambda kv: -invested_seconds(
+        {p.parent for p in kv[1]}) / max(1, sum(p.stat().st_size for p in kv[1])))
+    for key, files in ranked:
+        size = sum(p.stat().st_size for p in files)
+        if used + size > max_bytes:
+            log(f"resume: {key.relative_to(run_root)} left out ({size:,} bytes; {used:,} of {max_bytes:,} used)")
+            continue
+        chosen += files
+        used += size
+    names = [p.relative_to(run_root).as_posix() for p in chosen]
     if names:
         with tarfile.open(archive, "w:gz") as tar:
             for name in names:
@@ -143,7 +184,7 @@ def main(argv=None) -> int:
     elif args.command == "remaining":
         print(",".join(remaining(args.root, args.scale)))
     elif args.command == "pack":
-        names = pack(args.run, args.scale, args.out)
+        names = pack(args.run, args.scale, args.out, log=print)
         print(f"resume: {len(names)} file(s) of {sum(n.endswith(CHECKPOINT) for n in names)} cut-short training "
               f"run(s) packed" + (f" into {args.out}" if names else ""))
     else:
