@@ -102,3 +102,11 @@ def test_the_archive_keeps_within_its_budget_the_most_training_per_byte_and_seed
                                                                  "resume: results/full/latent2d/runs/literal"]
     with tarfile.open(tmp_path / "r.tar.gz") as tar:
         assert sorted(tar.getnames()) == sorted(names)
+
+
+def test_a_missing_or_damaged_archive_is_named(tmp_path):
+    for archive in (tmp_path / "none.tar.gz", tmp_path / "bad.tar.gz"):
+        if archive.name == "bad.tar.gz":
+            archive.write_bytes(b"not a tar archive")
+        with pytest.raises(PipelineError, match=f"cannot read the resume archive {archive}"):
+            gpu_window.unpack(tmp_path / "run", archive)

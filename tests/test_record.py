@@ -18,6 +18,12 @@ def test_committed_record_is_what_the_current_scorecard_code_gives():
     assert record.check(REPO, "full") == []
 
 
+def test_check_and_readme_without_a_record_say_so(tmp_path):
+    for command in (record.check, record.readme_table):
+        with pytest.raises(PipelineError, match="no record at"):
+            command(tmp_path, "full")
+
+
 def test_the_readme_shows_the_committed_records_verdict_counts():
     if record.read(REPO, "full") is None:
         pytest.skip("no `full` record is committed yet: the next GPU session makes it (docs/gpu.md)")

@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .config import REPO_ROOT
-from .errors import PipelineError
+from .errors import PipelineError, run_command
 
 CHECKPOINT = "checkpoint.pt"  # vaerep.train.CHECKPOINT (not imported: this module loads no torch)
 
@@ -147,7 +147,11 @@ def pack(run_root: Path | str, scale: str, archive: Path | str, max_bytes: int |
 def unpack(run_root: Path | str, archive: Path | str) -> list[str]:
     """Put a packed window's resume files into ``run_root``; a member outside results/ or not a resume file is
     refused (the archive comes from another machine)."""
-    with tarfile.open(archive) as tar:
+    try:
+        tar = tarfile.open(archive)
+    except (OSError, tarfile.TarError) as err:
+        raise PipelineError(f"cannot read the resume archive {archive}: {err}") from None
+    with tar:
         members = tar.getmembers()
         for m in members:
             name = Path(m.name)
@@ -194,7 +198,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except PipelineError as err:
-        sys.exit(f"ERROR: {err}")
+    run_command(main)

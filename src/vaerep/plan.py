@@ -36,7 +36,7 @@ from typing import Callable
 
 from .config import CONFIG_DIR, SCHEMA_DIR, deep_merge, load_config, read_yaml, study_settings, validate, with_studies
 from .device import device_kind
-from .errors import PipelineError
+from .errors import PipelineError, run_command
 
 MNIST_TRAIN = 60_000
 RATE_ENV = "VAEREP_PLAN_SAMPLES_PER_S"  # samples/s for every model instead of timing (tests, what-if)
@@ -449,7 +449,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except PipelineError as err:
-        raise SystemExit(f"ERROR: {err}")
+    run_command(main)

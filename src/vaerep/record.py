@@ -28,7 +28,7 @@ import pandas as pd
 import yaml
 
 from .config import CONFIG_DIR, REPO_ROOT
-from .errors import PipelineError
+from .errors import PipelineError, run_command
 from .provenance import write_json
 from .studies import STUDIES
 
@@ -243,6 +243,8 @@ def check(root: Path | str = REPO_ROOT, scale: str = "full") -> list[str]:
     current code gives on its tables (empty: the record stands)."""
     root = Path(root)
     info = read(root, scale)
+    if info is None:
+        raise PipelineError(f"no record at {root / 'results' / scale / PROVENANCE}")
     problems = [f"{rel}: changed since export" for rel, digest in info["manifest"].items()
                 if not (root / rel).is_file() or _sha256(root / rel) != digest]
     recorded = pd.read_csv(root / "results" / scale / "scorecard.csv", keep_default_na=False)
@@ -421,7 +423,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except PipelineError as err:
-        sys.exit(f"ERROR: {err}")
+    run_command(main)

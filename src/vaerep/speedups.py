@@ -17,7 +17,7 @@ import sys
 from pathlib import Path
 
 from .config import deep_merge
-from .errors import PipelineError
+from .errors import PipelineError, run_command
 
 
 def settings() -> dict:
@@ -103,7 +103,4 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except PipelineError as err:
-        sys.exit(f"ERROR: {err}")
+    run_command(main)
