@@ -24,6 +24,7 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from . import record
 from .config import REPO_ROOT
 from .errors import PipelineError, run_command
 
@@ -31,7 +32,8 @@ CHECKPOINT = "checkpoint.pt"  # vaerep.train.CHECKPOINT (not imported: this modu
 
 # Rules every run has whatever its studies: they summarise the studies run, so a study is finished without them.
 CROSS_STUDY = {"all", "scorecard", "forensics", "index_report", "usage"}
-REPORT_RULES = ["index_report", "smvae_report", "dsprites_beta_report", "vqvae_report", "latent2d_report"]
+# The report rules: rendered afterwards on the CPU (no Jupyter on the GPU machine); the scorecard is not one of them.
+REPORT_RULES = [r for r in record.REPORT_RULES if r != "scorecard"]
 
 
 def pending(run_root: Path | str, scale: str, study: str, words: list[str] = ()) -> Counter:
@@ -75,9 +77,8 @@ def finished(run_root: Path | str, scale: str, studies: list[str], words: list[s
 def remaining(root: Path | str = REPO_ROOT, scale: str = "full") -> list[str]:
     """The config's studies that the record under ``root`` does not hold."""
     from .plan import full_config
-    from .record import read
 
-    held = {s for run in (read(root, scale) or {}).get("runs", []) for s in run["studies"]}
+    held = {s for run in (record.read(root, scale) or {}).get("runs", []) for s in run["studies"]}
     return [s for s in full_config(scale)["studies"] if s not in held]
 
 
@@ -123,9 +124,7 @@ def pack(run_root: Path | str, scale: str, archive: Path | str, max_bytes: int |
     by default); none: no archive. A unit left out is named through ``log``."""
     run_root = Path(run_root)
     if max_bytes is None:
-        from .record import settings
-
-        max_bytes = settings()["resume"]["max_bytes"]
+        max_bytes = record.settings()["resume"]["max_bytes"]
     chosen, used = [], 0
     ranked = sorted(units(in_progress(run_root, scale)).items(), key=lambda kv: -invested_seconds(
         {p.parent for p in kv[1]}) / max(1, sum(p.stat().st_size for p in kv[1])))

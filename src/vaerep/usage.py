@@ -3,6 +3,7 @@ gathered into one table per rule (wall time, CPU time, peak memory; results/<sca
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -58,3 +59,27 @@ def to_markdown(table: pd.DataFrame, title: str) -> str:
                      f"{table['wall_max_s'].max():,.1f} | {table['cpu_total_s'].sum():,.1f} | "
                      f"{table['peak_rss_max_mib'].max():,.1f} | {cell(float(table['cuda_max_allocated_mib'].max()))} | |")
     return "\n".join(lines) + "\n"
+
+
+def write(frame: pd.DataFrame, jobs_csv: str | Path, csv: str | Path, md: str | Path, scale: str) -> pd.DataFrame:
+    """Write the jobs (``jobs_csv``) and the per-rule table (``csv``, ``md``); returns the per-rule table."""
+    table = per_rule(frame)
+    frame.to_csv(jobs_csv, index=False)
+    table.to_csv(csv, index=False)
+    Path(md).write_text(to_markdown(table, f"Resource usage per rule (scale `{scale}`)"))
+    return table
+
+
+def main(argv=None) -> int:
+    """``python -m vaerep.usage SCALE``, in a run folder: its usage tables (results/<scale>/usage*), as rule
+    ``usage`` writes them, without waiting for the reports."""
+    scale = (argv if argv is not None else sys.argv[1:])[0]
+    results = Path("results") / scale
+    frame = jobs([results, "data/logs"])
+    table = write(frame, results / "usage_jobs.csv", results / "usage.csv", results / "usage.md", scale)
+    print(f"usage: {len(frame)} jobs of {len(table)} rules")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -66,7 +66,7 @@ else
   STUDIES=$("$PY" -c "import yaml; print(','.join(yaml.safe_load(open('workflow/config/gpu.yaml'))['groups'][$GROUP - 1]))")
   MERGE="--merge"
 fi
-REPORTS="index_report smvae_report dsprites_beta_report vqvae_report latent2d_report"
+REPORTS=$("$PY" -c "from vaerep.gpu_window import REPORT_RULES; print(' '.join(REPORT_RULES))")
 SPEEDUP_WORDS=()
 if [ "${SPEEDUPS:-auto}" = auto ]; then
   mapfile -t SPEEDUP_WORDS < <("$PY" -m vaerep.speedups "${SPEEDUPS_FROM:-$OUT/bench_gpu.json}" --studies "$STUDIES" \
@@ -101,17 +101,7 @@ if [ "$RC" != 0 ]; then  # stopped or failed: which studies did it finish?
     | tee -a "$OUT/session.log"
 fi
 # the usage table (rule `usage` waits for the reports, so it is written here)
-(cd "$WORK" && "$PY" - "$SCALE" <<'PYEOF'
-import sys
-from vaerep import usage
-scale = sys.argv[1]
-frame = usage.jobs([f"results/{scale}", "data/logs"])
-table = usage.per_rule(frame)
-frame.to_csv(f"results/{scale}/usage_jobs.csv", index=False)
-table.to_csv(f"results/{scale}/usage.csv", index=False)
-open(f"results/{scale}/usage.md", "w").write(usage.to_markdown(table, f"Resource usage per rule (scale `{scale}`)"))
-PYEOF
-) >>"$OUT/session.log" 2>&1
+(cd "$WORK" && "$PY" -m vaerep.usage "$SCALE") >>"$OUT/session.log" 2>&1
 
 # 3. The record: from a finished run, or the finished studies of a stopped one (a CPU run only when ALLOW_CPU=1).
 if [ "$RC" = 0 ] || [ ${#EXPORT_STUDIES[@]} -gt 0 ]; then

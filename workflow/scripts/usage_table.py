@@ -4,11 +4,7 @@ from vaerep import scriptio, usage
 
 def main(smk):
     frame = usage.jobs(smk.params.roots)
-    table = usage.per_rule(frame)
-    frame.to_csv(smk.output.jobs, index=False)
-    table.to_csv(smk.output.csv, index=False)
-    with open(smk.output.md, "w") as f:
-        f.write(usage.to_markdown(table, f"Resource usage per rule (scale `{smk.params.scale}`)"))
+    table = usage.write(frame, smk.output.jobs, smk.output.csv, smk.output.md, smk.params.scale)
     print(f"{len(frame)} jobs of {len(table)} rules; longest job {frame['wall_s'].max():.1f} s, "
           f"largest peak RSS {frame['peak_rss_mib'].max():.0f} MiB")
 
