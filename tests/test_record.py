@@ -116,6 +116,12 @@ def test_a_partial_export_keeps_each_studys_projection_from_the_run_that_exporte
                                                                           "studies": rows}))
     with pytest.raises(PipelineError, match="not among"):
         record.export(run, copy, "smoke", allow_cpu=True, merge=True, studies=["latent3d"])
+    # a study's provenance counts its forensics runs too: every study's part adds up to the whole run's
+    whole = record.provenance(run, "smoke")["training_runs"]
+    parts = [record.provenance(run, "smoke", studies=[s])["training_runs"] for s in studies]
+    assert sum(parts) == whole and record.provenance(run, "smoke", studies=studies)["training_runs"] == whole
+    assert record.provenance(run, "smoke", studies=["smvae"])["training_runs"] > \
+        record.provenance(run, "smoke", study="smvae")["training_runs"]  # the forensics runs of Study A
     info = record.export(run, copy, "smoke", allow_cpu=True, merge=True, studies=["latent2d"])
     assert info["runs"][-1]["studies"] == ["latent2d"] and record.check(copy, "smoke") == []
     plan = json.loads((copy / "results" / "smoke" / "plan.json").read_text())

@@ -43,8 +43,8 @@ def settings() -> dict:
 
 def study_of(rel: str) -> str | None:
     """The study a path under results/<scale> or figures/<scale> belongs to (``<study>/...``,
-    ``forensics/<study>/...``, ``forensics/<study>.csv``, ``forensics/<study>_*``), or None for a cross-study file (scorecard, forensics
-    table, usage, plan)."""
+    ``forensics/<study>/...``, ``forensics/<study>.csv``, ``forensics/<study>_*``), or None for a cross-study file
+    (scorecard, forensics table, usage, plan)."""
     parts = rel.split("/")
     name = parts[1] if parts[0] == "forensics" and len(parts) > 1 else parts[0]
     return next((s for s in STUDIES if name == s or name.startswith((f"{s}.", f"{s}_"))), None)
@@ -67,19 +67,25 @@ def record_files(root: Path, scale: str, cfg: dict, studies: list[str] | None = 
     return files
 
 
-def provenance(root: Path, scale: str, wall_seconds: float | None = None, study: str | None = None) -> dict:
-    """Device, torch version, commit, dates and wall time of the run under ``root`` (or of one ``study`` of it),
-    from its train_meta.json files and its usage table."""
+def provenance(root: Path, scale: str, wall_seconds: float | None = None, study: str | None = None,
+               studies: list[str] | None = None) -> dict:
+    """Device, torch version, commit, dates and wall time of the run under ``root`` (or of one ``study`` of it,
+    its own folder; or of some ``studies``, their forensics runs included), from its train_meta.json files and its
+    usage table."""
     results = root / "results" / scale
     runs = results / study if study else results
-    envs = [json.loads(p.read_text()).get("environment", {}) for p in sorted(runs.rglob("train_meta.json"))]
+    metas = sorted(runs.rglob("train_meta.json"))
+    if studies is not None:
+        metas = [p for p in metas if study_of(p.relative_to(results).as_posix()) in studies]
+    envs = [json.loads(p.read_text()).get("environment", {}) for p in metas]
     if not envs:
-        raise PipelineError(f"{runs} holds no train_meta.json: not a finished run folder")
+        raise PipelineError(f"{runs} holds no train_meta.json{f' of {studies}' if studies else ''}: not a finished "
+                            "run folder")
 
     def values(key):
         return sorted({str(e.get(key)) for e in envs if e.get(key) is not None})
 
-    if wall_seconds is None and study is None:  # the usage table times the whole run
+    if wall_seconds is None and study is None and studies is None:  # the usage table times the whole run
         usage = results / "usage_jobs.csv"
         if usage.is_file():
             jobs = pd.read_csv(usage)
@@ -111,15 +117,7 @@ def export(run_root: Path | str, dest_root: Path | str = REPO_ROOT, scale: str =
         unknown = sorted(set(studies) - set(STUDIES))
         if unknown or not studies:
             raise PipelineError(f"export --studies {','.join(studies)}: {unknown or 'none'} not among {list(STUDIES)}")
-        infos = [provenance(run_root, scale, study=s) for s in studies]
-        info = {**infos[0], "wall_seconds": wall_seconds,
-                **{k: sorted({v for i in infos for v in i[k]}) for k in ("devices", "device_names", "torch", "python",
-                                                                         "commits", "hosts")},
-                "first_run_utc": min(i["first_run_utc"] for i in infos),
-                "last_run_utc": max(i["last_run_utc"] for i in infos),
-                "training_runs": sum(i["training_runs"] for i in infos)}
-    else:
-        info = provenance(run_root, scale, wall_seconds)
+    info = provenance(run_root, scale, wall_seconds, studies=studies)
     off = [d for d in info["devices"] if not d.startswith(cfg["device"])]
     if off and not allow_cpu:
         raise PipelineError(f"the run under {run_root} trained on {off}, not on {cfg['device']}: a record must "
@@ -161,9 +159,8 @@ def _run_summaries(results: Path) -> dict:
 def _summarise(root: Path, scale: str, record: dict, before: dict) -> None:
     """Make the cross-study files of a record put together from several runs again, over every study it holds:
     the forensics table (from each study's forensics rows), the usage table (each run's jobs of the studies it
-    exported, and of the data and summary rules), the plan (each
-    study's projection from the run that exported it) beside the measured times, and the scorecard (which reads
-    the forensics table)."""
+    exported, and of the data and summary rules), the plan (each study's projection from the run that exported it)
+    beside the measured times, and the scorecard (which reads the forensics table)."""
     from . import usage
     from .forensics import table as ftable
     from .plan import compare, full_config
@@ -186,11 +183,8 @@ def _summarise(root: Path, scale: str, record: dict, before: dict) -> None:
         now["jobs"] = now["jobs"][keep]
     jobs = [j for j in (before.get("jobs"), now["jobs"]) if j is not None]
     if jobs:
-        frame = pd.concat(jobs, ignore_index=True).drop_duplicates()
-        per_rule = usage.per_rule(frame)
-        frame.to_csv(results / "usage_jobs.csv", index=False)
-        per_rule.to_csv(results / "usage.csv", index=False)
-        (results / "usage.md").write_text(usage.to_markdown(per_rule, f"Resource usage per rule (scale `{scale}`)"))
+        usage.write(pd.concat(jobs, ignore_index=True).drop_duplicates(), results / "usage_jobs.csv",
+                    results / "usage.csv", results / "usage.md", scale)
     plans = [p for p in (before.get("plan"), now["plan"]) if p]
     if plans:
         rows = {r["study"]: r for r in plans[0]["studies"]}
