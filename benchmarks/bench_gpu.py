@@ -6,8 +6,12 @@ and says whether it is launch-bound or compute-bound: the counted FLOPs per step
 (workflow/config/plan.yaml) against the step time, and on CUDA the GPU busy fraction (kernel time over
 wall time, torch.profiler). Then, in the same run, each speed-up:
 
-- ``cuda_graph``: the whole step replayed as one CUDA graph (``vaerep.train.GraphedStep``, capturable Adam:
-  exactly what ``train: {cuda_graphs: true}`` runs);
+- ``cuda_graph``: the whole step replayed as one CUDA graph (``vaerep.train.make_step`` with graphs on, capturable
+  Adam: exactly what ``train: {cuda_graphs: true}`` runs). Its row also says whether it trains like the eager step
+  (``graph_gap``, :func:`trajectory_gap`): two copies of the model from one initialisation, trained
+  ``--check-steps`` steps on the same batches with the same noise seeds, one eagerly and one through the graph;
+  their parameters' distance over the distance the eager copy travelled. The speed-up choice
+  (``vaerep.speedups``) switches graphs on only where this gap is within ``speedups.cuda_graph_max_gap``;
 - ``host_fed``: the batch copied from host memory each step (the pipeline keeps data resident on the device:
   this shows what residency saves);
 - ``batched_xK``: K runs of the study (A's seeds, B's three beta, D's two runs) as one vmapped model
@@ -37,7 +41,7 @@ from vaerep.config import study_settings
 from vaerep.device import pick_device
 from vaerep.plan import JOBS, Job, full_config, load_settings
 from vaerep.provenance import environment
-from vaerep.train import GraphedStep, bf16_autocast
+from vaerep.train import TrainSettings, bf16_autocast, make_optimizer, make_step
 
 # Runs of one shape that the pipeline trains separately and could batch (A's seeds per variant, B's betas, D's
 # variants); C's models differ in shape.
@@ -49,8 +53,8 @@ class Unavailable(Exception):
     """A speed-up that cannot run here (the reason is reported in its row)."""
 
 
-def _optimizer(params, device, capturable=False):
-    kwargs = {"lr": 1e-3, "capturable": True} if capturable else {"lr": 1e-3}
+def _optimizer(params, device):
+    kwargs = {"lr": 1e-3}
     if device.type == "cuda":
         kwargs["fused"] = True
     return torch.optim.Adam(params, **kwargs)
@@ -115,6 +119,51 @@ def eager_step(model, optimizer, bf16=False):
     return step
 
 
+def pipeline_step(job: Job, batch: int, device, graphs: bool, notes: list[str]):
+    """``make(model) -> step(x)``: the pipeline's own training step (``vaerep.train.make_step``, the study's
+    precision), eager or replayed as a CUDA graph; the graph's log lines go to ``notes``."""
+    settings = TrainSettings(epochs=1, batch_size=batch, autocast_bf16=job.precision == "bf16",
+                             tf32=job.precision == "tf32", cuda_graphs=graphs)
+
+    def make(model):
+        step = make_step(model, make_optimizer(model, settings, capturable=graphs), settings, device,
+                         lambda x: x, graphs, notes.append)
+        made.append(step)
+        return lambda x: step([x])
+
+    made: list = []
+    make.made = made  # the steps built, to ask a graphed one whether it captured
+    return make
+
+
+def _parameters(model) -> torch.Tensor:
+    return torch.cat([p.detach().float().reshape(-1) for p in model.parameters()])
+
+
+def trajectory_gap(job: Job, device, make_steps, inputs: list[torch.Tensor], steps: int) -> float:
+    """Two copies of ``job``'s model from one initialisation, each trained ``steps`` steps on the same batches
+    (``inputs``, rotated) with the same noise seeds, by its own step (``make_steps``: two ``model -> step(x)``).
+    Returns the distance between their parameters over the distance the first copy travelled: 0 for the same
+    training, near 1 or more for a step that trains differently (no update, another learning rate, other noise,
+    a stale batch)."""
+    starts, finals = [], []
+    for make in make_steps:
+        torch.manual_seed(0)
+        model = job.build().to(device).train()
+        starts.append(_parameters(model))
+        step = make(model)
+        for i in range(steps):
+            torch.manual_seed(1 + i)
+            step(inputs[i % len(inputs)])
+        finals.append(_parameters(model))
+    if not torch.equal(starts[0], starts[1]):
+        raise RuntimeError("the two copies did not start from one initialisation")
+    travelled = float((finals[0] - starts[0]).norm())
+    if travelled == 0.0:
+        raise RuntimeError("the eager step did not move the parameters")
+    return float((finals[1] - finals[0]).norm()) / travelled
+
+
 def flops_per_step(job: Job, batch: int, device) -> float:
     torch.manual_seed(0)
     model = job.build().to(device).train()
@@ -124,8 +173,9 @@ def flops_per_step(job: Job, batch: int, device) -> float:
     return float(counter.get_total_flops())
 
 
-def variants(job: Job, batch: int, device, members: int, use_compile: bool):
-    """(name, step, inputs, samples per step, setup) for each speed-up; setup raises Unavailable."""
+def variants(job: Job, batch: int, device, members: int, use_compile: bool, check_steps: int = 20):
+    """(name, setup) for each speed-up; ``setup()`` returns (step, inputs, samples per step[, row extras]) or
+    raises Unavailable."""
     cuda = device.type == "cuda"
 
     def plain(bf16=False):
@@ -136,23 +186,17 @@ def variants(job: Job, batch: int, device, members: int, use_compile: bool):
     def graphed():
         if not cuda:
             raise Unavailable("needs CUDA")
-        torch.manual_seed(0)
-        model = job.build().to(device).train()
-        opt = _optimizer(model.parameters(), device, capturable=True)
-
-        def body(x):
-            terms = model.loss_terms(x)
-            terms["loss"].backward()
-            opt.step()
-            return terms
-
-        notes = []
-        step = GraphedStep(lambda b: body(b[0]), lambda b: eager_step(model, opt)(b[0]), opt, notes.append)
+        notes: list[str] = []
+        make = pipeline_step(job, batch, device, True, notes)
         inputs = _pool(job, batch, device)
-        time_steps(lambda x: step([x]), inputs, device, 1, 4)  # warm-up and capture
-        if step.graph is None:
+        gap = trajectory_gap(job, device, [pipeline_step(job, batch, device, False, notes), make], inputs,
+                             check_steps)
+        if make.made[0].graph is None:
             raise Unavailable(notes[0] if notes else "not captured")
-        return (lambda x: step([x])), inputs, batch
+        torch.manual_seed(0)
+        step = make(job.build().to(device).train())
+        time_steps(step, inputs, device, 1, 4)  # warm-up and capture
+        return step, inputs, batch, {"graph_gap": gap}
 
     def host_fed():
         if not cuda:
@@ -212,12 +256,13 @@ def bench_job(job: Job, device, args, peak_tflops: float) -> list[dict]:
     batch = args.batch_size or job.batch_size
     rows, eager_sps = [], None
     flops = flops_per_step(job, batch, device)
-    for name, setup in variants(job, batch, device, MEMBERS.get(job.study, 1),
-                                args.compile):
+    for name, setup in variants(job, batch, device, MEMBERS.get(job.study, 1), args.compile, args.check_steps):
         row = {"study": job.study, "job": job.name, "variant": name, "batch": batch}
         try:
             t_setup = time.perf_counter()
-            step, inputs, samples = setup()
+            step, inputs, samples, *extras = setup()
+            for extra in extras:
+                row.update(extra)
             row["setup_s"] = round(time.perf_counter() - t_setup, 2)
             seconds = time_steps(step, inputs, device, args.steps, args.warmup)
         except Unavailable as why:
@@ -238,6 +283,8 @@ def bench_job(job: Job, device, args, peak_tflops: float) -> list[dict]:
             row["note"] = slow if bound < LAUNCH_BOUND else "compute-bound"
         if eager_sps:
             row["speedup"] = row["samples_per_s"] / eager_sps
+        if "graph_gap" in row:
+            row["note"] = f"parameter gap to eager after {args.check_steps} steps: {row['graph_gap']:.2g}"
         rows.append(row)
     return rows
 
@@ -264,6 +311,8 @@ def main(argv=None) -> int:
     ap.add_argument("--jobs", choices=["first", "all"], default="first", help="each study's first model, or all")
     ap.add_argument("--steps", type=int, default=50, help="timed steps per variant (median)")
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--check-steps", type=int, default=20,
+                    help="training steps of the graph step's agreement check against the eager step")
     ap.add_argument("--batch-size", type=int, default=None, help="override every job's batch size (tests)")
     ap.add_argument("--compile", action="store_true", help="also torch.compile(mode='reduce-overhead')")
     ap.add_argument("--out", type=Path, default=None, help="write <out>.json and <out>.csv")

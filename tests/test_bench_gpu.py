@@ -75,3 +75,71 @@ def test_a_benchmark_stopped_by_its_time_limit_keeps_the_models_it_timed(bench, 
                     "--out", str(tmp_path / "bench")])
     written = json.loads((tmp_path / "bench.json").read_text())
     assert written["complete"] is False and [r["study"] for r in written["rows"]] == ["smvae"]
+
+
+def _variant(bench_module, job, batch, kind):
+    """The pipeline's eager step, or one that trains wrongly in a known way (what a broken CUDA graph could do)."""
+    from vaerep.train import TrainSettings, make_optimizer, make_step
+
+    settings = TrainSettings(epochs=1, batch_size=batch, lr=2e-3 if kind == "twice_the_lr" else 1e-3)
+    cpu = torch.device("cpu")
+
+    def make(model):
+        step = make_step(model, make_optimizer(model, settings), settings, cpu, lambda x: x, False, print)
+        seen = []
+
+        def run(x):
+            seen.append(x)
+            if kind == "no_update":
+                with torch.no_grad():
+                    return model.loss_terms(x)
+            if kind == "other_noise":
+                torch.manual_seed(10_000 + len(seen))
+            return step([seen[0] if kind == "stale_batch" else x])
+        return run
+    return make
+
+
+@pytest.mark.parametrize("study", ["smvae", "latent2d"])
+def test_the_graph_agreement_check_passes_the_same_training_and_rejects_each_wrong_one(bench, study):
+    """trajectory_gap, judged by the speed-up rule with its configured gap: the pipeline's eager step against
+    itself switches graphs on; a step that does not update, doubles the learning rate, draws other noise or
+    trains on a stale batch keeps the study eager, whatever its speed."""
+    from vaerep import speedups
+    from vaerep.config import study_settings
+    from vaerep.plan import JOBS, full_config
+
+    config = full_config("full")
+    job = JOBS[study](study_settings(config, study))[0]
+    inputs = bench._pool(job, 32, torch.device("cpu"))
+    verdicts = {}
+    for kind in ("same", "no_update", "twice_the_lr", "other_noise", "stale_batch"):
+        gap = bench.trajectory_gap(job, torch.device("cpu"), [_variant(bench, job, 32, "same"),
+                                                              _variant(bench, job, 32, kind)], inputs, 20)
+        row = {"study": study, "job": job.name, "variant": "cuda_graph", "speedup": 3.0, "graph_gap": gap}
+        verdicts[kind] = speedups.choose({"environment": {"device": "cuda:0"}, "rows": [row]}, [study])[study]
+    assert verdicts.pop("same").startswith("cuda_graphs"), verdicts
+    for kind, verdict in verdicts.items():
+        assert verdict.startswith("eager: the graph step trains differently"), (kind, verdict)
+
+
+def test_the_agreement_check_refuses_copies_that_start_apart(bench):
+    """A model whose initialisation does not follow the seed cannot be compared step for step: the check says so
+    instead of reporting the two initialisations' distance as a training difference."""
+    from vaerep.config import study_settings
+    from vaerep.plan import JOBS, full_config
+
+    job = JOBS["smvae"](study_settings(full_config("full"), "smvae"))[0]
+    inputs = bench._pool(job, 8, torch.device("cpu"))
+    built = []
+
+    class Unseeded:
+        def build(self):
+            model = job.build()
+            with torch.no_grad():
+                next(model.parameters()).add_(len(built))
+            built.append(model)
+            return model
+
+    with pytest.raises(RuntimeError, match="one initialisation"):
+        bench.trajectory_gap(Unseeded(), torch.device("cpu"), [_variant(bench, job, 8, "same")] * 2, inputs, 2)

@@ -12,18 +12,21 @@ from conftest import REPO
 from vaerep import speedups
 from vaerep.config import load_config, study_settings, with_studies
 
-CFG = {"cuda_graph_min_ratio": 1.2, "train_blocks": {"latent2d": ["train"], "smvae": ["train"],
+CFG = {"cuda_graph_min_ratio": 1.2, "cuda_graph_max_gap": 0.01, "train_blocks": {"latent2d": ["train"], "smvae": ["train"],
                                                       "vqvae": ["mnist.train", "vae2d.train"]}}
 
 
-def bench(device="cuda:0", **graph_rows):
-    """A benchmark JSON: per study, the CUDA-graph rows' speed-ups (None: the step did not run)."""
+def bench(device="cuda:0", gap=1e-4, **graph_rows):
+    """A benchmark JSON: per study, the CUDA-graph rows' speed-ups (None: the step did not run), each with the
+    parameter gap ``gap`` to the eager step's training (None: not checked)."""
     rows = []
     for study, gains in graph_rows.items():
         for i, gain in enumerate(gains):
             rows.append({"study": study, "job": f"m{i}", "variant": "eager", "speedup": 1.0})
-            rows.append({"study": study, "job": f"m{i}", "variant": "cuda_graph",
-                         **({"speedup": gain} if gain is not None else {"note": "failed: capture"})})
+            graph = {"speedup": gain} if gain is not None else {"note": "failed: capture"}
+            if gain is not None and gap is not None:
+                graph["graph_gap"] = gap
+            rows.append({"study": study, "job": f"m{i}", "variant": "cuda_graph", **graph})
     return {"environment": {"device": device}, "rows": rows}
 
 
@@ -36,6 +39,13 @@ def test_graphs_only_where_every_model_gains_enough_on_cuda():
     assert choice["dsprites_beta"] == "eager: not benchmarked"
     # the same gains timed on the CPU say nothing about a CUDA graph
     assert speedups.choose(bench("cpu", latent2d=[1.9]), ["latent2d"], CFG)["latent2d"].startswith("eager")
+
+
+def test_a_graph_that_trains_differently_or_unchecked_stays_eager_however_fast():
+    assert speedups.choose(bench(gap=0.3, latent2d=[3.0]), ["latent2d"], CFG)["latent2d"] == (
+        "eager: the graph step trains differently from the eager step (parameter gap 0.3 > 0.01)")
+    assert "not checked" in speedups.choose(bench(gap=None, latent2d=[3.0]), ["latent2d"], CFG)["latent2d"]
+    assert speedups.choose(bench(gap=0.01, latent2d=[3.0]), ["latent2d"], CFG)["latent2d"].startswith("cuda_graphs")
 
 
 def test_a_gain_exactly_at_the_threshold_switches_graphs_on():

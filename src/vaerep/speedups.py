@@ -4,8 +4,9 @@
 
 A study trains with CUDA graphs (``train: {cuda_graphs: true}`` in each of its training blocks,
 ``speedups.train_blocks`` in workflow/config/gpu.yaml) when every benchmarked model of the study ran its
-``cuda_graph`` step on CUDA and beat its eager step by at least ``speedups.cuda_graph_min_ratio``. Anything else
-(a capture that failed, a CPU benchmark, a gain within the timing noise) keeps the eager step. The run records what
+``cuda_graph`` step on CUDA, trained like its eager step (``graph_gap`` within ``speedups.cuda_graph_max_gap``)
+and beat it by at least ``speedups.cuda_graph_min_ratio``. Anything else (a capture that failed, a CPU benchmark,
+a graph that trains differently or was not checked, a gain within the timing noise) keeps the eager step. The run records what
 it used (``train_meta.json``: ``settings.cuda_graphs``, ``cuda_graphs_used``).
 """
 
@@ -27,15 +28,17 @@ def settings() -> dict:
     return gpu_settings()["speedups"]
 
 
-def graph_gains(bench: dict) -> dict[str, list[float | None]]:
-    """Per study, the speed-up of each benchmarked model's CUDA-graph step over its eager one (None where the
-    graph step did not run: unavailable, failed, or timed off CUDA)."""
+def graph_gains(bench: dict) -> dict[str, list[tuple[float, float | None] | None]]:
+    """Per study, each benchmarked model's CUDA-graph step as (speed-up over its eager step, parameter gap to the
+    eager step's training or None where unchecked); None where the graph step did not run (unavailable, failed,
+    or timed off CUDA)."""
     on_cuda = str(bench.get("environment", {}).get("device", "")).startswith("cuda")
-    gains: dict[str, list[float | None]] = {}
+    gains: dict[str, list[tuple[float, float | None] | None]] = {}
     for row in bench.get("rows", []):
         if row.get("variant") == "cuda_graph":
-            gain = row.get("speedup")
-            gains.setdefault(row["study"], []).append(float(gain) if on_cuda and gain is not None else None)
+            gain, gap = row.get("speedup"), row.get("graph_gap")
+            gains.setdefault(row["study"], []).append(
+                (float(gain), None if gap is None else float(gap)) if on_cuda and gain is not None else None)
     return gains
 
 
@@ -51,10 +54,16 @@ def choose(bench: dict, studies: list[str], cfg: dict | None = None) -> dict[str
             out[study] = "eager: not benchmarked"
         elif any(g is None for g in measured):
             out[study] = "eager: the graph step did not run on CUDA for every model"
-        elif min(measured) < cfg["cuda_graph_min_ratio"]:
-            out[study] = f"eager: graph gain {min(measured):.2f}x < {cfg['cuda_graph_min_ratio']}x"
+        elif any(gap is None for _, gap in measured):
+            out[study] = "eager: the graph step's training was not checked against the eager step's"
+        elif max(gap for _, gap in measured) > cfg["cuda_graph_max_gap"]:
+            out[study] = (f"eager: the graph step trains differently from the eager step (parameter gap "
+                          f"{max(gap for _, gap in measured):.2g} > {cfg['cuda_graph_max_gap']})")
+        elif min(gain for gain, _ in measured) < cfg["cuda_graph_min_ratio"]:
+            out[study] = f"eager: graph gain {min(gain for gain, _ in measured):.2f}x < {cfg['cuda_graph_min_ratio']}x"
         else:
-            out[study] = f"cuda_graphs: graph gain {min(measured):.2f}x"
+            out[study] = (f"cuda_graphs: graph gain {min(gain for gain, _ in measured):.2f}x, parameter gap "
+                          f"{max(gap for _, gap in measured):.2g}")
     return out
 
 

@@ -161,7 +161,8 @@ class GraphedStep:
         self.graph = graph
 
 
-def _make_optimizer(model, settings: TrainSettings, capturable: bool = False):
+def make_optimizer(model, settings: TrainSettings, capturable: bool = False):
+    """The run's Adam (fused where the device has it); ``capturable`` keeps its state on the device for a CUDA graph."""
     kwargs = dict(lr=settings.lr, betas=tuple(settings.adam_betas), eps=settings.adam_eps)
     if capturable:  # state on the device, no host sync in step(): the step can be captured in a CUDA graph
         kwargs["capturable"] = True
@@ -270,10 +271,10 @@ def _set_up(model, train, settings: TrainSettings, out_dir, device: torch.device
     graphs = settings.cuda_graphs and device.type == "cuda" and not batched
     if settings.cuda_graphs and not graphs:
         log(f"cuda_graphs: {'not used with seed-batched training' if batched else 'needs CUDA'}; training eagerly")
-    optimizer = _make_optimizer(model, settings, capturable=graphs)
+    optimizer = make_optimizer(model, settings, capturable=graphs)
     fingerprints = [m.fingerprint(model_spec, n) for m in members]
     histories, log_lines, start_epoch = _resume(model, optimizer, out_dirs, fingerprints, device, log)
-    step = _make_step(model, optimizer, settings, device, prepare, graphs, log)
+    step = make_step(model, optimizer, settings, device, prepare, graphs, log)
     steps_per_epoch = math.ceil(n / settings.batch_size)
     if settings.max_steps_per_epoch is not None:  # a rehearsal: full-size data and shapes, a few steps
         steps_per_epoch = min(steps_per_epoch, settings.max_steps_per_epoch)
@@ -284,7 +285,7 @@ def _set_up(model, train, settings: TrainSettings, out_dir, device: torch.device
                 seen=min(n, steps_per_epoch * settings.batch_size))
 
 
-def _make_step(model, optimizer, settings: TrainSettings, device: torch.device, prepare: Callable, graphs: bool,
+def make_step(model, optimizer, settings: TrainSettings, device: torch.device, prepare: Callable, graphs: bool,
                log: Callable[[str], None]) -> Callable[[list[torch.Tensor]], dict]:
     """The training step ``step(batch) -> loss terms``: zero the gradients, forward (compiled and under bf16
     autocast where the settings ask), backward, Adam; replayed as a CUDA graph when ``graphs``."""
