@@ -42,6 +42,25 @@ def test_smoke_plan_has_a_consistent_row_per_study(smoke):
         assert r["flops"] == pytest.approx(r["samples"] * r["flops_per_sample"])
 
 
+def test_the_longest_run_bounds_the_parallel_gpu_time_from_below(monkeypatch):
+    """At `full` with a flat step time, D's run (500 epochs of 469 steps) is the longest: its own projection,
+    which the text sets beside the one-after-another total."""
+    monkeypatch.setenv(plan.RATE_ENV, "1000")
+    settings = plan.load_settings()
+    config = plan.full_config("full")
+    rows = plan.make_plan(config, CPU, settings)
+    by = {r["study"]: r for r in rows}
+    steps = 500 * -(-60_000 // study_settings(config, "latent2d")["train"]["batch_size"])
+    assert by["latent2d"]["longest_run_gpu"] == pytest.approx(steps * settings["gpu"]["step_floor_ms"] / 1e3)
+    assert by["latent2d"]["longest_run_gpu"] == max(r["longest_run_gpu"] for r in rows)
+    for r in rows:
+        assert 0 < r["longest_run_gpu"] <= r["seconds_gpu"]
+    text = plan.render(rows, "full", CPU, settings)
+    total_min = sum(r["hours_gpu"] for r in rows) * 60
+    assert (f"Its longest single run (latent2d) projects {steps * settings['gpu']['step_floor_ms'] / 6e4:.1f} min"
+            f": with the runs in parallel on one GPU, training lasts between that and {total_min:.1f} min.") in text
+
+
 def test_flops_of_the_standard_vae_are_counted_exactly():
     """784-256-32-6 encoder, 3-32-256-784 decoder: forward 2 x 418,080 multiply-adds per image, backward
     the weight gradients of all six layers plus the input gradients of all but the first."""

@@ -266,7 +266,8 @@ def make_plan(config: dict, device, settings: dict) -> list[dict]:
     rows = []
     for study in config["studies"]:
         study_cfg = study_settings(config, study)
-        row = {"study": study, "runs": 0, "samples": 0, "flops": 0.0, "seconds_here": 0.0, "seconds_gpu": 0.0}
+        row = {"study": study, "runs": 0, "samples": 0, "flops": 0.0, "seconds_here": 0.0, "seconds_gpu": 0.0,
+               "longest_run_gpu": 0.0}
         for job in JOBS[study](study_cfg):
             rate = (float(os.environ[RATE_ENV]) if os.environ.get(RATE_ENV)
                     else measure(job, device, settings["timed_steps"], study_cfg.get("threads", 1)))
@@ -275,8 +276,10 @@ def make_plan(config: dict, device, settings: dict) -> list[dict]:
             row["samples"] += job.samples
             row["flops"] += flops
             row["seconds_here"] += job.samples / rate
-            row["seconds_gpu"] += max(flops / (gpu["peak_tflops"][job.precision] * 1e12 * gpu["utilisation"]),
-                                      job.steps * gpu["step_floor_ms"] / 1e3)
+            job_gpu = max(flops / (gpu["peak_tflops"][job.precision] * 1e12 * gpu["utilisation"]),
+                          job.steps * gpu["step_floor_ms"] / 1e3)
+            row["seconds_gpu"] += job_gpu
+            row["longest_run_gpu"] = max(row["longest_run_gpu"], job_gpu / -(-job.runs // job.members))
         row["flops_per_sample"] = row["flops"] / row["samples"] if row["samples"] else 0.0
         row["samples_per_s"] = row["samples"] / row["seconds_here"] if row["seconds_here"] else 0.0
         row["hours_here"] = row["seconds_here"] / 3600
@@ -303,6 +306,11 @@ def render(rows: list[dict], scale: str, device: str, settings: dict) -> str:
     lines.append(f"GPU projection: total FLOPs / ({gpu['utilisation']:.0%} of the {gpu['name']}'s peak at the "
                  f"study's precision), at least {gpu['step_floor_ms']} ms per step; training only, jobs one "
                  "after another.")
+    longest = max(rows, key=lambda r: r.get("longest_run_gpu", 0.0), default=None)
+    if longest and longest.get("longest_run_gpu"):
+        lines.append(f"Its longest single run ({longest['study']}) projects {longest['longest_run_gpu'] / 60:.1f} "
+                     f"min: with the runs in parallel on one GPU, training lasts between that and "
+                     f"{on_gpu * 60:.1f} min.")
     if _device_type(device) == "cpu" and here > settings["warn_hours"]:
         choose = "Choose `--config scale=cpu` (about 2 hours on 2 cores) or run" if scale != "cpu" else "Or run"
         lines.append(f"This CPU would train for about {here:.1f} hours ({here / 24:.1f} days) in one job at a time. "
