@@ -231,3 +231,53 @@ def test_a_forensics_row_without_a_claim_id_is_refused():
     for blank in ("", None):
         with pytest.raises(ValueError, match="without a claim_id"):
             table.check(pd.DataFrame([dict(row, claim_id=blank)]))
+
+
+# ---- Study A's differing rows, classed against their seed spread -------------------------------------------
+
+
+
+def _a_class(check):
+    from vaerep.config import load_config
+    from vaerep.forensics import classify as C
+
+    rules = load_config()["scorecard"]["forensics"]
+    return C.classify(check, C.Budget("", 20, 60000, 20, 60000), rules)
+
+
+def test_a_claim_leaves_carry_their_between_seed_spread():
+    claims = a_claims(c_spearman={"post_lognormal": [0.5, 0.7, 0.9]})
+    tracks = claims["A.post_lognormal.c_tracks"].check
+    assert tracks.spread == pytest.approx(0.2)  # std (ddof 1) of 0.5, 0.7, 0.9
+    assert claims["A.standard.radius_contrast"].check.spread == 0.0  # every seed 0.9
+    assert claims["A.standard_best"].check.spread == 0.0
+
+
+@pytest.mark.parametrize("per_seed, category", [
+    ([0.70, 0.75, 0.80], "threshold choice"),   # 0.05 below 0.8 (6 %), within 2 x seed std 0.05
+    ([0.74, 0.75, 0.76], "real difference"),    # the same miss, beyond 2 x seed std 0.01
+    ([-0.9, -0.8, -0.85], "real difference"),   # a code that does not track contrast at all: far beyond the margin
+])
+def test_a_claim_near_its_threshold_is_a_threshold_choice_only_within_the_seed_noise(per_seed, category):
+    claim = a_claims(c_spearman={"post_lognormal": per_seed})["A.post_lognormal.c_tracks"]
+    assert claim.verdict() == "differs"
+    out = _a_class(claim.check)
+    assert out["category"] == category
+    assert "seed std" in out["leaves"][0]["text"] or category == "real difference"
+
+
+@pytest.mark.parametrize("mean, std, category", [
+    (128.1, 0.4, "threshold choice"),   # |128.1 - 129.2| = 1.1, 10 % past the 1.0 tolerance, within 2 x 0.4
+    (128.1, 0.02, "real difference"),   # the same miss with seeds that agree to 0.02 nats
+    (126.3, 0.4, "real difference"),    # 2.9 nats: beyond the margin whatever the noise
+])
+def test_a_table_cell_is_classed_against_its_seed_std(mean, std, category):
+    table = pd.DataFrame([{"variant": "pre_gamma1", "in_thesis_table": True, **{
+        f"{t}_mean": v for t, v in (("neg_elbo", mean), ("rec", 123.1), ("kl", 6.11))}, **{
+        f"{t}_std": std for t in ("neg_elbo", "rec", "kl")}, **{
+        f"thesis_{t}": v for t, v in (("neg_elbo", 129.2), ("rec", 123.1), ("kl", 6.11))}}])
+    tol = _yaml("config.yaml")["scorecard"]["tolerances"]["smvae"]
+    checks = ac.number_checks(table, tol)
+    assert set(checks) == {f"A.table_4_1.pre_gamma1.{t}" for t in ("neg_elbo", "rec", "kl")}
+    assert checks["A.table_4_1.pre_gamma1.rec"].passes() and not checks["A.table_4_1.pre_gamma1.neg_elbo"].passes()
+    assert _a_class(checks["A.table_4_1.pre_gamma1.neg_elbo"])["category"] == category

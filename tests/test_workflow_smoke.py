@@ -56,8 +56,8 @@ def check_scorecard(path: Path, studies):
     expl = card["explanation"].fillna("")
     assert expl[expl != ""].str.match(r"H-[A-D]").all() and expl[expl != ""].str.endswith("(forensics.md)").all()
     assert {"A smvae", "B dsprites_beta"} <= set(card.loc[expl != "", "study"])
-    # every Study C/D row that differs has its forensics row (scale / threshold / real difference)
-    cd = card[card["study"].isin(["C vqvae", "D latent2d"]) & (card["verdict"] == "differs")]
+    # every Study A, C and D row that differs has its forensics row (scale / threshold / real difference)
+    cd = card[card["study"].isin(["A smvae", "C vqvae", "D latent2d"]) & (card["verdict"] == "differs")]
     assert len(cd) > 0 and (expl[cd.index] != "").all(), cd[expl[cd.index] == ""]
     assert expl[cd.index].str.contains(r"\((?:scale artefact|threshold choice|real difference)").all()
 

@@ -23,7 +23,9 @@ _ID = re.compile(r"^[A-D][0-9]?(\.[a-z0-9_]+)+$")
 class Leaf:
     """One condition of a check: ``value op threshold`` passes. ``definitional``: the threshold is the claim's
     own meaning (0 for "better", "grows"), not a choice, so it cannot be a threshold choice. ``series``: the
-    quantity per epoch (epoch -> value) where the run kept it; ``series_from`` says where it was read."""
+    quantity per epoch (epoch -> value) where the run kept it; ``series_from`` says where it was read.
+    ``spread``: the quantity's between-seed standard deviation (ddof 1) where it was measured per seed (NaN
+    otherwise): the noise a threshold gap is judged against."""
     name: str
     value: float
     op: str
@@ -32,6 +34,7 @@ class Leaf:
     definitional: bool = False
     series: dict = field(default_factory=dict)
     series_from: str = ""
+    spread: float = float("nan")
 
     def passes(self) -> bool:
         if self.op not in OPS:

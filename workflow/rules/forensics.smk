@@ -51,9 +51,15 @@ if "smvae" in config["studies"]:
             "../scripts/forensics_smvae_evaluate.py"
 
     rule forensics_smvae:
-        """Study A's forensics rows (H-A1, H-A2, ranking), its "why it differs" snippet and figure."""
+        """Study A's forensics rows (H-A1, H-A2, ranking; every number and claim that differs, classed), its
+        "why it differs" snippet and figure."""
         input:
             evals=[f"{F_OUT}/smvae/eval/{g}/{v}/seed{s}.json" for g, v, s in FA_ALL],
+            table=A_TABLES["table_4_1.csv"],
+            per_seed=A_TABLES["table_4_1_per_seed.csv"],
+            invariance=A_TABLES["invariance.csv"],
+            posterior=A_TABLES["posterior_by_contrast.csv"],
+            claims=A_TABLES["claims.csv"],
         output:
             csv=f"{F_OUT}/smvae.csv",
             md=f"{F_OUT}/smvae.md",
@@ -68,6 +74,12 @@ if "smvae" in config["studies"]:
             forensics=FA,
             settings=f"{A['train']['epochs']} epochs, n_train_images {A['n_train_images']}, seeds {FA['seeds']}",
             noise_k=config["scorecard"]["forensics"]["noise_k"],
+            scale=SCALE,
+            section=config["smvae"],
+            scale_keys=config["scorecard"]["thesis_scale_keys"]["smvae"],
+            rules=config["scorecard"]["forensics"],
+            tolerances=config["scorecard"]["tolerances"]["smvae"],
+            claims=A_CLAIMS,
         script:
             "../scripts/forensics_smvae_summarise.py"
 

@@ -97,10 +97,18 @@ def _scale(leaf: Leaf, budget: Budget, rules: dict) -> tuple[str, str]:
     return "explains", at
 
 
+def noise_of(leaf: Leaf, rules: dict) -> tuple[float, str]:
+    """The quantity's measured noise and its name: the between-seed std where it was measured per seed, else the
+    residual std of its last kept values about their trend (NaN where neither exists)."""
+    if np.isfinite(leaf.spread):
+        return float(leaf.spread), "seed std"
+    return trend(leaf.series, rules["trend_points"]).resid_std, "residual std"
+
+
 def _threshold(leaf: Leaf, rules: dict) -> tuple[str, str]:
     """(verdict, why) of the threshold-choice hypothesis for one failing condition: the gap must lie within the
-    chosen threshold's margin and within ``noise_k`` times the quantity's measured noise (the residual std of its
-    last kept values about their trend); without a noise estimate it is no threshold choice."""
+    chosen threshold's margin and within ``noise_k`` times the quantity's measured noise (:func:`noise_of`);
+    without a noise estimate it is no threshold choice."""
     if leaf.definitional:
         return "does not explain", f"the threshold {leaf.threshold:g} is the claim's meaning, not a choice"
     if not np.isfinite(leaf.value):
@@ -110,14 +118,14 @@ def _threshold(leaf: Leaf, rules: dict) -> tuple[str, str]:
     flip = f"the verdict flips at a threshold of {leaf.value:.4g} ({rel:.0%} from {leaf.threshold:g})"
     if rel > rules["threshold_margin"]:
         return "does not explain", flip + f", beyond the margin {rules['threshold_margin']:.0%}"
-    t, k = trend(leaf.series, rules["trend_points"]), rules["noise_k"]
-    if not np.isfinite(t.resid_std):
-        return "does not explain", flip + f", within the margin, but no noise estimate ({t.n} kept values)"
-    noise = k * t.resid_std
-    if gap > noise:
-        return "does not explain", flip + f", within the margin but beyond the noise ({gap:.3g} > {k:g} × residual std {t.resid_std:.3g})"
+    (std, what), k = noise_of(leaf, rules), rules["noise_k"]
+    if not np.isfinite(std):
+        n = trend(leaf.series, rules["trend_points"]).n
+        return "does not explain", flip + f", within the margin, but no noise estimate ({n} kept values, one seed)"
+    if gap > k * std:
+        return "does not explain", flip + f", within the margin but beyond the noise ({gap:.3g} > {k:g} × {what} {std:.3g})"
     return "explains", flip + (f", within the margin {rules['threshold_margin']:.0%} and within the noise "
-                               f"({gap:.3g} <= {k:g} × residual std {t.resid_std:.3g})")
+                               f"({gap:.3g} <= {k:g} × {what} {std:.3g})")
 
 
 def classify_leaf(leaf: Leaf, budget: Budget, rules: dict) -> dict:

@@ -55,11 +55,15 @@ def forensics_row(card_row: dict, cond, budget_: Budget, rules: dict, experiment
 
 
 def trend_columns(leaves: list[dict], k: float) -> dict:
-    """The baseline, move and noise columns of a C/D row, one entry per failing condition: the first of the values
-    the trend was fitted to, the slope per epoch ± its standard error, and k × that standard error with the
-    residual std of the values (what a trend and a threshold gap are judged against)."""
+    """The baseline, move and noise columns of a classified row, one entry per failing condition: the first of the
+    values the trend was fitted to, the slope per epoch ± its standard error, and k × that standard error with the
+    residual std of the values (what a trend and a threshold gap are judged against); a quantity measured per seed
+    without a kept course shows k × its seed std."""
     def one(x, what):
-        t = x["trend"]
+        t, spread = x["trend"], x["leaf"].spread
+        if np.isfinite(spread) and (t is None or t.n < 2):  # measured per seed, no kept course (Study A)
+            return {"baseline": "no kept series", "move": "no trend",
+                    "noise": f"{k:g} × seed std {k * spread:.3g} (seed std {spread:.3g})"}[what]
         if t is None or t.n < 2:
             return {"baseline": "no kept series", "move": "no trend", "noise": "not measured"}[what]
         if what == "baseline":
