@@ -179,15 +179,25 @@ def test_b_pca_structure_flips_when_scale_leaves_the_chance_band(eps, verdict):
 # ---- the forensics rows aim at claim IDs -----------------------------------------------------------------------
 
 def test_study_a_forensics_rows_aim_at_table_cells_and_claims():
-    fz = {**A["forensics"], "rises": A["claims"]["rises"]}  # as rule forensics_smvae passes it
-    ev = {"neg_elbo_true": 125.0, "neg_elbo_author": 124.0, "c_spearman": 0.5}
+    # as rule forensics_smvae passes it
+    fz = {**A["forensics"], "rises": A["claims"]["rises"],
+          "term_tolerances": _yaml("config.yaml")["scorecard"]["tolerances"]["smvae"]}
+    ev = {"neg_elbo_true": 125.0, "neg_elbo_author": 124.0, "c_spearman": 0.5, "rec": 118.0, "kl_true": 7.0,
+          "kl_author": 6.0}
     evals = {("base", v): [dict(ev)] * 3 for v in ac.THESIS_ORDER}
     evals.update({("hyp", n): [dict(ev)] * 3 for n in fz["variants"]})
     rows = study_a_rows(evals, A["variants"], fz, "forensics_smvae_train", "smoke", 2.0)
     ids = [r["claim_id"] for r in rows]
-    assert ids == ["A.table_4_1.pre_gamma1.neg_elbo", "A.pre_gamma1.c_rises", "A.table_4_1.pre_gamma3.neg_elbo",
-                   "A.pre_gamma3.c_rises", "A.table_4_1.post_lognormal.neg_elbo", "A.ranking"]
-    assert [r["target"] for r in rows][:2] == ["pre Gamma(1) SMVAE: −ELBO", "pre_gamma1: c mean rises with contrast"]
+    cells = [f"A.table_4_1.{{}}.{t}" for t in ("neg_elbo", "rec", "kl")]
+    assert ids == ([c.format("pre_gamma1") for c in cells] + ["A.pre_gamma1.c_rises"]
+                   + [c.format("pre_gamma3") for c in cells] + ["A.pre_gamma3.c_rises"]
+                   + [c.format("post_lognormal") for c in cells] + ["A.ranking"])
+    assert [r["target"] for r in rows][:4] == ["pre Gamma(1) SMVAE: −ELBO", "pre Gamma(1) SMVAE: BCE",
+                                               "pre Gamma(1) SMVAE: KL", "pre_gamma1: c mean rises with contrast"]
+    # H-A1 reads its KL cell with the author's KL, H-A2 (the output clamp) with the true one
+    kl = {r["claim_id"]: r["measured"] for r in rows if r["claim_id"].endswith(".kl")}
+    assert kl["A.table_4_1.pre_gamma1.kl"].startswith("6.00") and "author" in kl["A.table_4_1.pre_gamma1.kl"]
+    assert kl["A.table_4_1.post_lognormal.kl"].startswith("7.00") and "true KL" in kl["A.table_4_1.post_lognormal.kl"]
     claim_sources = {c.id: c.source for c in a_claims().values()}
     for r in rows:
         if not r["claim_id"].startswith("A.table_4_1."):

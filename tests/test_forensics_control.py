@@ -105,6 +105,27 @@ def test_study_a_summarise_uses_the_control():
     assert rows[0]["verdict"] == "explains" and {"baseline", "move", "noise"} <= set(rows[0])
 
 
+def test_study_a_kl_cell_is_judged_with_the_hypothesis_own_kl_and_the_scorecard_tolerance():
+    """H-A1 (the author's Gamma KL): the KL cell lands when the author's KL reaches the thesis's 6.11 from a
+    true-KL baseline of 7.5, beyond the noise; the same move within a wide seed spread does not explain."""
+    thesis, spec, tol = {"neg_elbo": 129.2, "rec": 123.1, "kl": 6.11}, {"kl": "author_code"}, {"rec": 1.0, "kl": 0.3}
+
+    def ev(kl_author, kl_true=(7.5, 7.5, 7.5), rec=120.0):
+        return [{"neg_elbo_true": rec + t, "neg_elbo_author": rec + a, "rec": rec, "kl_true": t, "kl_author": a,
+                 "c_spearman": 0.0} for a, t in zip(kl_author, kl_true)]
+
+    base = ev([7.5, 7.5, 7.5])
+    rows = {r["term"]: r for r in A.summarise(ev([6.1, 6.15, 6.05]), spec, base, thesis, 1.0, 0.5, K, tol)}
+    assert set(rows) == {"neg_elbo", "rec", "kl"}
+    assert rows["kl"]["verdict"] == "explains" and "author" in rows["kl"]["measured"]
+    assert rows["rec"]["verdict"] == "does not explain"  # the BCE did not move: 120 stays 3.1 nats off
+    wide = {r["term"]: r for r in A.summarise(ev([6.1, 6.1, 6.1]), spec, ev([7.5] * 3, (5.0, 7.5, 10.0)), thesis, 1.0, 0.5, K,
+                                              tol)}
+    assert wide["kl"]["verdict"] == "does not explain"
+    # without the scorecard's tolerances (an older rule) only the -ELBO row is made
+    assert [r["term"] for r in A.summarise(ev([6.1] * 3), spec, base, thesis, 1.0, 0.5, K)] == ["neg_elbo"]
+
+
 def test_study_a_contrast_row_needs_a_rise_beyond_the_noise():
     thesis, spec = {"neg_elbo": 129.2}, {"c_dist": "gamma"}
     hyp, base = _evals([129.5] * 3, rho=0.8), _evals([140.0] * 3, rho=0.1)

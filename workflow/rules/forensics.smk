@@ -5,8 +5,13 @@ F_FIG = f"{FIG}/forensics"
 F_PARTS = []
 
 if "smvae" in config["studies"]:
-    # one threshold per quantity: "c rises with contrast" is judged with the claims' `rises`
-    FA = {**A["forensics"], "rises": A["claims"]["rises"]}
+    # one threshold per quantity: "c rises with contrast" is judged with the claims' `rises`, the BCE and KL cells
+    # with the scorecard's tolerances
+    FA = {
+        **A["forensics"],
+        "rises": A["claims"]["rises"],
+        "term_tolerances": config["scorecard"]["tolerances"]["smvae"],
+    }
     FA_RUN = f"{F_OUT}/smvae/runs/{{variant}}/seed{{seed}}"
     FA_EVAL = f"{F_OUT}/smvae/eval/{{group}}/{{variant}}/seed{{seed}}"
     FA_RUNS = [(v, s) for v in FA["variants"] for s in FA["seeds"]]

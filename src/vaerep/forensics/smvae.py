@@ -34,26 +34,41 @@ def table_terms_both_kl(model, split: dict, device, seed: int, batch_size: int =
 
 
 def summarise(evals: list[dict], spec: dict, base_evals: list[dict], thesis: dict, tolerance: float,
-              rises: float, k: float) -> list[dict]:
-    """Forensics rows of one hypothesis variant, judged by :func:`vaerep.forensics.control.judge`: its -ELBO
-    (thesis's KL; the true KL shown too) against the thesis cell and the baseline's true -ELBO; c vs contrast
-    against "rises" (Spearman >= ``rises``). ``evals``/``base_evals``: per-seed outputs of table_terms_both_kl;
-    ``k``: the noise multiplier of the between-seed spread."""
+              rises: float, k: float, term_tolerances: dict | None = None) -> list[dict]:
+    """Forensics rows of one hypothesis variant, judged by :func:`vaerep.forensics.control.judge`, each with the
+    Table 4.1 term or claim it aims at (``term``): its -ELBO (thesis's KL; the true KL shown too) against the
+    thesis cell and the baseline's true -ELBO; with ``term_tolerances`` (the scorecard's, per term) also its BCE
+    and its KL (the thesis's KL where the hypothesis computes it so) against their cells; c vs contrast against
+    "rises" (Spearman >= ``rises``). ``evals``/``base_evals``: per-seed outputs of table_terms_both_kl; ``k``:
+    the noise multiplier of the between-seed spread."""
     target = thesis["neg_elbo"]
-    key = "neg_elbo_author" if spec.get("kl") == "author_code" else "neg_elbo_true"
+    author = spec.get("kl") == "author_code"
+    key = "neg_elbo_author" if author else "neg_elbo_true"
     hyp = Estimate.of(r[key] for r in evals)
     base = Estimate.of(r["neg_elbo_true"] for r in base_evals)
     out = judge(base, hyp, Target("near", target, tolerance), k, ".2f")
-    how = "its own (author's) KL" if key == "neg_elbo_author" else "the true KL"
-    also = f"; {Estimate.of(r['neg_elbo_true'] for r in evals).text('.2f')} with the true KL" if key == "neg_elbo_author" else ""
-    rows = [{**out, "measured": f"{hyp.text('.2f')} ({how}){also}", "baseline": f"{out['baseline']} (true KL)",
-             "value": hyp.mean, "target_value": target,
+    how = "its own (author's) KL" if author else "the true KL"
+    also = f"; {Estimate.of(r['neg_elbo_true'] for r in evals).text('.2f')} with the true KL" if author else ""
+    rows = [{**out, "term": "neg_elbo", "measured": f"{hyp.text('.2f')} ({how}){also}",
+             "baseline": f"{out['baseline']} (true KL)", "value": hyp.mean, "target_value": target,
              "reason": f"{out['reason']}; |{hyp.mean:.2f} - {target}| = {abs(hyp.mean - target):.2f} nats, tolerance {tolerance}"}]
+    for term, hyp_key, base_key in (("rec", "rec", "rec"), ("kl", "kl_author" if author else "kl_true", "kl_true")):
+        if not term_tolerances or not all(hyp_key in r for r in evals):
+            continue
+        hyp, base, tol = (Estimate.of(r[hyp_key] for r in evals), Estimate.of(r[base_key] for r in base_evals),
+                          term_tolerances[term])
+        out = judge(base, hyp, Target("near", thesis[term], tol), k, ".2f")
+        what = "its own (author's) KL" if hyp_key == "kl_author" else "the true KL" if term == "kl" else "one sample"
+        rows.append({**out, "term": term, "measured": f"{hyp.text('.2f')} ({what})", "value": hyp.mean,
+                     "target_value": thesis[term],
+                     "reason": f"{out['reason']}; |{hyp.mean:.2f} - {thesis[term]}| = {abs(hyp.mean - thesis[term]):.2f} "
+                               f"nats, tolerance {tol}"})
     if spec.get("c_dist") == "gamma":
         rho, rho_b = Estimate.of(r["c_spearman"] for r in evals), Estimate.of(r["c_spearman"] for r in base_evals)
         n_rise = sum(r["c_spearman"] >= rises for r in evals)
         out = judge(rho_b, rho, Target("at_least", rises), k, ".2f")
-        rows.append({**out, "measured": f"Spearman(c mean, contrast) {rho.text('.2f')}, {n_rise} of {len(evals)} seeds >= {rises}",
+        rows.append({**out, "term": "c_rises",
+                     "measured": f"Spearman(c mean, contrast) {rho.text('.2f')}, {n_rise} of {len(evals)} seeds >= {rises}",
                      "value": rho.mean, "target_value": rises,
                      "reason": f"{out['reason']} (the thesis says c's mean rises with contrast: Spearman >= {rises})"})
     return rows
@@ -120,15 +135,16 @@ def study_a_rows(evals: dict, variants: dict, forensics: dict, rule_train: str, 
         changed = ", ".join(f"{k}: {v}" for k, v in hyp.items() if k not in ("base", "hypothesis"))
         label = variants[base]["label"]
         for part in summarise(evals[("hyp", name)], spec, evals[("base", base)], variants[base]["thesis"],
-                              forensics["tolerance"], forensics["rises"], k):
-            is_rho = part["target_value"] == forensics["rises"] and "Spearman" in part["measured"]
+                              forensics["tolerance"], forensics["rises"], k, forensics.get("term_tolerances")):
+            term = part["term"]
             # the scorecard row aimed at (a claim of smvae/claims.csv or a Table 4.1 cell) by its claim ID and
             # source, and in words (target)
-            rows.append({"study": "A smvae", "source": claims.SOURCE["pre_gamma"] if is_rho else "Table 4.1",
-                         "claim_id": claims.c_rises_id(base) if is_rho else f"A.table_4_1.{base}.neg_elbo",
+            rows.append({"study": "A smvae", "source": claims.SOURCE["pre_gamma"] if term == "c_rises" else "Table 4.1",
+                         "claim_id": claims.c_rises_id(base) if term == "c_rises" else f"A.table_4_1.{base}.{term}",
                          "hypothesis": f"{hyp['hypothesis']}: {label} trained with {changed}",
-                         "target": f"{base}: c mean rises with contrast" if is_rho else f"{label}: −ELBO",
-                         "thesis_value": "rises" if is_rho else part["target_value"],
+                         "target": f"{base}: c mean rises with contrast" if term == "c_rises" else
+                                   f"{label}: {claims.TERMS[term]}",
+                         "thesis_value": "rises" if term == "c_rises" else part["target_value"],
                          "experiment": f"rule {rule_train}, {name} ({changed}), {settings}",
                          **{c: part[c] for c in ("baseline", "measured", "move", "noise", "verdict", "reason")}})
     # Middle-three ranking: the thesis's -ELBOs as the thesis would have computed them under H-A1 + H-A2.
