@@ -20,6 +20,7 @@ import pandas as pd
 from .claim import BEYOND_THESIS
 from .config import REHEARSAL, dotted, study_settings
 from .readers import read_csv, read_json
+from .smvae.table import THESIS_TERMS
 from .studies import label, name_of, title
 
 CLAIM = "claim"  # the thesis_value of a qualitative claim's row (a number row holds the thesis's number)
@@ -71,9 +72,8 @@ def smvae_rows(table_csv, tol: dict, reason: str) -> list[dict]:
     """Table 4.1 (Study A): per-image -ELBO, BCE and KL per variant, mean +- std over seeds."""
     t = read_csv(table_csv)
     rows = []
-    names = {"neg_elbo": "−ELBO", "rec": "BCE", "kl": "KL"}
     for r in t[t["in_thesis_table"].astype(bool)].itertuples():
-        for term, name in names.items():
+        for term, name in THESIS_TERMS.items():
             rows.append(number_row(label("smvae"), "Table 4.1", f"{r.label}: {name} per test image (nats)",
                                    getattr(r, f"thesis_{term}"), getattr(r, f"{term}_mean"), tol[term],
                                    claim_id=f"A.table_4_1.{r.variant}.{term}", std=getattr(r, f"{term}_std"), n_seeds=int(r.n_seeds), reason=reason))

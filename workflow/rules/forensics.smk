@@ -78,12 +78,10 @@ if "smvae" in config["studies"]:
             variants=A_VARIANTS,
             forensics=FA,
             settings=f"{A['train']['epochs']} epochs, n_train_images {A['n_train_images']}, seeds {FA['seeds']}",
-            noise_k=config["scorecard"]["forensics"]["noise_k"],
             scale=SCALE,
             section=config["smvae"],
             scale_keys=config["scorecard"]["thesis_scale_keys"]["smvae"],
             rules=config["scorecard"]["forensics"],
-            tolerances=config["scorecard"]["tolerances"]["smvae"],
             claims=A_CLAIMS,
         script:
             "../scripts/forensics_smvae_summarise.py"

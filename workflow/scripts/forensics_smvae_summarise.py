@@ -21,9 +21,10 @@ def classified_rows(smk) -> list[dict]:
     part = p.section["forensics"]["parts"]["claims.csv"]
     note = sc.reduced_scale(p.section, p.scale, p.scale_keys)
     budget = fd.budget(p.section, p.scale, part, sc.reduced_scale(p.section, p.scale, [part["epochs"], part["n_train"]]))
-    checks = {**ac.number_checks(read_csv(inp.table), p.tolerances),
+    tolerances = p.forensics["term_tolerances"]  # the scorecard's, per Table 4.1 term
+    checks = {**ac.number_checks(read_csv(inp.table), tolerances),
               **checks_of(ac.claims(read_csv(inp.per_seed), read_csv(inp.invariance), read_csv(inp.posterior), p.claims))}
-    card = sc.smvae_rows(inp.table, p.tolerances, note) + sc.claim_rows(label("smvae"), inp.claims, note)
+    card = sc.smvae_rows(inp.table, tolerances, note) + sc.claim_rows(label("smvae"), inp.claims, note)
     experiment = (f"rule forensics_smvae: table_4_1.csv, invariance.csv and posterior_by_contrast.csv over the seeds "
                   f"({budget.reduced or 'thesis scale'})")
     return [fd.forensics_row(r, checks.get(r["claim_id"]), budget, p.rules, experiment) for r in fd.differs(card)]
@@ -34,7 +35,7 @@ def main(smk):
     for path, (group, variant, _seed) in zip(smk.input.evals, smk.params.runs):
         evals.setdefault((group, variant), []).append(read_json(path))
     rows = study_a_rows(evals, smk.params.variants, smk.params.forensics, "forensics_smvae_train",
-                        smk.params.settings, smk.params.noise_k)
+                        smk.params.settings, smk.params.rules["noise_k"])
     frame = pd.DataFrame(rows + classified_rows(smk), columns=table.COLUMNS)
     frame.to_csv(smk.output.csv, index=False)
     open(smk.output.md, "w").write(table.snippet("Study A: why the numbers differ", frame, smk.output.figure))

@@ -9,6 +9,7 @@ import torch
 from ..smvae import claims
 from ..smvae import evaluate as ev
 from ..smvae.data import images
+from ..smvae.table import THESIS_TERMS
 from .control import Estimate, Target, judge, noise
 
 
@@ -143,7 +144,7 @@ def study_a_rows(evals: dict, variants: dict, forensics: dict, rule_train: str, 
                          "claim_id": claims.c_rises_id(base) if term == "c_rises" else f"A.table_4_1.{base}.{term}",
                          "hypothesis": f"{hyp['hypothesis']}: {label} trained with {changed}",
                          "target": f"{base}: c mean rises with contrast" if term == "c_rises" else
-                                   f"{label}: {claims.TERMS[term]}",
+                                   f"{label}: {THESIS_TERMS[term]}",
                          "thesis_value": "rises" if term == "c_rises" else part["target_value"],
                          "experiment": f"rule {rule_train}, {name} ({changed}), {settings}",
                          **{c: part[c] for c in ("baseline", "measured", "move", "noise", "verdict", "reason")}})

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from ..claim import Claim, Leaf, every, flag, frame, measured
+from .table import THESIS_TERMS
 
 THESIS_ORDER = ["standard", "post_lognormal", "pre_normal", "pre_gamma1", "pre_gamma3"]
 GAMMAS = ("pre_gamma1", "pre_gamma3")
@@ -170,15 +171,12 @@ def claims(table: pd.DataFrame, inv: pd.DataFrame, post: pd.DataFrame, thr: dict
     return out
 
 
-TERMS = {"neg_elbo": "−ELBO", "rec": "BCE", "kl": "KL"}
-
-
 def number_checks(table: pd.DataFrame, tol: dict) -> dict[str, Leaf]:
     """The Table 4.1 scorecard numbers (IDs 'A.table_4_1.<variant>.<term>', ``table``: table_4_1.csv) as
     conditions: |mean over seeds - thesis| <= the scorecard's tolerance of the term, the term's seed std its noise."""
     out = {}
     for r in table[table["in_thesis_table"].astype(bool)].to_dict("records"):
-        for term, name in TERMS.items():
+        for term, name in THESIS_TERMS.items():
             thesis = float(r[f"thesis_{term}"])
             out[f"A.table_4_1.{r['variant']}.{term}"] = Leaf(
                 f"|mean {name} - thesis {thesis:g}| ({r['variant']}, nats)", measured(abs(r[f"{term}_mean"] - thesis)),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 
 TERMS = ["neg_elbo", "rec", "kl", "neg_log_lik_iw"]
+THESIS_TERMS = {"neg_elbo": "−ELBO", "rec": "BCE", "kl": "KL"}  # the terms Table 4.1 of the thesis gives, by name
 
 
 def table_4_1(per_seed: pd.DataFrame, variants: dict) -> pd.DataFrame:
@@ -21,7 +22,7 @@ def table_4_1(per_seed: pd.DataFrame, variants: dict) -> pd.DataFrame:
             row[f"{term}_mean"] = runs[term].mean()
             row[f"{term}_std"] = runs[term].std(ddof=1) if len(runs) > 1 else float("nan")
         thesis = spec.get("thesis") or {}
-        for term in ("neg_elbo", "rec", "kl"):
+        for term in THESIS_TERMS:
             row[f"thesis_{term}"] = thesis.get(term, float("nan"))
             row[f"diff_{term}"] = row[f"{term}_mean"] - row[f"thesis_{term}"]
         row["n_test"] = int(runs["n_test"].iloc[0])
