@@ -204,6 +204,30 @@ def test_study_a_forensics_rows_aim_at_table_cells_and_claims():
             assert r["claim_id"] in claim_sources and r["source"] == claim_sources[r["claim_id"]], r["claim_id"]
 
 
+def test_study_a_figure_draws_each_term_from_its_own_runs(tmp_path, monkeypatch):
+    """One panel per Table 4.1 term; each bar is the mean of the right runs' values for that term."""
+    from vaerep.forensics import figures
+
+    fz = A["forensics"]
+    drawn = {}
+    monkeypatch.setattr(figures, "save", lambda fig, path: drawn.setdefault("fig", fig))
+    base = {"neg_elbo_true": 125.0, "neg_elbo_author": 999.0, "rec": 118.0, "kl_true": 7.0, "kl_author": 999.0}
+    hyp = {"neg_elbo_true": 131.0, "neg_elbo_author": 130.0, "rec": 123.5, "kl_true": 7.5, "kl_author": 6.5}
+    evals = {("base", v): [dict(base)] * 3 for v in ac.THESIS_ORDER}
+    evals.update({("hyp", n): [dict(hyp)] * 3 for n in fz["variants"]})
+    figures.study_a(evals, A["variants"], fz, tmp_path / "f.png")
+    panels = drawn["fig"].axes
+    assert [ax.get_title() for ax in panels] == ["−ELBO", "BCE", "KL"]
+    first = next(iter(fz["variants"].values()))["base"]
+    thesis = A["variants"][first]["thesis"]
+    n = len(fz["variants"])
+    for ax, expected in zip(panels, ([thesis["neg_elbo"], 125.0, 130.0, 131.0], [thesis["rec"], 118.0, 123.5],
+                                     [thesis["kl"], 7.0, 6.5, 7.5])):
+        heights = [p.get_height() for p in ax.patches]
+        assert len(heights) == n * len(expected)
+        assert heights[::n] == pytest.approx(expected)  # the first variant's bar of each series, in legend order
+
+
 def test_study_b_forensics_rows_cover_every_row_of_their_table(tmp_path):
     fz = B["forensics"]
     arith = U.arithmetic_table(B["thesis"]["table_2_3"], fz["units"]["thesis_batch_size"], B["model"]["latent_dim"])
