@@ -314,4 +314,10 @@ def test_a_table_cell_is_classed_against_its_seed_std(mean, std, category):
     checks = ac.number_checks(table, tol)
     assert set(checks) == {f"A.table_4_1.pre_gamma1.{t}" for t in ("neg_elbo", "rec", "kl")}
     assert checks["A.table_4_1.pre_gamma1.rec"].passes() and not checks["A.table_4_1.pre_gamma1.neg_elbo"].passes()
-    assert _a_class(checks["A.table_4_1.pre_gamma1.neg_elbo"])["category"] == category
+    out = _a_class(checks["A.table_4_1.pre_gamma1.neg_elbo"])
+    assert out["category"] == category
+    # its forensics row's columns: no trend (the run is at the thesis's scale), the noise is 2 x the seed std
+    from vaerep.forensics.differs import trend_columns
+
+    cols = trend_columns(out["leaves"], 2.0)
+    assert "thesis's scale" in cols["move"] and cols["noise"] == f"2 × seed std {2 * std:.3g} (seed std {std:.3g})"

@@ -58,11 +58,12 @@ def trend_columns(leaves: list[dict], k: float) -> dict:
     """The baseline, move and noise columns of a classified row, one entry per failing condition: the first of the
     values the trend was fitted to, the slope per epoch ± its standard error, and k × that standard error with the
     residual std of the values (what a trend and a threshold gap are judged against); a quantity measured per seed
-    without a kept course shows k × its seed std."""
+    without a kept course (Study A, trained at the thesis's scale) has no trend and shows k × its seed std."""
     def one(x, what):
         t, spread = x["trend"], x["leaf"].spread
         if np.isfinite(spread) and (t is None or t.n < 2):  # measured per seed, no kept course (Study A)
-            return {"baseline": "no kept series", "move": "no trend",
+            return {"baseline": "final models of the seeds (no course kept)",
+                    "move": "none: trained at the thesis's scale, no trend to extrapolate",
                     "noise": f"{k:g} × seed std {k * spread:.3g} (seed std {spread:.3g})"}[what]
         if t is None or t.n < 2:
             return {"baseline": "no kept series", "move": "no trend", "noise": "not measured"}[what]
