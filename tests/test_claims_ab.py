@@ -181,7 +181,8 @@ def test_b_pca_structure_flips_when_scale_leaves_the_chance_band(eps, verdict):
 def test_study_a_forensics_rows_aim_at_table_cells_and_claims():
     # as rule forensics_smvae passes it
     fz = {**A["forensics"], "rises": A["claims"]["rises"],
-          "term_tolerances": _yaml("config.yaml")["scorecard"]["tolerances"]["smvae"]}
+          "term_tolerances": _yaml("config.yaml")["scorecard"]["tolerances"]["smvae"],
+          "count_alpha": _yaml("config.yaml")["scorecard"]["forensics"]["count_alpha"]}
     ev = {"neg_elbo_true": 125.0, "neg_elbo_author": 124.0, "c_spearman": 0.5, "rec": 118.0, "kl_true": 7.0,
           "kl_author": 6.0}
     evals = {("base", v): [dict(ev)] * 3 for v in ac.THESIS_ORDER}
@@ -189,8 +190,8 @@ def test_study_a_forensics_rows_aim_at_table_cells_and_claims():
     rows = study_a_rows(evals, A["variants"], fz, "forensics_smvae_train", "smoke", 2.0)
     ids = [r["claim_id"] for r in rows]
     cells = [f"A.table_4_1.{{}}.{t}" for t in ("neg_elbo", "rec", "kl")]
-    assert ids == ([c.format("pre_gamma1") for c in cells] + ["A.pre_gamma1.c_rises"]
-                   + [c.format("pre_gamma3") for c in cells] + ["A.pre_gamma3.c_rises"]
+    assert ids == ([c.format("pre_gamma1") for c in cells] + ["A.pre_gamma1.c_rises", "A.pre_gamma1.unstable"]
+                   + [c.format("pre_gamma3") for c in cells] + ["A.pre_gamma3.c_rises", "A.pre_gamma3.unstable"]
                    + [c.format("post_lognormal") for c in cells] + ["A.ranking"])
     assert [r["target"] for r in rows][:4] == ["pre Gamma(1) SMVAE: −ELBO", "pre Gamma(1) SMVAE: BCE",
                                                "pre Gamma(1) SMVAE: KL", "pre_gamma1: c mean rises with contrast"]

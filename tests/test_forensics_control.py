@@ -6,7 +6,7 @@ import math
 import pytest
 
 from vaerep.forensics import smvae as A
-from vaerep.forensics.control import Estimate, Target, judge
+from vaerep.forensics.control import Estimate, Target, fisher_tail, judge, judge_count
 
 K = 2.0
 NEAR = Target("near", 129.2, 1.0)
@@ -132,6 +132,50 @@ def test_study_a_contrast_row_needs_a_rise_beyond_the_noise():
     assert A.summarise(hyp, spec, base, thesis, 1.0, 0.5, K)[1]["verdict"] == "explains"
     noisy = [dict(r, c_spearman=v) for r, v in zip(hyp, [0.9, 0.0, 0.9])]   # mean 0.6, std 0.52: move 0.4 < 1.04
     assert A.summarise(noisy, spec, base, thesis, 1.0, 0.5, K)[1]["verdict"] == "does not explain"
+
+
+@pytest.mark.parametrize("b, nb, h, nh", [(0, 3, 2, 3), (0, 10, 5, 10), (2, 7, 6, 9), (0, 4, 4, 4)])
+def test_the_seed_count_test_is_fisher_exact(b, nb, h, nh):
+    scipy_stats = pytest.importorskip("scipy.stats")
+    table = [[h, nh - h], [b, nb - b]]
+    assert fisher_tail(b, nb, h, nh) == pytest.approx(scipy_stats.fisher_exact(table, alternative="greater")[1])
+
+
+@pytest.mark.parametrize("counts, verdict", [
+    ((0, 3, 2, 3), "does not explain"),   # the thesis's pattern, but 3 seeds a side: p = 0.2, within chance
+    ((0, 3, 0, 3), "does not explain"),   # null: the hypothesis changes nothing
+    ((0, 10, 5, 10), "explains"),         # 5 of 10 against 0 of 10: p = 0.016, and some do, some do not
+    ((0, 10, 10, 10), "partly"),          # every seed now shows it: beyond chance, but not the pattern
+    ((0, 10, 1, 10), "does not explain"), # one seed in ten: the pattern, within chance (p = 0.5)
+    ((10, 10, 5, 10), "explains"),        # from every seed showing it toward some: the other direction
+    ((1, 3, 2, 3), "does not explain"),   # the baseline already shows the pattern
+])
+def test_a_seed_count_claim_moves_only_beyond_chance(counts, verdict):
+    out = judge_count(*counts, 0.05, "rise")
+    assert out["verdict"] == verdict, out["reason"]
+
+
+def test_study_a_unstable_row_needs_more_seeds_than_three_to_explain():
+    """H-A1's own case: 2 of 3 seeds rise against 0 of 3 (the thesis's pattern) stays within chance; the same
+    shares over 10 seeds explain."""
+    thesis, spec = {"neg_elbo": 129.2}, {"c_dist": "gamma"}
+
+    def ev(rhos):
+        return [dict(r, c_spearman=v) for r, v in zip(_evals([129.5] * len(rhos)), rhos)]
+
+    rows = {r["term"]: r for r in A.summarise(ev([0.4, 0.5, 0.0]), spec, ev([0.0, 0.1, -0.2]), thesis, 1.0, 0.3, K,
+                                              count_alpha=0.05)}
+    assert rows["unstable"]["verdict"] == "does not explain" and "p = 0.2" in rows["unstable"]["reason"]
+    rows = {r["term"]: r for r in A.summarise(ev([0.4, 0.5, 0.0] * 3 + [0.6]), spec, ev([0.0, 0.1, -0.2] * 3 + [0.0]),
+                                              thesis, 1.0, 0.3, K, count_alpha=0.05)}
+    assert rows["unstable"]["verdict"] == "explains"   # 7 of 10 against 0 of 10
+    # a negative relation counts as a relation (|Spearman|), as in the claim itself
+    rows = {r["term"]: r for r in A.summarise(ev([-0.4, -0.5, 0.0]), spec, ev([0.0] * 3), thesis, 1.0, 0.3, K,
+                                              count_alpha=0.05)}
+    assert rows["unstable"]["measured"].startswith("2 of 3")
+    # one seed a side: no row
+    assert "unstable" not in {r["term"] for r in A.summarise(ev([0.4]), spec, ev([0.0]), thesis, 1.0, 0.3, K,
+                                                             count_alpha=0.05)}
 
 
 def _est(values):

@@ -6,11 +6,12 @@ F_PARTS = []
 
 if "smvae" in config["studies"]:
     # one threshold per quantity: "c rises with contrast" is judged with the claims' `rises`, the BCE and KL cells
-    # with the scorecard's tolerances
+    # with the scorecard's tolerances, "unstable" (a count of seeds) with the forensics' count_alpha
     FA = {
         **A["forensics"],
         "rises": A["claims"]["rises"],
         "term_tolerances": config["scorecard"]["tolerances"]["smvae"],
+        "count_alpha": config["scorecard"]["forensics"]["count_alpha"],
     }
     FA_RUN = f"{F_OUT}/smvae/runs/{{variant}}/seed{{seed}}"
     FA_EVAL = f"{F_OUT}/smvae/eval/{{group}}/{{variant}}/seed{{seed}}"

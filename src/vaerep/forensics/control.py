@@ -96,3 +96,46 @@ def judge(baseline: Estimate, hypothesis: Estimate, target: Target, k: float, fm
                                   f"at {hypothesis.mean:{fmt}}, outside {target.text()}")
     return {"verdict": verdict, "reason": why, "baseline": baseline.text(fmt), "move": f"{move:+{fmt}}",
             "noise": noise_text, "move_value": move, "noise_value": nz}
+
+
+def fisher_tail(shown_base: int, n_base: int, shown_hyp: int, n_hyp: int) -> float:
+    """One-sided Fisher exact p-value that the hypothesis's seeds show a property at least as often as
+    ``shown_hyp`` of ``n_hyp`` by chance, given ``shown_base`` of ``n_base`` baseline seeds (hypergeometric tail)."""
+    total, shown = n_base + n_hyp, shown_base + shown_hyp
+    ways = math.comb(total, n_hyp)
+    return sum(math.comb(shown, j) * math.comb(total - shown, n_hyp - j)
+               for j in range(shown_hyp, min(shown, n_hyp) + 1)) / ways
+
+
+def judge_count(shown_base: int, n_base: int, shown_hyp: int, n_hyp: int, alpha: float, what: str) -> dict:
+    """The verdict of one hypothesis on a thesis claim about seeds, "some seeds show ``what``, others do not":
+    it lands when 1 to n-1 seeds show it. The move (seeds gained toward that pattern) counts only when a
+    one-sided Fisher exact test of the two seed sets gives p < ``alpha`` (the count's noise); the row also
+    says the best p a landing count could reach with these seeds, so a verdict that more seeds would change
+    reads as such."""
+    def lands(k, n):
+        return 1 <= k <= n - 1
+
+    # toward the pattern: more seeds showing it when the baseline's all lack it, fewer when they all show it
+    up = shown_base == 0
+    s_b, s_h = (shown_base, shown_hyp) if up else (n_base - shown_base, n_hyp - shown_hyp)
+    p = fisher_tail(s_b, n_base, s_h, n_hyp)
+    best = fisher_tail(s_b, n_base, n_hyp - 1, n_hyp) if n_hyp > 1 else 1.0
+    move = s_h - s_b * n_hyp / n_base
+    noise_text = (f"one-sided Fisher exact p = {p:.3g} (a move needs p < {alpha:g}; the best a landing count "
+                  f"reaches with {n_base} + {n_hyp} seeds: {best:.3g})")
+    if n_base < 2 or n_hyp < 2:
+        verdict, why = "does not explain", "fewer than 2 seeds a side: no seed can differ from another"
+    elif lands(shown_base, n_base):
+        verdict, why = "does not explain", f"the baseline already shows the pattern ({shown_base} of {n_base} seeds {what})"
+    elif p >= alpha:
+        how = "moves away from the pattern" if move < 0 else "moves within chance"
+        verdict, why = "does not explain", f"{how}: {shown_hyp} of {n_hyp} seeds {what} against {shown_base} of " \
+                                           f"{n_base}, p = {p:.3g} (needs < {alpha:g})"
+    elif lands(shown_hyp, n_hyp):
+        verdict, why = "explains", f"{shown_hyp} of {n_hyp} seeds {what} against {shown_base} of {n_base} (p = {p:.3g}): the pattern"
+    else:
+        verdict, why = "partly", f"{shown_hyp} of {n_hyp} seeds {what} against {shown_base} of {n_base} (p = {p:.3g}), but not some and not others"
+    return {"verdict": verdict, "reason": why, "baseline": f"{shown_base} of {n_base} seeds {what}",
+            "measured": f"{shown_hyp} of {n_hyp} seeds {what}", "move": f"{move:+.3g} seeds toward the pattern",
+            "noise": noise_text, "move_value": move, "p": p}

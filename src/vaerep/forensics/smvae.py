@@ -10,7 +10,7 @@ from ..smvae import claims
 from ..smvae import evaluate as ev
 from ..smvae.data import images
 from ..smvae.table import THESIS_TERMS
-from .control import Estimate, Target, judge, noise
+from .control import Estimate, Target, judge, judge_count, noise
 
 
 @torch.no_grad()
@@ -35,13 +35,16 @@ def table_terms_both_kl(model, split: dict, device, seed: int, batch_size: int =
 
 
 def summarise(evals: list[dict], spec: dict, base_evals: list[dict], thesis: dict, tolerance: float,
-              rises: float, k: float, term_tolerances: dict | None = None) -> list[dict]:
+              rises: float, k: float, term_tolerances: dict | None = None,
+              count_alpha: float | None = None) -> list[dict]:
     """Forensics rows of one hypothesis variant, judged by :func:`vaerep.forensics.control.judge`, each with the
     Table 4.1 term or claim it aims at (``term``): its -ELBO (thesis's KL; the true KL shown too) against the
     thesis cell and the baseline's true -ELBO; with ``term_tolerances`` (the scorecard's, per term) also its BCE
     and its KL (the thesis's KL where the hypothesis computes it so) against their cells; c vs contrast against
-    "rises" (Spearman >= ``rises``). ``evals``/``base_evals``: per-seed outputs of table_terms_both_kl; ``k``:
-    the noise multiplier of the between-seed spread."""
+    "rises" (Spearman >= ``rises``); with ``count_alpha`` and two seeds a side also "training is unstable" (some
+    seeds' |Spearman| >= ``rises``, others' not; :func:`vaerep.forensics.control.judge_count`).
+    ``evals``/``base_evals``: per-seed outputs of table_terms_both_kl; ``k``: the noise multiplier of the
+    between-seed spread."""
     target = thesis["neg_elbo"]
     author = spec.get("kl") == "author_code"
     key = "neg_elbo_author" if author else "neg_elbo_true"
@@ -72,9 +75,25 @@ def summarise(evals: list[dict], spec: dict, base_evals: list[dict], thesis: dic
                      "measured": f"Spearman(c mean, contrast) {rho.text('.2f')}, {n_rise} of {len(evals)} seeds >= {rises}",
                      "value": rho.mean, "target_value": rises,
                      "reason": f"{out['reason']} (the thesis says c's mean rises with contrast: Spearman >= {rises})"})
+        if count_alpha is not None and len(evals) > 1 and len(base_evals) > 1:
+            def shown(rs):
+                return sum(abs(r["c_spearman"]) >= rises for r in rs)
+
+            out = judge_count(shown(base_evals), len(base_evals), shown(evals), len(evals), count_alpha,
+                              f"show |Spearman(c mean, contrast)| >= {rises}")
+            rows.append({**out, "term": "unstable", "value": out["move_value"], "target_value": rises,
+                         "reason": f"{out['reason']} (the thesis says training is unstable: some runs show a "
+                                   "c-contrast relation, others none)"})
     return rows
 
 
+# The pre Gamma claims a hypothesis row can aim at (besides the Table 4.1 cells): claim ID, target and thesis value.
+CLAIM_TERMS = {
+    "c_rises": {"id": claims.c_rises_id, "target": "c mean rises with contrast", "thesis": "rises"},
+    "unstable": {"id": claims.unstable_id,
+                 "target": "training is unstable: some runs show a c-contrast relation, others none",
+                 "thesis": "some seeds, not all"},
+}
 THESIS_ORDER = claims.THESIS_ORDER
 RANKING_ID = "A.ranking"  # the ranking claim of smvae/claims.csv
 TIED = {"pre_gamma1", "pre_gamma3"}  # 129.2 vs 129.3: the thesis's ranking treats them as equal
@@ -136,16 +155,17 @@ def study_a_rows(evals: dict, variants: dict, forensics: dict, rule_train: str, 
         changed = ", ".join(f"{k}: {v}" for k, v in hyp.items() if k not in ("base", "hypothesis"))
         label = variants[base]["label"]
         for part in summarise(evals[("hyp", name)], spec, evals[("base", base)], variants[base]["thesis"],
-                              forensics["tolerance"], forensics["rises"], k, forensics.get("term_tolerances")):
+                              forensics["tolerance"], forensics["rises"], k, forensics.get("term_tolerances"),
+                              forensics.get("count_alpha")):
             term = part["term"]
             # the scorecard row aimed at (a claim of smvae/claims.csv or a Table 4.1 cell) by its claim ID and
             # source, and in words (target)
-            rows.append({"study": "A smvae", "source": claims.SOURCE["pre_gamma"] if term == "c_rises" else "Table 4.1",
-                         "claim_id": claims.c_rises_id(base) if term == "c_rises" else f"A.table_4_1.{base}.{term}",
+            claim = CLAIM_TERMS.get(term)
+            rows.append({"study": "A smvae", "source": claims.SOURCE["pre_gamma"] if claim else "Table 4.1",
+                         "claim_id": claim["id"](base) if claim else f"A.table_4_1.{base}.{term}",
                          "hypothesis": f"{hyp['hypothesis']}: {label} trained with {changed}",
-                         "target": f"{base}: c mean rises with contrast" if term == "c_rises" else
-                                   f"{label}: {THESIS_TERMS[term]}",
-                         "thesis_value": "rises" if term == "c_rises" else part["target_value"],
+                         "target": f"{base}: {claim['target']}" if claim else f"{label}: {THESIS_TERMS[term]}",
+                         "thesis_value": claim["thesis"] if claim else part["target_value"],
                          "experiment": f"rule {rule_train}, {name} ({changed}), {settings}",
                          **{c: part[c] for c in ("baseline", "measured", "move", "noise", "verdict", "reason")}})
     # Middle-three ranking: the thesis's -ELBOs as the thesis would have computed them under H-A1 + H-A2.

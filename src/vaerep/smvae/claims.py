@@ -25,6 +25,11 @@ def c_rises_id(variant: str) -> str:
     return f"A.{variant}.c_rises"
 
 
+def unstable_id(variant: str) -> str:
+    """ID of the claim "<pre Gamma variant>: training is unstable" (the forensics rows aim at it)."""
+    return f"A.{variant}.unstable"
+
+
 def _fmt(values) -> str:
     return ", ".join(f"{v:.3f}" for v in values)
 
@@ -125,7 +130,7 @@ def claims(table: pd.DataFrame, inv: pd.DataFrame, post: pd.DataFrame, thr: dict
                 every(leaf("mean Spearman(c mean, contrast)", inv_m.loc[g, "c_spearman"], ">=", thr, "rises", cs),
                       leaf("shape drift", drift, ">", thr, "invariant_drift", per_seed(g, "shape_drift"))))
             n_none = sum(abs(v) < thr["rises"] for v in cs)
-            add(f"A.{g}.unstable", "pre_gamma", f"{g}: training is unstable: some runs show a c-contrast relation, others none",
+            add(unstable_id(g), "pre_gamma", f"{g}: training is unstable: some runs show a c-contrast relation, others none",
                 f"{n_none} of {len(cs)} seeds have |Spearman(c mean, contrast)| < {thr['rises']} "
                 "(replicates if some seeds do and some do not)",
                 every(Leaf(f"seeds with |Spearman(c mean, contrast)| < {thr['rises']}", float(n_none), ">=", 1.0,
