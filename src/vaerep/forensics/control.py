@@ -122,8 +122,7 @@ def judge_count(shown_base: int, n_base: int, shown_hyp: int, n_hyp: int, alpha:
     p = fisher_tail(s_b, n_base, s_h, n_hyp)
     best = fisher_tail(s_b, n_base, n_hyp - 1, n_hyp) if n_hyp > 1 else 1.0
     move = s_h - s_b * n_hyp / n_base
-    noise_text = (f"one-sided Fisher exact p = {p:.3g} (a move needs p < {alpha:g}; the best a landing count "
-                  f"reaches with {n_base} + {n_hyp} seeds: {best:.3g})")
+    noise_text = f"Fisher p = {p:.3g} (needs < {alpha:g}; {n_base} + {n_hyp} seeds reach at best {best:.3g})"
     if n_base < 2 or n_hyp < 2:
         verdict, why = "does not explain", "fewer than 2 seeds a side: no seed can differ from another"
     elif lands(shown_base, n_base):
