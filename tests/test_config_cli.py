@@ -41,6 +41,9 @@ def test_readme_config_example_is_accepted(tmp_path, args):
         assert re.search(r"^smvae_train_null\s+31$", run.stdout, re.M), run.stdout[-3000:]
         assert re.search(r"^smvae_train_seeds\s+5$", run.stdout, re.M), run.stdout[-3000:]
         assert re.search(r"^smvae_train_extra_seeds\s+2$", run.stdout, re.M), run.stdout[-3000:]
+        # forensics: 3 hypothesis variants x seeds 0-2, the two Gamma ones also at count_seeds 3-5, and their
+        # baselines at the count seeds the study does not train itself (5 only): 9 + 6 + 2 runs
+        assert re.search(r"^forensics_smvae_train\s+17$", run.stdout, re.M), run.stdout[-3000:]
 
 
 @pytest.mark.parametrize("how", ["config", "configfile"])

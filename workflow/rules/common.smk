@@ -135,15 +135,26 @@ def c4_null_model(wildcards):
 
 
 def fa_spec(variant):
-    """Study A forensics: a hypothesis variant's model spec, its Table 4.1 base variant with the changed settings."""
+    """Study A forensics: a hypothesis variant's model spec, its Table 4.1 base variant with the changed settings
+    (a Table 4.1 variant itself: a baseline run at a seed the study does not train)."""
+    if variant in A_VARIANTS:
+        return A_VARIANTS[variant]
     hyp = FA["variants"][variant]
     changed = {k: v for k, v in hyp.items() if k not in ("base", "hypothesis")}
     return {**A_VARIANTS[hyp["base"]], **changed}
 
 
+def fa_seeds(variant):
+    """Study A forensics: the seeds of a hypothesis variant (the Gamma variants' also count_seeds)."""
+    extra = FA["count_seeds"] if variant in FA_COUNTED else []
+    return list(dict.fromkeys([*FA["seeds"], *extra]))
+
+
 def fa_model(wildcards):
-    """Study A forensics: the model file a forensics evaluation reads (a hypothesis run or the study's run)."""
-    run = (FA_RUN if wildcards.group == "hyp" else A_RUN).format(variant=wildcards.variant, seed=wildcards.seed)
+    """Study A forensics: the model file a forensics evaluation reads: a hypothesis run, the study's run, or
+    a baseline run at a seed the study does not train (trained by the forensics rule)."""
+    own = wildcards.group == "hyp" or int(wildcards.seed) not in A["seeds"]
+    run = (FA_RUN if own else A_RUN).format(variant=wildcards.variant, seed=wildcards.seed)
     return f"{run}/model.pt"
 
 

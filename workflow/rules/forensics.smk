@@ -15,9 +15,21 @@ if "smvae" in config["studies"]:
     }
     FA_RUN = f"{F_OUT}/smvae/runs/{{variant}}/seed{{seed}}"
     FA_EVAL = f"{F_OUT}/smvae/eval/{{group}}/{{variant}}/seed{{seed}}"
-    FA_RUNS = [(v, s) for v in FA["variants"] for s in FA["seeds"]]
+    # the Gamma variants' seed count ("training is unstable") gets count_seeds more seeds, baseline and hypothesis
+    FA_COUNTED = [v for v, h in FA["variants"].items() if A_VARIANTS[h["base"]].get("c_dist") == "gamma"]
+    FA_RUNS = [(v, s) for v in FA["variants"] for s in fa_seeds(v)]
     FA_TABLE_RUNS = [(v, s) for v, spec in A_VARIANTS.items() if spec["table"] for s in A["seeds"]]
-    FA_ALL = [("hyp", v, s) for v, s in FA_RUNS] + [("base", v, s) for v, s in FA_TABLE_RUNS]
+    FA_BASE_RUNS = [
+        (FA["variants"][v]["base"], s)
+        for v in FA_COUNTED
+        for s in FA["count_seeds"]
+        if s not in A["seeds"]
+    ]
+    FA_ALL = (
+        [("hyp", v, s) for v, s in FA_RUNS]
+        + [("base", v, s) for v, s in FA_TABLE_RUNS]
+        + [("base", v, s) for v, s in dict.fromkeys(FA_BASE_RUNS)]
+    )
 
     wildcard_constraints:
         group="base|hyp",
@@ -78,7 +90,8 @@ if "smvae" in config["studies"]:
             runs=FA_ALL,
             variants=A_VARIANTS,
             forensics=FA,
-            settings=f"{A['train']['epochs']} epochs, n_train_images {A['n_train_images']}, seeds {FA['seeds']}",
+            settings=f"{A['train']['epochs']} epochs, n_train_images {A['n_train_images']}, seeds {FA['seeds']}"
+            + (f" (Gamma variants also {FA['count_seeds']})" if FA["count_seeds"] else ""),
             scale=SCALE,
             section=config["smvae"],
             scale_keys=config["scorecard"]["thesis_scale_keys"]["smvae"],
