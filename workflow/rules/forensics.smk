@@ -20,10 +20,7 @@ if "smvae" in config["studies"]:
     FA_RUNS = [(v, s) for v in FA["variants"] for s in fa_seeds(v)]
     FA_TABLE_RUNS = [(v, s) for v, spec in A_VARIANTS.items() if spec["table"] for s in A["seeds"]]
     FA_BASE_RUNS = [
-        (FA["variants"][v]["base"], s)
-        for v in FA_COUNTED
-        for s in FA["count_seeds"]
-        if s not in A["seeds"]
+        (FA["variants"][v]["base"], s) for v in FA_COUNTED for s in FA["count_seeds"] if s not in A["seeds"]
     ]
     FA_ALL = (
         [("hyp", v, s) for v, s in FA_RUNS]
