@@ -39,6 +39,20 @@ def test_allow_long_run_goes_ahead_and_a_dry_run_never_stops(tmp_path, slow, cap
     assert "Time plan for scale=full" in out and "a real run would stop here" in out
 
 
+def test_only_the_studies_with_training_left_count(tmp_path, monkeypatch, capsys):
+    """At 1,000 samples/s `full` projects about 54 h (stop) but Study C alone 1.6 h: a run whose only pending
+    training is Study C's goes ahead and shows C's row alone."""
+    monkeypatch.setenv(plan.RATE_ENV, "1000")
+    monkeypatch.setenv("VAEREP_DEVICE", "cpu")
+    config = plan.full_config("full")
+    assert plan.gate(config, tmp_path) is False
+    capsys.readouterr()
+    assert plan.gate(config, tmp_path, studies={"vqvae"}) is True
+    out = capsys.readouterr().out
+    assert "vqvae" in out and "smvae" not in out and "latent2d" not in out
+    assert plan.gate(config, tmp_path, studies={"vqvae", "smvae"}) is False  # A's 28 h alone is beyond 24 h
+
+
 def test_a_line_is_printed_before_any_timing_starts(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv(plan.RATE_ENV, raising=False)
     printed_before = []

@@ -382,17 +382,20 @@ def stop_message(rows: list[dict], config: dict, settings: dict) -> str:
 
 
 def gate(config: dict, results_dir: Path | str, dry_run: bool = False, device: str | None = None,
-         out: Callable[[str], None] = functools.partial(print, flush=True)) -> bool:
+         out: Callable[[str], None] = functools.partial(print, flush=True), studies=None) -> bool:
     """The snakemake start hook: project the training time here and say whether the run may go ahead.
 
     A run whose FLOP-bound time is under a tenth of ``warn_hours`` (smoke) is not timed. Beyond
     ``warn_hours`` the plan is printed; beyond ``stop_hours`` (and without ``allow_long_run``) the run
-    must stop (False), with the ways forward. A dry run prints the same and never stops."""
+    must stop (False), with the ways forward. A dry run prints the same and never stops. ``studies``: the
+    studies with training left to run (None: every study of the scale); the others' rows are left out."""
     settings = load_settings()
     device = device or device_kind(config.get("device", "auto"))
     if flop_bound_hours(config, device, settings) < settings["warn_hours"] / 10:
         return True
     rows = projection(config, device, settings, results_dir, out)
+    if studies is not None:
+        rows = [r for r in rows if r["study"] in set(studies)]
     here = sum(r["hours_here"] for r in rows)
     if here > settings["warn_hours"] or stops(rows, config, settings):
         out(render(rows, config["scale"], device, settings))

@@ -177,13 +177,19 @@ def fb_conventions():
 # ---------------------------------------------------------------------------------------------------
 
 
+def study_of_rule(name):
+    """The study a rule belongs to (its name contains the study's; None for a rule of no study)."""
+    return next((s for s in config["studies"] if s in name), None)
+
+
 def plan_at_start():
-    """Project the training time when training jobs are pending; stop the run when the plan says so."""
+    """Project the training time of the studies with training jobs pending; stop the run when the plan says so."""
     from vaerep.plan import gate
 
     if config.get("from_record"):  # rebuilding reports from a committed record: nothing trains
         return
-    if any(job.resources.get("gpu", 0) for job in workflow.dag.needrun_jobs()) and not gate(config, RES):
+    pending = {study_of_rule(job.rule.name) for job in workflow.dag.needrun_jobs() if job.resources.get("gpu", 0)}
+    if pending and not gate(config, RES, studies=None if None in pending else pending):
         sys.exit(1)
 
 
