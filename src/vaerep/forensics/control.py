@@ -116,8 +116,8 @@ def judge_count(shown_base: int, n_base: int, shown_hyp: int, n_hyp: int, alpha:
     def lands(k, n):
         return 1 <= k <= n - 1
 
-    # toward the pattern: more seeds showing it when the baseline's all lack it, fewer when they all show it
-    up = shown_base == 0
+    # toward the pattern: fewer seeds showing it when the baseline's all show it, else more
+    up = shown_base < n_base
     s_b, s_h = (shown_base, shown_hyp) if up else (n_base - shown_base, n_hyp - shown_hyp)
     p = fisher_tail(s_b, n_base, s_h, n_hyp)
     best = fisher_tail(s_b, n_base, n_hyp - 1, n_hyp) if n_hyp > 1 else 1.0
