@@ -173,6 +173,11 @@ def test_study_a_unstable_row_needs_more_seeds_than_three_to_explain():
     rows = {r["term"]: r for r in A.summarise(ev([-0.4, -0.5, 0.0]), spec, ev([0.0] * 3), thesis, 1.0, 0.3, K,
                                               count_alpha=0.05)}
     assert rows["unstable"]["measured"].startswith("2 of 3")
+    # null control: the untrained pre Gamma models' Spearmans (the `cpu` null run: 0.140, -0.210, -0.204) as the
+    # "hypothesis" against the trained baseline's (0.100, 0.125, -0.223): no seed shows the relation, no move
+    rows = {r["term"]: r for r in A.summarise(ev([0.140, -0.210, -0.204]), spec, ev([0.100, 0.125, -0.223]), thesis,
+                                              1.0, 0.3, K, count_alpha=0.05)}
+    assert rows["unstable"]["verdict"] == "does not explain" and rows["unstable"]["measured"].startswith("0 of 3")
     # one seed a side: no row
     assert "unstable" not in {r["term"] for r in A.summarise(ev([0.4]), spec, ev([0.0]), thesis, 1.0, 0.3, K,
                                                              count_alpha=0.05)}

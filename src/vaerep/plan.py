@@ -395,7 +395,8 @@ def gate(config: dict, results_dir: Path | str, dry_run: bool = False, device: s
         return True
     rows = projection(config, device, settings, results_dir, out)
     if studies is not None:
-        rows = [r for r in rows if r["study"] in set(studies)]
+        keep = set(studies)
+        rows = [r for r in rows if r["study"] in keep]
     here = sum(r["hours_here"] for r in rows)
     if here > settings["warn_hours"] or stops(rows, config, settings):
         out(render(rows, config["scale"], device, settings))

@@ -77,7 +77,7 @@ def summarise(evals: list[dict], spec: dict, base_evals: list[dict], thesis: dic
                      "reason": f"{out['reason']} (the thesis says c's mean rises with contrast: Spearman >= {rises})"})
         if count_alpha is not None and len(evals) > 1 and len(base_evals) > 1:
             def shown(rs):
-                return sum(abs(r["c_spearman"]) >= rises for r in rs)
+                return len(rs) - claims.seeds_without_relation([r["c_spearman"] for r in rs], rises)
 
             out = judge_count(shown(base_evals), len(base_evals), shown(evals), len(evals), count_alpha,
                               f"show |Spearman(c mean, contrast)| >= {rises}")

@@ -30,6 +30,12 @@ def unstable_id(variant: str) -> str:
     return f"A.{variant}.unstable"
 
 
+def seeds_without_relation(spearmans, rises: float) -> int:
+    """How many seeds show no c-contrast relation (|Spearman(c mean, contrast)| < ``rises``): the count behind
+    "training is unstable", shared by the claim and its forensics rows."""
+    return sum(abs(v) < rises for v in spearmans)
+
+
 def _fmt(values) -> str:
     return ", ".join(f"{v:.3f}" for v in values)
 
@@ -129,7 +135,7 @@ def claims(table: pd.DataFrame, inv: pd.DataFrame, post: pd.DataFrame, thr: dict
                 f"(replicates if mean Spearman >= {thr['rises']} and drift > {thr['invariant_drift']})",
                 every(leaf("mean Spearman(c mean, contrast)", inv_m.loc[g, "c_spearman"], ">=", thr, "rises", cs),
                       leaf("shape drift", drift, ">", thr, "invariant_drift", per_seed(g, "shape_drift"))))
-            n_none = sum(abs(v) < thr["rises"] for v in cs)
+            n_none = seeds_without_relation(cs, thr["rises"])
             add(unstable_id(g), "pre_gamma", f"{g}: training is unstable: some runs show a c-contrast relation, others none",
                 f"{n_none} of {len(cs)} seeds have |Spearman(c mean, contrast)| < {thr['rises']} "
                 "(replicates if some seeds do and some do not)",
