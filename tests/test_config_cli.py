@@ -6,6 +6,8 @@ import shlex
 
 import pytest
 from conftest import REPO
+from vaerep import plan
+from vaerep.config import study_settings
 from conftest import run_snakemake as smk
 
 
@@ -42,8 +44,17 @@ def test_readme_config_example_is_accepted(tmp_path, args):
         assert re.search(r"^smvae_train_seeds\s+5$", run.stdout, re.M), run.stdout[-3000:]
         assert re.search(r"^smvae_train_extra_seeds\s+2$", run.stdout, re.M), run.stdout[-3000:]
         # forensics: 3 hypothesis variants x seeds 0-2, the two Gamma ones also at count_seeds 3-5, and their
-        # baselines at the count seeds the study does not train itself (5 only): 9 + 6 + 2 runs
-        assert re.search(r"^forensics_smvae_train\s+17$", run.stdout, re.M), run.stdout[-3000:]
+        # baselines at the count seeds the study does not train itself (5 only): 9 + 6 + 2 runs, seed-batched as
+        # one job per variant: H-A2 (seeds 0-2), the two H-A1 variants (0-5), the two Gamma baselines (5)
+        jobs = {rule: int(n) for rule, n in re.findall(r"^(forensics_smvae_train\w*)\s+(\d+)$", run.stdout, re.M)}
+        assert jobs == {"forensics_smvae_train_seeds": 1, "forensics_smvae_train_counted_seeds": 2,
+                        "forensics_smvae_train_base_seeds": 2}, run.stdout[-3000:]
+        assert re.search(rf"^forensics_smvae_evaluate\s+{9 + 6 + 2 + 5 * 5}$", run.stdout, re.M), run.stdout[-3000:]
+        # the time plan counts the same training: as many jobs (runs / members) as the DAG
+        config = plan.full_config("full", {"smvae": {"seeds": [0, 1, 2, 3, 4]}})
+        planned = plan._jobs_smvae(study_settings(config, "smvae"))
+        assert sum(-(-j.runs // j.members) for j in planned) == 5 + 2 + sum(jobs.values())
+        assert sum(j.runs for j in planned) == 31 + 17
 
 
 @pytest.mark.parametrize("how", ["config", "configfile"])

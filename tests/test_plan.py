@@ -29,6 +29,7 @@ def test_smoke_plan_has_a_consistent_row_per_study(smoke):
     assert [r["study"] for r in rows] == config["studies"]
     a = study_settings(config, "smvae")
     n_runs = sum(len(a["seeds"] if v["table"] else a["extra_seeds"]) for v in a["variants"].values())
+    n_runs += len(a["forensics"]["variants"]) * len(a["forensics"]["seeds"])  # smoke: no count seeds
     smvae = rows[0]
     assert smvae["runs"] == n_runs
     assert smvae["samples"] == n_runs * a["train"]["epochs"] * a["n_train_images"] * len(a["contrasts"])
@@ -74,10 +75,22 @@ def test_flops_of_the_standard_vae_are_counted_exactly():
 def test_full_scale_counts_the_thesis_runs():
     config = plan.full_config("full")
     jobs = plan._jobs_smvae(study_settings(config, "smvae"))
-    assert sum(j.runs for j in jobs) == 21  # 7 variants x 3 seeds
-    assert sum(j.samples for j in jobs) == 21 * 20 * 240_000
-    # seed-batched: the three seeds of a variant step together (1,875 steps of 128 per epoch)
-    assert sum(j.steps for j in jobs) == 7 * 20 * 1875 if config["smvae"]["batch_seeds"] else 21 * 20 * 1875
+    table = [j for j in jobs if not j.name.startswith("forensics")]
+    forensics = [j for j in jobs if j.name.startswith("forensics")]
+    assert sum(j.runs for j in table) == 21  # 7 variants x 3 seeds
+    assert sum(j.samples for j in table) == 21 * 20 * 240_000
+    # the forensics stage: H-A1 on both Gamma variants at seeds 0-5, H-A2 at 0-2, the Gamma baselines at 3-5
+    assert {j.name: j.runs for j in forensics} == {
+        "forensics pre_gamma1_author_kl": 6, "forensics pre_gamma3_author_kl": 6,
+        "forensics post_lognormal_author_clamp": 3, "forensics pre_gamma1 (count seeds)": 3,
+        "forensics pre_gamma3 (count seeds)": 3}
+    assert {j.spec.get("kl") for j in forensics} == {"author_code", None}
+    assert sum(j.samples for j in forensics) == 21 * 20 * 240_000
+    # seed-batched: the seeds of a variant step together (1,875 steps of 128 per epoch); 7 + 5 jobs
+    assert config["smvae"]["batch_seeds"]
+    assert sum(j.steps for j in jobs) == 12 * 20 * 1875
+    cpu = plan._jobs_smvae(study_settings(plan.full_config("cpu"), "smvae"))  # one run per job
+    assert sum(j.steps for j in cpu) == sum(j.runs for j in cpu) * 20 * 1875
     assert sum(j.samples for j in plan._jobs_latent2d(study_settings(config, "latent2d"))) == 2 * 500 * 60_000
 
 
@@ -111,8 +124,15 @@ def test_compare_puts_measured_time_next_to_the_projection(tmp_path):
     folder.mkdir(parents=True)
     (folder / "train_meta.json").write_text(json.dumps({"train_seconds": 20.0}))
     assert plan.measured_seconds(tmp_path, "smvae") == (pytest.approx(50.0), 4)
+    # and a forensics run of the study (its training is in the plan too)
+    folder = tmp_path / "forensics" / "smvae" / "runs" / "pre_gamma1_author_kl" / "seed0"
+    folder.mkdir(parents=True)
+    (folder / "train_meta.json").write_text(json.dumps({"train_seconds": 10.0}))
+    rows[0]["runs"] = 5
+    plan.save(rows, "cpu", CPU, tmp_path / "plan.json")
+    assert plan.measured_seconds(tmp_path, "smvae") == (pytest.approx(60.0), 5)
     line = plan.compare(tmp_path).splitlines()[-1].split()
-    assert line[0] == "smvae" and line[1] == "4/4" and float(line[-1]) == pytest.approx(0.5)
+    assert line[0] == "smvae" and line[1] == "5/5" and float(line[-1]) == pytest.approx(0.6)
 
 
 def test_flop_counts_are_kept_between_runs_and_a_damaged_cache_is_recounted(tmp_path, monkeypatch):

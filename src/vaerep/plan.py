@@ -37,6 +37,7 @@ from typing import Callable
 from .config import CONFIG_DIR, SCHEMA_DIR, deep_merge, load_config, read_yaml, study_settings, validate, with_studies
 from .device import device_kind
 from .errors import PipelineError, run_command
+from .smvae import forensics_runs as fa_runs
 
 MNIST_TRAIN = 60_000
 RATE_ENV = "VAEREP_PLAN_SAMPLES_PER_S"  # samples/s for every model instead of timing (tests, what-if)
@@ -94,14 +95,24 @@ def _precision(train: dict) -> str:
 
 
 def _jobs_smvae(s: dict) -> list[Job]:
+    """Table 4.1's variants, then the forensics stage's runs (hypotheses, and baselines at the count seeds; Study
+    B's forensics trains a few hundred steps in all and is not counted)."""
     n = (s["n_train_images"] or MNIST_TRAIN) * len(s["contrasts"])
+    runs = {name: (v, len(s["seeds"] if v["table"] else s["extra_seeds"])) for name, v in s["variants"].items()}
+    forensics = s.get("forensics")
+    if forensics:
+        base = fa_runs.baseline_runs(s["variants"], forensics, s["seeds"])
+        for name in forensics["variants"]:
+            runs[f"forensics {name}"] = (fa_runs.spec(s["variants"], forensics, name),
+                                         len(fa_runs.hypothesis_seeds(s["variants"], forensics, name)))
+        for name in dict.fromkeys(v for v, _ in base):
+            runs[f"forensics {name} (count seeds)"] = (s["variants"][name], sum(v == name for v, _ in base))
     jobs = []
-    for name, v in s["variants"].items():
-        spec = {k: v[k] for k in ("mix", "c_dist", "alpha") if k in v}
-        runs = len(s["seeds"] if v["table"] else s["extra_seeds"])
-        jobs.append(Job("smvae", name, runs, s["train"]["epochs"], _rows(n, s["train"]), s["train"]["batch_size"],
+    for name, (v, k) in runs.items():
+        spec = {key: v[key] for key in ("mix", "c_dist", "alpha", "kl", "output_clamp") if key in v}
+        jobs.append(Job("smvae", name, k, s["train"]["epochs"], _rows(n, s["train"]), s["train"]["batch_size"],
                         "vaerep.models.smvae.build_smvae", spec, (784,), precision=_precision(s["train"]),
-                        members=runs if s.get("batch_seeds") else 1))
+                        members=k if s.get("batch_seeds") else 1))
     return jobs
 
 
@@ -415,10 +426,11 @@ def save(rows: list[dict], scale: str, device: str, path: Path, key: str | None 
 
 
 def measured_seconds(results_dir: Path | str, study: str) -> tuple[float, int]:
-    """Training wall time of a study's finished runs (train_meta.json; a seed-batched job counted once)
-    and the number of runs found."""
+    """Training wall time of a study's finished runs (train_meta.json; a seed-batched job counted once), its
+    forensics runs (``forensics/<study>/runs``) included, and the number of runs found."""
     total, runs = 0.0, 0
-    for meta_path in sorted(Path(results_dir, study).rglob("train_meta.json")):
+    folders = [Path(results_dir, study), Path(results_dir, "forensics", study, "runs")]
+    for meta_path in sorted(p for folder in folders for p in folder.rglob("train_meta.json")):
         meta = json.loads(meta_path.read_text())
         total += meta["train_seconds"] / len(meta.get("batched_with_seeds") or [0])
         runs += 1

@@ -3,6 +3,7 @@
 # in shared.smk).
 import json
 import os
+import re
 
 from vaerep.config import (
     SCHEMA_DIR,
@@ -12,6 +13,7 @@ from vaerep.config import (
     with_studies,
 )
 from vaerep.errors import PipelineError
+from vaerep.smvae import forensics_runs as fa_runs
 
 
 def _check_config(cfg):
@@ -134,20 +136,25 @@ def c4_null_model(wildcards):
 # ---------------------------------------------------------------------------------------------------
 
 
-def fa_spec(variant):
-    """Study A forensics: a hypothesis variant's model spec, its Table 4.1 base variant with the changed settings
-    (a Table 4.1 variant itself: a baseline run at a seed the study does not train)."""
-    if variant in A_VARIANTS:
-        return A_VARIANTS[variant]
-    hyp = FA["variants"][variant]
-    changed = {k: v for k, v in hyp.items() if k not in ("base", "hypothesis")}
-    return {**A_VARIANTS[hyp["base"]], **changed}
+def fa_batch_outputs(name):
+    """Study A forensics, seed-batched training: the per-seed output files of one group of FA_BATCHES (its
+    variants as the wildcard's pattern, its seeds spelled out)."""
+    variants, seeds = FA_BATCHES[name]
+    pattern = "|".join(re.escape(v) for v in variants) or "^$"
+    run = f"{F_OUT}/smvae/runs/{{{{variant,{pattern}}}}}/seed{{seed}}"
+    return {key: [f"{run}/{file}".format(seed=s) for s in seeds] for key, file in FA_RUN_FILES.items()}
 
 
-def fa_seeds(variant):
-    """Study A forensics: the seeds of a hypothesis variant (the Gamma variants' also count_seeds)."""
-    extra = FA["count_seeds"] if variant in FA_COUNTED else []
-    return list(dict.fromkeys([*FA["seeds"], *extra]))
+def fa_batch_seeds(variant):
+    """Study A forensics, seed-batched training: the seeds one job trains for ``variant``."""
+    return next(seeds for variants, seeds in FA_BATCHES.values() if variant in variants)
+
+
+def fa_train_rule(variant):
+    """Study A forensics: the rule that trains a hypothesis variant's runs."""
+    if not A["batch_seeds"]:
+        return "forensics_smvae_train"
+    return "forensics_smvae_train_counted_seeds" if variant in FA_COUNTED else "forensics_smvae_train_seeds"
 
 
 def fa_model(wildcards):

@@ -15,18 +15,19 @@ if "smvae" in config["studies"]:
     }
     FA_RUN = f"{F_OUT}/smvae/runs/{{variant}}/seed{{seed}}"
     FA_EVAL = f"{F_OUT}/smvae/eval/{{group}}/{{variant}}/seed{{seed}}"
+    FA_RUN_FILES = {"model": "model.pt", "history": "history.csv", "meta": "train_meta.json"}
     # the Gamma variants' seed count ("training is unstable") gets count_seeds more seeds, baseline and hypothesis
-    FA_COUNTED = [v for v, h in FA["variants"].items() if A_VARIANTS[h["base"]].get("c_dist") == "gamma"]
-    FA_RUNS = [(v, s) for v in FA["variants"] for s in fa_seeds(v)]
+    FA_COUNTED = fa_runs.counted(A_VARIANTS, FA)
+    FA_RUNS = fa_runs.hypothesis_runs(A_VARIANTS, FA)
     FA_TABLE_RUNS = [(v, s) for v, spec in A_VARIANTS.items() if spec["table"] for s in A["seeds"]]
-    FA_BASE_RUNS = [
-        (FA["variants"][v]["base"], s) for v in FA_COUNTED for s in FA["count_seeds"] if s not in A["seeds"]
-    ]
+    FA_BASE_RUNS = fa_runs.baseline_runs(A_VARIANTS, FA, A["seeds"])
     FA_ALL = (
         [("hyp", v, s) for v, s in FA_RUNS]
         + [("base", v, s) for v, s in FA_TABLE_RUNS]
-        + [("base", v, s) for v, s in dict.fromkeys(FA_BASE_RUNS)]
+        + [("base", v, s) for v, s in FA_BASE_RUNS]
     )
+    # seed-batched training (smvae.batch_seeds): group -> (variants, seeds), one job per variant
+    FA_BATCHES = fa_runs.batches(A_VARIANTS, FA, A["seeds"])
 
     wildcard_constraints:
         group="base|hyp",
@@ -39,11 +40,47 @@ if "smvae" in config["studies"]:
         log:
             f"{FA_RUN}/train.log",
         params:
-            spec=lambda w: fa_spec(w.variant),
+            spec=lambda w: fa_runs.spec(A_VARIANTS, FA, w.variant),
             train=A["train"],
             n_train_images=A["n_train_images"],
             subset_seed=A["subset_seed"],
             device=config["device"],
+
+    if A["batch_seeds"]:
+
+        # with smvae.batch_seeds (as the study's own runs), the seeds of a forensics variant train as one
+        # seed-batched model: one job per group of variants with the same seeds, into the per-seed folders
+        # forensics_smvae_train writes (each member's numbers are a separate run's, tests/test_ensemble.py)
+        ruleorder: forensics_smvae_train_seeds > forensics_smvae_train
+
+        use rule smvae_train_seeds as forensics_smvae_train_seeds with:
+            output:
+                **fa_batch_outputs("hyp"),
+            log:
+                f"{F_OUT}/smvae/runs/{{variant}}/train_seeds.log",
+            params:
+                spec=lambda w: fa_runs.spec(A_VARIANTS, FA, w.variant),
+                seeds=lambda w: fa_batch_seeds(w.variant),
+                train=A["train"],
+                n_train_images=A["n_train_images"],
+                subset_seed=A["subset_seed"],
+                device=config["device"],
+
+        if FA_COUNTED:
+
+            ruleorder: forensics_smvae_train_counted_seeds > forensics_smvae_train
+
+            use rule forensics_smvae_train_seeds as forensics_smvae_train_counted_seeds with:
+                output:
+                    **fa_batch_outputs("counted"),
+
+        if FA_BASE_RUNS:
+
+            ruleorder: forensics_smvae_train_base_seeds > forensics_smvae_train
+
+            use rule forensics_smvae_train_seeds as forensics_smvae_train_base_seeds with:
+                output:
+                    **fa_batch_outputs("base"),
 
     rule forensics_smvae_evaluate:
         """Table 4.1 terms of one run (hypothesis or baseline) with the true and the author's Gamma KL."""
@@ -85,6 +122,7 @@ if "smvae" in config["studies"]:
             "../envs/vaerep.yaml"
         params:
             runs=FA_ALL,
+            train_rules={v: fa_train_rule(v) for v in FA["variants"]},
             variants=A_VARIANTS,
             forensics=FA,
             settings=f"{A['train']['epochs']} epochs, n_train_images {A['n_train_images']}, seeds {FA['seeds']}"

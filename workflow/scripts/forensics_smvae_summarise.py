@@ -34,7 +34,7 @@ def main(smk):
     evals = {}
     for path, (group, variant, _seed) in zip(smk.input.evals, smk.params.runs):
         evals.setdefault((group, variant), []).append(read_json(path))
-    rows = study_a_rows(evals, smk.params.variants, smk.params.forensics, "forensics_smvae_train",
+    rows = study_a_rows(evals, smk.params.variants, smk.params.forensics, smk.params.train_rules,
                         smk.params.settings, smk.params.rules["noise_k"])
     frame = pd.DataFrame(rows + classified_rows(smk), columns=table.COLUMNS)
     frame.to_csv(smk.output.csv, index=False)

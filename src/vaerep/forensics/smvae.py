@@ -145,9 +145,11 @@ def ranking_row(base: dict[str, Estimate], hyp: dict[str, Estimate], k: float) -
             "verdict": verdict, "reason": why}
 
 
-def study_a_rows(evals: dict, variants: dict, forensics: dict, rule_train: str, settings: str, k: float) -> list[dict]:
+def study_a_rows(evals: dict, variants: dict, forensics: dict, rule_train: str | dict, settings: str,
+                 k: float) -> list[dict]:
     """Every Study A forensics row. ``evals``: {("hyp"|"base", variant): [per-seed table_terms_both_kl]};
-    ``k``: the noise multiplier of the between-seed spread."""
+    ``rule_train``: the rule that trained the hypothesis runs, or {variant: rule}; ``k``: the noise multiplier of
+    the between-seed spread."""
     rows = []
     for name, hyp in forensics["variants"].items():
         base = hyp["base"]
@@ -166,7 +168,8 @@ def study_a_rows(evals: dict, variants: dict, forensics: dict, rule_train: str, 
                          "hypothesis": f"{hyp['hypothesis']}: {label} trained with {changed}",
                          "target": f"{base}: {claim['target']}" if claim else f"{label}: {THESIS_TERMS[term]}",
                          "thesis_value": claim["thesis"] if claim else part["target_value"],
-                         "experiment": f"rule {rule_train}, {name} ({changed}), {settings}",
+                         "experiment": f"rule {rule_train[name] if isinstance(rule_train, dict) else rule_train}, "
+                                       f"{name} ({changed}), {settings}",
                          **{c: part[c] for c in ("baseline", "measured", "move", "noise", "verdict", "reason")}})
     # Middle-three ranking: the thesis's -ELBOs as the thesis would have computed them under H-A1 + H-A2.
     base_ne = {v: Estimate.of(r["neg_elbo_true"] for r in evals[("base", v)]) for v in THESIS_ORDER}
