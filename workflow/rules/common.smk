@@ -165,6 +165,13 @@ def fa_model(wildcards):
     return f"{run}/model.pt"
 
 
+def fc_model(wildcards):
+    """Study C forensics: the MNIST VQ-VAE of one seed: the study's own run at its training seed, else a
+    forensics run."""
+    own = int(wildcards.seed) == C["mnist"]["train"]["seed"]
+    return f"{C_RUN}/model.pt" if own else f"{F_OUT}/vqvae/runs/seed{wildcards.seed}/model.pt"
+
+
 def fb_conventions():
     """Study B forensics: the study's own loss convention (the baseline) and the trainable conventions that
     survive the arithmetic on Table 2.3."""

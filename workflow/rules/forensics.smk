@@ -228,6 +228,44 @@ if "dsprites_beta" in config["studies"]:
 
 
 if "vqvae" in config["studies"]:
+    # H-C-shift: C3's shifts at another shift, on VQ-VAEs of several seeds (the study's own run is one of them)
+    FC_SHIFT = C["forensics"]["shift"]
+    FC_RUN = f"{F_OUT}/vqvae/runs/seed{{seed}}"
+    FC_SHIFT_TABLE = f"{F_OUT}/vqvae/shift/seed{{seed}}.csv"
+
+    use rule vqvae_train_mnist as forensics_vqvae_train with:
+        output:
+            model=f"{FC_RUN}/model.pt",
+            history=f"{FC_RUN}/history.csv",
+            meta=f"{FC_RUN}/train_meta.json",
+        log:
+            f"{FC_RUN}/train.log",
+        params:
+            model=C["mnist"]["model"],
+            train=lambda w: {**C["mnist"]["train"], "seed": int(w.seed)},
+            n_train_images=C["n_train_images"],
+            subset_seed=C["subset_seed"],
+            device=config["device"],
+
+    rule forensics_vqvae_shift:
+        """H-C-shift: one VQ-VAE seed's C3 shift rows at the study's shift and at the hypothesis's."""
+        input:
+            data=f"{DATA}/mnist.pt",
+            model=fc_model,
+        output:
+            FC_SHIFT_TABLE,
+        log:
+            f"{F_OUT}/vqvae/shift/seed{{seed}}.log",
+        conda:
+            "../envs/vaerep.yaml"
+        threads: 1
+        params:
+            n_test_images=C["n_test_images"],
+            subset_seed=C["subset_seed"],
+            manip=C["manipulations"],
+            shift_cells=[C["manipulations"]["shift_cells"], FC_SHIFT["shift_cells"]],
+        script:
+            "../scripts/forensics_vqvae_shift.py"
 
     rule forensics_vqvae:
         """Study C's forensics rows: every C1/C2/C3/C4 claim that differs, classed (scale, threshold, real)."""
@@ -242,6 +280,7 @@ if "vqvae" in config["studies"]:
             c1_null_table=C1_NULL_TABLES["table_csv"],
             c1_histories=expand(f"{C1_RUN}/history.csv", model=C1_MODELS),
             c1_null_histories=expand(f"{C1_NULL_RUN}/history.csv", model=C1_MODELS),
+            shift=expand(FC_SHIFT_TABLE, seed=FC_SHIFT["seeds"]),
         output:
             csv=f"{F_OUT}/vqvae.csv",
             md=f"{F_OUT}/vqvae.md",
@@ -262,6 +301,7 @@ if "vqvae" in config["studies"]:
             c4_manip=C4["manipulations"],
             roles=C1_ROLES,
             models=list(C1_MODELS),
+            shift=FC_SHIFT,
         script:
             "../scripts/forensics_vqvae.py"
 

@@ -7,6 +7,7 @@ from vaerep import scorecard as sc
 from vaerep import scriptio
 from vaerep.claim import checks as checks_of
 from vaerep.forensics import differs as fd
+from vaerep.forensics.vqvae_shift import shift_rows
 from vaerep.readers import read_csv, read_json
 from vaerep.studies import label
 from vaerep.vqvae import claims as c3
@@ -46,6 +47,11 @@ def main(smk):
         experiment = f"rule forensics_vqvae: {rel} and its null control ({reduced or 'thesis scale'})"
         rows += [fd.forensics_row(r, found.get(r["claim_id"]), budget, p.rules, experiment)
                  for r in fd.differs(sc.claim_rows(label("vqvae"), path, note))]
+    m, hyp = p.manip, p.shift
+    rows += shift_rows([read_csv(f) for f in inp.shift], m["shift_cells"], hyp,
+                       {"ratio": m["respect_ratio"], "ratio_vs_no_op": m["respect_anchor"]}, p.rules["noise_k"],
+                       f"rule forensics_vqvae_shift: the MNIST VQ-VAE at seeds {hyp['seeds']}, shifted by "
+                       f"{m['shift_cells']} and by {hyp['shift_cells']} cells")
     frame = fd.write(rows, smk.output, "Study C")
     print(frame.to_string())
 

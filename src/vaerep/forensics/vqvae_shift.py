@@ -1,0 +1,41 @@
+"""Study C's shift hypothesis (H-C-shift): the C3 claim "the VQ-VAE is robust to shifts of its latent grid" judged at
+another shift than the study's. Each VQ-VAE seed gives its manipulation table at the study's shift (the
+baseline) and at the hypothesis's; every condition of the claim (``ratio`` and ``ratio_vs_no_op`` of
+``shift_x`` and ``shift_y``, each at most its threshold) becomes one row, judged by the forensics stage's one
+rule (:func:`vaerep.forensics.control.judge`) against the between-seed spread."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ..vqvae.claims import SOURCE
+from .control import Estimate, Target, judge
+
+CLAIM_ID = "C3.shift_robust"
+OPS = ("shift_x", "shift_y")
+WHAT = {"ratio": "MSE(decode(shift z), shifted image) / reconstruction MSE",
+        "ratio_vs_no_op": "MSE(decode(shift z), shifted image) / MSE(reconstruction, shifted image)"}
+
+
+def shift_rows(tables: list[pd.DataFrame], study_shift: int, hyp: dict, thresholds: dict, k: float,
+               experiment: str) -> list[dict]:
+    """The H-C-shift rows. ``tables``: one manipulation table per seed holding the shift rows at both shifts (column
+    ``shift_cells``); ``hyp``: the config's ``forensics.shift`` (hypothesis, shift_cells, seeds);
+    ``thresholds``: column -> the largest value that respects the op (the claim's respect_ratio and
+    respect_anchor); ``k``: the noise multiplier of the between-seed spread."""
+    rows = []
+    for op in OPS:
+        for column, limit in thresholds.items():
+            def values(shift):
+                return Estimate.of(float(t[(t["operation"] == op) & (t["shift_cells"] == shift)][column].iloc[0])
+                                   for t in tables)
+
+            base, moved = values(study_shift), values(hyp["shift_cells"])
+            verdict = judge(base, moved, Target("at_most", limit), k, ".3g")
+            rows.append({"study": "C vqvae", "source": SOURCE["shift"], "claim_id": CLAIM_ID,
+                         "target": f"{op}: {WHAT[column]} (respected)", "thesis_value": f"<= {limit:g}",
+                         "hypothesis": f"{hyp['hypothesis']}: the thesis shifted by {hyp['shift_cells']} "
+                                       f"cell{'s' if hyp['shift_cells'] != 1 else ''}, not {study_shift}",
+                         "experiment": experiment, "measured": moved.text(".3g"),
+                         **{c: verdict[c] for c in ("baseline", "move", "noise", "verdict", "reason")}})
+    return rows
