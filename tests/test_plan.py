@@ -89,6 +89,11 @@ def test_full_scale_counts_the_thesis_runs():
     # seed-batched: the seeds of a variant step together (1,875 steps of 128 per epoch); 7 + 5 jobs
     assert config["smvae"]["batch_seeds"]
     assert sum(j.steps for j in jobs) == 12 * 20 * 1875
+    # Study C's forensics trains the MNIST VQ-VAE at the H-C-shift seeds other than the study's own (seed 0)
+    c = study_settings(config, "vqvae")
+    vq = {j.name: j for j in plan._jobs_vqvae(c)}
+    assert vq["forensics mnist vq-vae seeds"].runs == len(c["forensics"]["shift"]["seeds"]) - 1 == 2
+    assert vq["forensics mnist vq-vae seeds"].spec == vq["C3 mnist vq-vae"].spec
     cpu = plan._jobs_smvae(study_settings(plan.full_config("cpu"), "smvae"))  # one run per job
     assert sum(j.steps for j in cpu) == sum(j.runs for j in cpu) * 20 * 1875
     assert sum(j.samples for j in plan._jobs_latent2d(study_settings(config, "latent2d"))) == 2 * 500 * 60_000

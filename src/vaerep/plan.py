@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import functools
 import hashlib
 import importlib
@@ -128,6 +129,10 @@ def _jobs_vqvae(s: dict) -> list[Job]:
     m = s["mnist"]
     jobs = [Job("vqvae", "C3 mnist vq-vae", 1, m["train"]["epochs"], _rows(n, m["train"]), m["train"]["batch_size"],
                 "vaerep.models.vqvae.build_vqvae", dict(m["model"]), (1, 28, 28), precision=_precision(m["train"]))]
+    shift = (s.get("forensics") or {}).get("shift")
+    extra = [seed for seed in shift["seeds"] if seed != m["train"].get("seed", 0)] if shift else []
+    if extra:  # the forensics stage's VQ-VAEs of other seeds (H-C-shift)
+        jobs.append(dataclasses.replace(jobs[0], name="forensics mnist vq-vae seeds", runs=len(extra)))
     c1 = s["vae2d"]
     n1 = min(c1["n_train_images"] or MNIST_TRAIN, MNIST_TRAIN)
     for name, model in c1["models"].items():
