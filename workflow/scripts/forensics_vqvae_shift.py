@@ -17,7 +17,7 @@ def main(smk):
         tables = [manipulation_table(model, x, cells, p["respect_ratio"], respect_anchor=p["respect_anchor"],
                                      seed=p["figure_seed"]) for cells in smk.params.shift_cells]
     table = pd.concat(tables, ignore_index=True)
-    table = table[table["operation"].str.startswith("shift_")]
+    table = table[table["operation"].str.startswith("shift_")].drop(columns="corr_with_reconstruction")  # inversion's
     table.insert(0, "seed", int(smk.wildcards.seed))
     print(table.to_string())
     table.to_csv(smk.output[0], index=False)
