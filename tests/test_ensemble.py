@@ -12,6 +12,7 @@ from vaerep.config import study_settings
 from vaerep.models.smvae import build_smvae
 from vaerep.plan import full_config
 from vaerep.smvae import forensics_runs as fa_runs
+from vaerep.smvae import model_spec
 from vaerep.train import CHECKPOINT, TrainSettings, fit
 
 SEEDS = [0, 1, 2]
@@ -192,7 +193,7 @@ def forensics_specs():
     passes them."""
     section = study_settings(full_config("full"), "smvae")
     specs = [fa_runs.spec(section["variants"], section["forensics"], v) for v in section["forensics"]["variants"]]
-    return [{k: s[k] for k in ("mix", "c_dist", "alpha", "kl", "output_clamp") if k in s} for s in specs]
+    return [model_spec(s) for s in specs]
 
 
 @pytest.mark.parametrize("spec", [{"mix": "post", "c_dist": "lognormal"}, {"mix": "post", "c_dist": "gamma"},

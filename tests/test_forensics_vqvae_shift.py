@@ -95,3 +95,14 @@ def test_the_rule_is_the_forensics_rule(broken):
         assert rows[0]["verdict"] == "partly"
     else:  # every ratio within a widened threshold at both shifts: nothing left to explain
         assert shift_rows(seeds, STUDY_SHIFT, HYP, {**THRESHOLDS, "ratio": 4.0}, K, "test") == []
+
+
+def test_the_shift_rows_alone_equal_the_whole_tables():
+    torch.manual_seed(0)
+    model = build_vqvae(C["mnist"]["model"]).eval()
+    x = torch.rand(32, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        whole = manipulation_table(model, x, 1, 1.5, respect_anchor=0.5)
+        part = manipulation_table(model, x, 1, 1.5, respect_anchor=0.5, operations=("shift_x", "shift_y"))
+    expected = whole[whole["operation"].str.startswith("shift_")].drop(columns="corr_with_reconstruction")
+    pd.testing.assert_frame_equal(part.reset_index(drop=True), expected.reset_index(drop=True))

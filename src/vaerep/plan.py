@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import dataclasses
 import functools
 import hashlib
 import importlib
@@ -31,7 +30,7 @@ import importlib.metadata
 import json
 import os
 import platform
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -39,6 +38,7 @@ from .config import CONFIG_DIR, SCHEMA_DIR, deep_merge, load_config, read_yaml, 
 from .device import device_kind
 from .errors import PipelineError, run_command
 from .smvae import forensics_runs as fa_runs
+from .smvae import model_spec as smvae_spec
 
 MNIST_TRAIN = 60_000
 RATE_ENV = "VAEREP_PLAN_SAMPLES_PER_S"  # samples/s for every model instead of timing (tests, what-if)
@@ -110,9 +110,8 @@ def _jobs_smvae(s: dict) -> list[Job]:
             runs[f"forensics {name} (count seeds)"] = (s["variants"][name], sum(v == name for v, _ in base))
     jobs = []
     for name, (v, k) in runs.items():
-        spec = {key: v[key] for key in ("mix", "c_dist", "alpha", "kl", "output_clamp") if key in v}
         jobs.append(Job("smvae", name, k, s["train"]["epochs"], _rows(n, s["train"]), s["train"]["batch_size"],
-                        "vaerep.models.smvae.build_smvae", spec, (784,), precision=_precision(s["train"]),
+                        "vaerep.models.smvae.build_smvae", smvae_spec(v), (784,), precision=_precision(s["train"]),
                         members=k if s.get("batch_seeds") else 1))
     return jobs
 
@@ -132,7 +131,7 @@ def _jobs_vqvae(s: dict) -> list[Job]:
     shift = (s.get("forensics") or {}).get("shift")
     extra = [seed for seed in shift["seeds"] if seed != m["train"].get("seed", 0)] if shift else []
     if extra:  # the forensics stage's VQ-VAEs of other seeds (H-C-shift)
-        jobs.append(dataclasses.replace(jobs[0], name="forensics mnist vq-vae seeds", runs=len(extra)))
+        jobs.append(replace(jobs[0], name="forensics mnist vq-vae seeds", runs=len(extra)))
     c1 = s["vae2d"]
     n1 = min(c1["n_train_images"] or MNIST_TRAIN, MNIST_TRAIN)
     for name, model in c1["models"].items():

@@ -5,6 +5,7 @@ import torch
 from vaerep import scriptio
 from vaerep.models.vqvae import build_vqvae
 from vaerep.train import load_model
+from vaerep.forensics.vqvae_shift import OPS
 from vaerep.vqvae.evaluate import load_mnist, manipulation_table, mnist_to_float
 
 
@@ -15,9 +16,8 @@ def main(smk):
     p = smk.params.manip
     with torch.no_grad():
         tables = [manipulation_table(model, x, cells, p["respect_ratio"], respect_anchor=p["respect_anchor"],
-                                     seed=p["figure_seed"]) for cells in smk.params.shift_cells]
+                                     seed=p["figure_seed"], operations=OPS) for cells in smk.params.shift_cells]
     table = pd.concat(tables, ignore_index=True)
-    table = table[table["operation"].str.startswith("shift_")].drop(columns="corr_with_reconstruction")  # inversion's
     table.insert(0, "seed", int(smk.wildcards.seed))
     print(table.to_string())
     table.to_csv(smk.output[0], index=False)

@@ -7,12 +7,13 @@ from vaerep.data import cmnist
 from vaerep.device import pick_device
 from vaerep.ensemble import Ensemble
 from vaerep.models.smvae import build_smvae
+from vaerep.smvae import model_spec
 from vaerep.smvae.data import load_split
 from vaerep.train import TrainSettings, fit
 
 
 def main(smk):
-    spec = {k: smk.params.spec[k] for k in ("mix", "c_dist", "alpha", "kl", "output_clamp") if k in smk.params.spec}
+    spec = model_spec(smk.params.spec)
     split = load_split(smk.input[0], "train", smk.params.n_train_images, smk.params.subset_seed)
     device = pick_device(smk.params.device)
     seeds = list(smk.params.get("seeds") or [int(smk.wildcards.seed)])

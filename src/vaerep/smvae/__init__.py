@@ -7,3 +7,12 @@ def select_variants(section: dict, which: str) -> dict:
     names = which.split(",")
     return {k: v for k, v in section["variants"].items()
             if which == "all" or (which == "table" and v["table"]) or k in names}
+
+
+SPEC_KEYS = ("mix", "c_dist", "alpha", "kl", "output_clamp")
+
+
+def model_spec(variant: dict) -> dict:
+    """The model's part of a variant's config entry (the keys ``vaerep.models.smvae.build_smvae`` reads): what a run
+    records as its spec and what the time plan builds."""
+    return {k: variant[k] for k in SPEC_KEYS if k in variant}

@@ -70,7 +70,7 @@ def reconstruction_metrics(model, x: torch.Tensor) -> dict:
 
 @torch.no_grad()
 def manipulation_table(model, x: torch.Tensor, shift_cells: int, respect_ratio: float, *, respect_anchor: float,
-                       seed: int = 0, batch: int = 512) -> pd.DataFrame:
+                       seed: int = 0, batch: int = 512, operations=None) -> pd.DataFrame:
     """One row per manipulation, each against its pixel-space target t: op(x) for shift/rot/flip, the pixel
     splice of the two originals for splices, 1 - x for inversion. ``mse_vs_pixel_op`` = MSE(decode(op z), t);
     ``ratio`` = that / plain reconstruction MSE (as good as a reconstruction?); ``mse_no_op_vs_target`` =
@@ -78,7 +78,8 @@ def manipulation_table(model, x: torch.Tensor, shift_cells: int, respect_ratio: 
     mse_no_op_vs_target (1 for a model that ignores its code or its input, near 0 when the latent op does
     what the pixel op does). The grid *respects* the op when ratio <= ``respect_ratio`` and
     ratio_vs_no_op <= ``respect_anchor``. ``mse_pixel_op_vs_x`` = MSE(t, x): how much the op changes the
-    image; ``corr_with_reconstruction`` (inversion): correlation of decode(-z_q) with decode(z_q)."""
+    image; ``corr_with_reconstruction`` (inversion): correlation of decode(-z_q) with decode(z_q).
+    ``operations``: the names of the rows to measure (None: every manipulation)."""
     z, _, rec = encode_all(model, x)
     factor = x.shape[-1] // z.shape[-1]
     base = float(per_image_mse(rec, x).mean())
@@ -87,6 +88,9 @@ def manipulation_table(model, x: torch.Tensor, shift_cells: int, respect_ratio: 
     def decoded(zz):
         return torch.cat([model.decode(zz[s:s + batch]).clamp(0, 1) for s in range(0, len(zz), batch)])
 
+    def wanted(name):
+        return operations is None or name in operations
+
     def row(name, out, target, **extra):
         mse, no_op = float(per_image_mse(out, target).mean()), float(per_image_mse(rec, target).mean())
         rows.append({"operation": name, "mse_vs_pixel_op": mse, "mse_reconstruction": base, "ratio": mse / base,
@@ -94,13 +98,16 @@ def manipulation_table(model, x: torch.Tensor, shift_cells: int, respect_ratio: 
                      "mse_pixel_op_vs_x": float(per_image_mse(target, x).mean()), **extra})
 
     for name, (lat, pix) in manipulations.unary_ops(shift_cells).items():
-        row(name, decoded(lat(z)), pix(x, factor))
+        if wanted(name):
+            row(name, decoded(lat(z)), pix(x, factor))
     perm = torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))
     for name, fn in [("splice_x", manipulations.splice_x), ("splice_y", manipulations.splice_y)]:
         split_cells = z.shape[-1] // 2 if name == "splice_x" else z.shape[-2] // 2
-        row(name, decoded(fn(z, z[perm], split_cells)), fn(x, x[perm], split_cells * factor))
-    out = decoded(manipulations.invert(z))
-    row("invert", out, 1 - x, corr_with_reconstruction=float(correlation(rec, out).mean()))
+        if wanted(name):
+            row(name, decoded(fn(z, z[perm], split_cells)), fn(x, x[perm], split_cells * factor))
+    if wanted("invert"):
+        out = decoded(manipulations.invert(z))
+        row("invert", out, 1 - x, corr_with_reconstruction=float(correlation(rec, out).mean()))
     table = pd.DataFrame(rows)
     table["respects"] = respects(table, respect_ratio, respect_anchor)
     table["shift_cells"] = shift_cells
