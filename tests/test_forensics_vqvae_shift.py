@@ -62,6 +62,16 @@ def test_a_move_that_stops_short_is_partly_and_one_within_the_noise_does_not_exp
     assert verdicts(noisy)[0] == "does not explain"
 
 
+def test_a_hypothesis_under_which_the_op_is_not_carried_out_explains_nothing():
+    """A null-like model at the hypothesis's shift: error ratio 1 (within 1.5) but ratio_vs_no_op 1 (the op is not
+    carried out): the ratio's move is not an explanation."""
+    seeds = [table({STUDY_SHIFT: (3.5 + d, 0.3), HYP["shift_cells"]: (1.0 + d / 10, 1.0)}) for d in (-0.05, 0.0, 0.05)]
+    rows = shift_rows(seeds, STUDY_SHIFT, HYP, THRESHOLDS, K, "test")
+    assert "explains" not in [r["verdict"] for r in rows]
+    ratio = [r for r in rows if "reconstruction MSE" in r["target"]]
+    assert [r["verdict"] for r in ratio] == ["partly", "partly"] and all("other condition" in r["reason"] for r in ratio)
+
+
 def test_one_seed_cannot_explain():
     assert verdicts([table({STUDY_SHIFT: (3.5, 0.3), HYP["shift_cells"]: (1.0, 0.3)})])[0] == "does not explain"
 
