@@ -94,6 +94,11 @@ def test_full_scale_counts_the_thesis_runs():
     vq = {j.name: j for j in plan._jobs_vqvae(c)}
     assert vq["forensics mnist vq-vae seeds"].runs == len(c["forensics"]["shift"]["seeds"]) - 1 == 2
     assert vq["forensics mnist vq-vae seeds"].spec == vq["C3 mnist vq-vae"].spec
+    # ... and the C1 models the claims read at the H-C1-seed seeds other than the study's own
+    for name in ("M1", "M2", "M4", "collapse"):
+        assert vq[f"forensics C1 {name} seeds"].runs == len(c["forensics"]["seeds"]["seeds"]) - 1 == 2
+        assert vq[f"forensics C1 {name} seeds"].spec == vq[f"C1 {name}"].spec
+    assert "forensics C1 M3 seeds" not in vq
     cpu = plan._jobs_smvae(study_settings(plan.full_config("cpu"), "smvae"))  # one run per job
     assert sum(j.steps for j in cpu) == sum(j.runs for j in cpu) * 20 * 1875
     assert sum(j.samples for j in plan._jobs_latent2d(study_settings(config, "latent2d"))) == 2 * 500 * 60_000

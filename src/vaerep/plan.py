@@ -134,11 +134,17 @@ def _jobs_vqvae(s: dict) -> list[Job]:
         jobs.append(replace(jobs[0], name="forensics mnist vq-vae seeds", runs=len(extra)))
     c1 = s["vae2d"]
     n1 = min(c1["n_train_images"] or MNIST_TRAIN, MNIST_TRAIN)
+    c1_jobs = {}
     for name, model in c1["models"].items():
         spec = {**c1["architecture"], "head": model["head"], "recon": model["recon"]}
-        jobs.append(Job("vqvae", f"C1 {name}", 1, c1["train"]["epochs"], _rows(n1, c1["train"]),
-                        c1["train"]["batch_size"], "vaerep.models.vae2d_mnist.build_vae2d", spec, (1, 28, 28),
-                        precision=_precision(c1["train"])))
+        c1_jobs[name] = Job("vqvae", f"C1 {name}", 1, c1["train"]["epochs"], _rows(n1, c1["train"]),
+                            c1["train"]["batch_size"], "vaerep.models.vae2d_mnist.build_vae2d", spec, (1, 28, 28),
+                            precision=_precision(c1["train"]))
+    jobs += c1_jobs.values()
+    seeds = (s.get("forensics") or {}).get("seeds")
+    extra = [seed for seed in seeds["seeds"] if seed != c1["train"].get("seed", 0)] if seeds else []
+    if extra:  # the forensics stage's C1 models of other seeds (H-C1-seed)
+        jobs += [replace(c1_jobs[name], name=f"forensics C1 {name} seeds", runs=len(extra)) for name in seeds["models"]]
     sub = s["pretrained"]["substitute"]
     if s["pretrained"]["source"] != "dalle":  # trained only when the DALL-E weights are not used
         crop = sub["crop"]

@@ -172,6 +172,20 @@ def fc_model(wildcards):
     return f"{C_RUN}/model.pt" if own else f"{F_OUT}/vqvae/runs/seed{wildcards.seed}/model.pt"
 
 
+def fc1_files(name, seed):
+    """Study C forensics (H-C1-seed): one file (``name``: history.csv, eval.json, ...) of every C1 model the seeds
+    hypothesis trains, at one seed: the study's own runs at its training seed, else the forensics runs."""
+    run = C1_RUN if int(seed) == C1["train"]["seed"] else FC1_RUN.replace("{seed}", str(seed))
+    return [f"{run}/{name}".replace("{model}", m) for m in FC1["models"]]
+
+
+def fc1_tables(name):
+    """Study C forensics (H-C1-seed): one C1 table (``name``: table.csv, claims.csv) per seed, the study's own at
+    its training seed."""
+    own = C1["train"]["seed"]
+    return [f"{C1_OUT}/{name}" if s == own else f"{FC1_OUT}/{name}".replace("{seed}", str(s)) for s in FC1["seeds"]]
+
+
 def fb_conventions():
     """Study B forensics: the study's own loss convention (the baseline) and the trainable conventions that
     survive the arithmetic on Table 2.3."""

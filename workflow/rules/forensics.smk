@@ -267,6 +267,56 @@ if "vqvae" in config["studies"]:
         script:
             "../scripts/forensics_vqvae_shift.py"
 
+    # H-C1-seed: C1's claims at other seeds (the study's own runs are seed vae2d.train.seed)
+    FC1 = C["forensics"]["seeds"]
+    FC1_OUT = f"{F_OUT}/vqvae/vae2d/seed{{seed}}"
+    FC1_RUN = f"{F_OUT}/vqvae/runs/vae2d/seed{{seed}}/{{model}}"
+    _fc1_unknown = sorted(set(FC1["models"]) - set(C1_MODELS))
+    if _fc1_unknown:
+        raise PipelineError(f"vqvae.forensics.seeds.models names {_fc1_unknown}, not in vqvae.vae2d.models")
+
+    use rule vqvae_vae2d_train as forensics_vqvae_vae2d_train with:
+        output:
+            model=f"{FC1_RUN}/model.pt",
+            history=f"{FC1_RUN}/history.csv",
+            meta=f"{FC1_RUN}/train_meta.json",
+        log:
+            f"{FC1_RUN}/train.log",
+        params:
+            model=lambda w: c1_spec(w.model),
+            train=lambda w: {**C1["train"], "seed": int(w.seed)},
+            n_train_images=C1["n_train_images"],
+            n_test_images=C1["n_test_images"],
+            subset_seed=C["subset_seed"],
+            device=config["device"],
+
+    use rule vqvae_vae2d_evaluate as forensics_vqvae_vae2d_evaluate with:
+        input:
+            data=f"{DATA}/mnist.pt",
+            model=f"{FC1_RUN}/model.pt",
+        output:
+            metrics=f"{FC1_RUN}/eval.json",
+            latents=f"{FC1_RUN}/latents.npz",
+        log:
+            f"{FC1_RUN}/eval.log",
+
+    use rule vqvae_vae2d_summarise as forensics_vqvae_vae2d_summarise with:
+        input:
+            metrics=lambda w: fc1_files("eval.json", w.seed),
+            histories=lambda w: fc1_files("history.csv", w.seed),
+            metas=lambda w: fc1_files("train_meta.json", w.seed),
+        output:
+            table_csv=f"{FC1_OUT}/table.csv",
+            table_md=f"{FC1_OUT}/table.md",
+            claims=f"{FC1_OUT}/claims.csv",
+        log:
+            f"{FC1_OUT}/summarise.log",
+        params:
+            models={m: C1_MODELS[m] for m in FC1["models"]},
+            roles=C1_ROLES,
+            claims=C1["claims"],
+            thesis_epochs=C1_THESIS_EPOCHS,
+
     rule forensics_vqvae:
         """Study C's forensics rows: every C1/C2/C3/C4 claim that differs, classed (scale, threshold, real)."""
         input:
@@ -281,6 +331,8 @@ if "vqvae" in config["studies"]:
             c1_histories=expand(f"{C1_RUN}/history.csv", model=C1_MODELS),
             c1_null_histories=expand(f"{C1_NULL_RUN}/history.csv", model=C1_MODELS),
             shift=expand(FC_SHIFT_TABLE, seed=FC_SHIFT["seeds"]),
+            c1_seed_tables=fc1_tables("table.csv"),
+            c1_seed_histories=[f for seed in FC1["seeds"] for f in fc1_files("history.csv", seed)],
         output:
             csv=f"{F_OUT}/vqvae.csv",
             md=f"{F_OUT}/vqvae.md",
@@ -302,6 +354,7 @@ if "vqvae" in config["studies"]:
             roles=C1_ROLES,
             models=list(C1_MODELS),
             shift=FC_SHIFT,
+            c1_seeds={**FC1, "own": C1["train"]["seed"]},
         script:
             "../scripts/forensics_vqvae.py"
 

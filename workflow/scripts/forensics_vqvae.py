@@ -7,6 +7,7 @@ from vaerep import scorecard as sc
 from vaerep import scriptio
 from vaerep.claim import checks as checks_of
 from vaerep.forensics import differs as fd
+from vaerep.forensics.vae2d_seeds import seed_row, with_spreads
 from vaerep.forensics.vqvae_shift import shift_rows
 from vaerep.readers import read_csv, read_json
 from vaerep.studies import label
@@ -15,8 +16,25 @@ from vaerep.vqvae import pretrained_eval as c4
 from vaerep.vqvae import vae2d as c1
 
 
-def checks(rel: str, p, inp, epochs: int) -> dict:
-    """Claim ID -> check of the claims of one claims file (``rel``, relative to the study's results)."""
+def c1_seed_claims(p, inp) -> dict[int, dict]:
+    """H-C1-seed: seed -> {claim ID -> C1 claim} at every seed of ``forensics.seeds`` (final models only), the
+    study's own seed first."""
+    seeds, models = list(p.c1_seeds["seeds"]), list(p.c1_seeds["models"])
+    out = {}
+    for i, (seed, table) in enumerate(zip(seeds, inp.c1_seed_tables)):
+        files = inp.c1_seed_histories[i * len(models):(i + 1) * len(models)]
+        found = c1.claims(c1.C1Inputs(read_csv(table), {m: read_csv(f) for m, f in zip(models, files)}),
+                          p.roles, p.c1_claims, p.c1_thesis_epochs)
+        out[seed] = {c.id: c for c in found}
+    own = p.c1_seeds["own"]
+    if own not in out:
+        raise ValueError(f"vqvae.forensics.seeds.seeds {seeds} lacks the study's own seed {own}")
+    return {own: out.pop(own), **out}
+
+
+def checks(rel: str, p, inp, epochs: int, seed_claims: dict) -> dict:
+    """Claim ID -> check of the claims of one claims file (``rel``, relative to the study's results); C1's
+    conditions carry their between-seed spread (``seed_claims``)."""
     if rel == "claims.csv":
         m = p.manip
         return checks_of(c3.claims(read_csv(inp.manip), read_json(inp.metrics), m["respect_ratio"],
@@ -25,7 +43,10 @@ def checks(rel: str, p, inp, epochs: int) -> dict:
         models = list(p.models)
         c = c1.C1Inputs(read_csv(inp.c1_table), {m: read_csv(f) for m, f in zip(models, inp.c1_histories)},
                         read_csv(inp.c1_null_table), {m: read_csv(f) for m, f in zip(models, inp.c1_null_histories)})
-        return checks_of(c1.claims(c, p.roles, p.c1_claims, p.c1_thesis_epochs))
+        own = checks_of(c1.claims(c, p.roles, p.c1_claims, p.c1_thesis_epochs))
+        others = list(seed_claims.values())[1:]
+        return {cid: with_spreads(check, [s[cid].check for s in others]) if others else check
+                for cid, check in own.items()}
     if rel == "pretrained/claims.csv":
         metrics = read_json(inp.c4_metrics)
         return checks_of(c4.claims(metrics["source"], metrics, read_csv(inp.c4_manip), metrics["roles"],
@@ -38,15 +59,22 @@ def main(smk):
     results = Path(inp.manip).parents[1]  # results/<scale>/vqvae/manipulations.csv
     note = sc.reduced_scale(p.section, p.scale, p.scale_keys)
     rows = []
+    seed_claims = c1_seed_claims(p, inp)
+    seeds = list(seed_claims)
     for path in inp.claims:
         rel = str(Path(path).relative_to(results / "vqvae"))
         part = p.parts[rel]
         reduced = sc.reduced_scale(p.section, p.scale, [part[k] for k in ("epochs", "n_train") if k in part])
         budget = fd.budget(p.section, p.scale, part, reduced)
-        found = checks(rel, p, inp, budget.epochs)
+        found = checks(rel, p, inp, budget.epochs, seed_claims)
         experiment = f"rule forensics_vqvae: {rel} and its null control ({reduced or 'thesis scale'})"
-        rows += [fd.forensics_row(r, found.get(r["claim_id"]), budget, p.rules, experiment)
-                 for r in fd.differs(sc.claim_rows(label("vqvae"), path, note))]
+        differing = fd.differs(sc.claim_rows(label("vqvae"), path, note))
+        rows += [fd.forensics_row(r, found.get(r["claim_id"]), budget, p.rules, experiment) for r in differing]
+        if rel == "vae2d/claims.csv" and len(seeds) > 1:
+            seed_experiment = (f"rule forensics_vqvae_vae2d_train: C1 models {list(p.c1_seeds['models'])} at seeds "
+                               f"{seeds} (seed {seeds[0]} is the study's own run; {reduced or 'thesis scale'})")
+            rows += [seed_row([seed_claims[s][r["claim_id"]] for s in seeds], seeds, p.c1_seeds, p.rules["noise_k"],
+                              seed_experiment) for r in differing]
     m, hyp = p.manip, p.shift
     rows += shift_rows([read_csv(f) for f in inp.shift], m["shift_cells"], hyp,
                        {"ratio": m["respect_ratio"], "ratio_vs_no_op": m["respect_anchor"]}, p.rules["noise_k"],
