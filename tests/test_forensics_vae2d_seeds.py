@@ -14,6 +14,7 @@ from vaerep.claim import Leaf, every
 from vaerep.config import study_settings
 from vaerep.data import mnist
 from vaerep.forensics.classify import Budget, classify
+from vaerep.forensics.differs import forensics_row, trend_columns
 from vaerep.forensics.vae2d_seeds import seed_row, with_spreads
 from vaerep.initialisation import init_parameters
 from vaerep.models.vae2d_mnist import build_vae2d
@@ -75,6 +76,17 @@ def test_a_near_miss_is_a_threshold_choice_only_within_the_between_seed_spread()
     assert classed([]) == "real difference"  # one seed: no noise estimate
 
 
+def test_the_row_shows_the_between_seed_noise_it_was_judged_against():
+    own = claims_of(_c1_table(knn=(0.6, 0.384)))["C1.conv_separates"]
+    check = with_spreads(own.check, [claims_of(_c1_table(knn=(0.6, v)))["C1.conv_separates"].check
+                                     for v in (0.41, 0.43)])
+    card = {"study": "C vqvae", "source": own.source, "claim_id": own.id, "claim": own.sentence,
+            "thesis_value": "claim", "replicated_value": "differs"}
+    r = forensics_row(card, check, AT_THESIS_SCALE, RULES, "test")
+    assert r["hypothesis"] == "H-C1.conv_separates (threshold choice)"
+    assert f"{K:g} × seed std {K * 0.02307:.3g} " in r["noise"], r["noise"]  # std of 0.384, 0.41, 0.43
+
+
 def test_checks_of_another_shape_are_refused():
     a = every(Leaf("x", 1.0, ">=", 2.0, "t"))
     b = every(Leaf("x", 1.0, ">=", 2.0, "t"), Leaf("y", 1.0, ">=", 2.0, "t"))
@@ -115,3 +127,10 @@ def test_untrained_models_at_every_seed_explain_nothing(untrained_tables):
     for cid in per_seed[0]:
         r = seed_row([s[cid] for s in per_seed], [0, 1, 2], HYP, K, "test")
         assert r["verdict"] == "does not explain", r
+
+
+def test_a_kept_course_shows_the_seed_noise_next_to_its_trend():
+    leaf = Leaf("k-NN accuracy (M4)", 0.384, ">=", 0.4, "separates_knn", series={5: 0.33, 10: 0.36, 15: 0.384},
+                spread=0.02)
+    noise = trend_columns(classify(leaf, AT_THESIS_SCALE, RULES)["leaves"], K)["noise"]
+    assert "residual std" in noise and noise.endswith(f"{K:g} × seed std {K * 0.02:.3g}"), noise

@@ -57,8 +57,9 @@ def forensics_row(card_row: dict, cond, budget_: Budget, rules: dict, experiment
 def trend_columns(leaves: list[dict], k: float) -> dict:
     """The baseline, move and noise columns of a classified row, one entry per failing condition: the first of the
     values the trend was fitted to, the slope per epoch ± its standard error, and k × that standard error with the
-    residual std of the values (what a trend and a threshold gap are judged against); a quantity measured per seed
-    without a kept course (Study A, trained at the thesis's scale) has no trend and shows k × its seed std."""
+    residual std of the values (what a trend and a threshold gap are judged against), and k × the between-seed std
+    where the quantity was measured per seed (Study C1); a quantity measured per seed without a kept course (Study
+    A, trained at the thesis's scale) has no trend and shows k × its seed std."""
     def one(x, what):
         t, spread = x["trend"], x["leaf"].spread
         if np.isfinite(spread) and (t is None or t.n < 2):  # measured per seed, no kept course (Study A)
@@ -71,9 +72,10 @@ def trend_columns(leaves: list[dict], k: float) -> dict:
             return f"{t.start:.4g} at epoch {t.epochs[0]}"
         if what == "move":
             return f"{t.slope:+.3g} per epoch over epochs {t.epochs}"
+        seeds = f"; {k:g} × seed std {k * spread:.3g}" if np.isfinite(spread) else ""  # a threshold gap's noise
         if not np.isfinite(t.se):
-            return f"not measured ({t.n} kept values: no residuals)"
-        return f"slope {k:g} × SE {k * t.se:.3g}; residual std {t.resid_std:.3g}"
+            return f"not measured ({t.n} kept values: no residuals){seeds}"
+        return f"slope {k:g} × SE {k * t.se:.3g}; residual std {t.resid_std:.3g}{seeds}"
 
     return {c: "; ".join(one(x, c) for x in leaves) for c in ("baseline", "move", "noise")}
 
