@@ -123,13 +123,18 @@ def _jobs_dsprites_beta(s: dict) -> list[Job]:
                 binary_input=True, precision=_precision(s["train"])) for b in s["betas"]]
 
 
+def _other_seeds(hypothesis: dict | None, train: dict) -> list[int]:
+    """The seeds a forensics hypothesis trains beyond the study's own run (``train``'s seed)."""
+    return [seed for seed in (hypothesis or {}).get("seeds", []) if seed != train.get("seed", 0)]
+
+
 def _jobs_vqvae(s: dict) -> list[Job]:
     n = min(s["n_train_images"] or MNIST_TRAIN, MNIST_TRAIN)
     m = s["mnist"]
     jobs = [Job("vqvae", "C3 mnist vq-vae", 1, m["train"]["epochs"], _rows(n, m["train"]), m["train"]["batch_size"],
                 "vaerep.models.vqvae.build_vqvae", dict(m["model"]), (1, 28, 28), precision=_precision(m["train"]))]
-    shift = (s.get("forensics") or {}).get("shift")
-    extra = [seed for seed in shift["seeds"] if seed != m["train"].get("seed", 0)] if shift else []
+    forensics = s.get("forensics") or {}
+    extra = _other_seeds(forensics.get("shift"), m["train"])
     if extra:  # the forensics stage's VQ-VAEs of other seeds (H-C-shift)
         jobs.append(replace(jobs[0], name="forensics mnist vq-vae seeds", runs=len(extra)))
     c1 = s["vae2d"]
@@ -141,10 +146,10 @@ def _jobs_vqvae(s: dict) -> list[Job]:
                             c1["train"]["batch_size"], "vaerep.models.vae2d_mnist.build_vae2d", spec, (1, 28, 28),
                             precision=_precision(c1["train"]))
     jobs += c1_jobs.values()
-    seeds = (s.get("forensics") or {}).get("seeds")
-    extra = [seed for seed in seeds["seeds"] if seed != c1["train"].get("seed", 0)] if seeds else []
+    extra = _other_seeds(forensics.get("seeds"), c1["train"])
     if extra:  # the forensics stage's C1 models of other seeds (H-C1-seed)
-        jobs += [replace(c1_jobs[name], name=f"forensics C1 {name} seeds", runs=len(extra)) for name in seeds["models"]]
+        jobs += [replace(c1_jobs[name], name=f"forensics C1 {name} seeds", runs=len(extra))
+                 for name in forensics["seeds"]["models"]]
     sub = s["pretrained"]["substitute"]
     if s["pretrained"]["source"] != "dalle":  # trained only when the DALL-E weights are not used
         crop = sub["crop"]

@@ -17,36 +17,33 @@ from vaerep.vqvae import vae2d as c1
 
 
 def c1_seed_claims(p, inp) -> dict[int, dict]:
-    """H-C1-seed: seed -> {claim ID -> C1 claim} at every seed of ``forensics.seeds`` (final models only), the
-    study's own seed first."""
+    """H-C1-seed: seed -> {claim ID -> C1 claim} at every seed of ``forensics.seeds``, the study's own seed first
+    (its courses led by the null control, as on the scorecard; the other seeds' final models only)."""
     seeds, models = list(p.c1_seeds["seeds"]), list(p.c1_seeds["models"])
+    own = p.c1_seeds["own"]
+    if own not in seeds:
+        raise ValueError(f"vqvae.forensics.seeds.seeds {seeds} lacks the study's own seed {own}")
+    null_histories = dict(zip(p.models, inp.c1_null_histories))
     out = {}
     for i, (seed, table) in enumerate(zip(seeds, inp.c1_seed_tables)):
         files = inp.c1_seed_histories[i * len(models):(i + 1) * len(models)]
-        found = c1.claims(c1.C1Inputs(read_csv(table), {m: read_csv(f) for m, f in zip(models, files)}),
+        null = (read_csv(inp.c1_null_table), {m: read_csv(null_histories[m]) for m in models}) if seed == own else ()
+        found = c1.claims(c1.C1Inputs(read_csv(table), {m: read_csv(f) for m, f in zip(models, files)}, *null),
                           p.roles, p.c1_claims, p.c1_thesis_epochs)
         out[seed] = {c.id: c for c in found}
-    own = p.c1_seeds["own"]
-    if own not in out:
-        raise ValueError(f"vqvae.forensics.seeds.seeds {seeds} lacks the study's own seed {own}")
     return {own: out.pop(own), **out}
 
 
 def checks(rel: str, p, inp, epochs: int, seed_claims: dict) -> dict:
-    """Claim ID -> check of the claims of one claims file (``rel``, relative to the study's results); C1's
-    conditions carry their between-seed spread (``seed_claims``)."""
+    """Claim ID -> check of the claims of one claims file (``rel``, relative to the study's results); C1's are the
+    study's own seed's, each condition carrying its between-seed spread (``seed_claims``)."""
     if rel == "claims.csv":
         m = p.manip
         return checks_of(c3.claims(read_csv(inp.manip), read_json(inp.metrics), m["respect_ratio"],
                                                        m["respect_anchor"], read_csv(inp.null_manip), epochs))
     if rel == "vae2d/claims.csv":
-        models = list(p.models)
-        c = c1.C1Inputs(read_csv(inp.c1_table), {m: read_csv(f) for m, f in zip(models, inp.c1_histories)},
-                        read_csv(inp.c1_null_table), {m: read_csv(f) for m, f in zip(models, inp.c1_null_histories)})
-        own = checks_of(c1.claims(c, p.roles, p.c1_claims, p.c1_thesis_epochs))
-        others = list(seed_claims.values())[1:]
-        return {cid: with_spreads(check, [s[cid].check for s in others]) if others else check
-                for cid, check in own.items()}
+        own, *others = seed_claims.values()
+        return {cid: with_spreads(c.check, [s[cid].check for s in others]) for cid, c in own.items()}
     if rel == "pretrained/claims.csv":
         metrics = read_json(inp.c4_metrics)
         return checks_of(c4.claims(metrics["source"], metrics, read_csv(inp.c4_manip), metrics["roles"],
